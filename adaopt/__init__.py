@@ -1,0 +1,27 @@
+"""adaopt: Numba-compiled RMSprop-family optimizers for flat parameter vectors.
+
+Front ends
+----------
+RMSprop
+    Optimizer object for hand-written training loops: ``opt.step(grad)``
+    updates a flat float32/float64 vector in place.
+Optimizer
+    The small base class of adaopt's optimizers.
+ParamLayout
+    Several named arrays in one flat buffer, for models with many arrays.
+schedules
+    Learning-rate schedules.
+
+Importing adaopt compiles nothing: each kernel compiles (or loads from the
+on-disk cache) on its first use.
+"""
+
+from . import schedules
+from .layout import ParamLayout
+from .optimizer import NonFiniteUpdateError, Optimizer
+from .rmsprop import RMSprop
+
+__version__ = "0.1.0"
+
+__all__ = ["RMSprop", "Optimizer", "NonFiniteUpdateError", "ParamLayout",
+           "schedules", "__version__"]

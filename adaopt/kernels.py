@@ -1,0 +1,294 @@
+"""Compiled per-element loops of the RMSprop family.
+
+This module knows nothing of optimizers, schedules or scipy: it holds the
+fused Numba loops and the small table of scalars (``HP``) they read.
+
+Design notes
+------------
+* One pass over memory per step: every element reads ``theta, grad, v``
+  (plus ``m`` and ``b`` when centered / momentum are on) and writes the state
+  back once.  No temporary the size of ``theta`` is ever allocated.
+* Options that add a state array (centered, momentum) select a *separate*
+  compiled loop, so the plain loop carries no dead loads or stores and
+  vectorizes.  Scalar options (eps placement, weight decay, maximize, value
+  clipping, nesterov, bias correction) are folded into scalars whose neutral
+  value leaves the result bit-identical (``x * 1``, ``x + 0``,
+  ``sqrt(s + 0)``), so they cost no branches.
+* All scalars travel in one small array ``hp`` of the parameter dtype: a
+  float32 step stays float32 end to end (a Python float inside the loop would
+  promote every element to float64), and the dispatcher sees six arguments
+  instead of twenty, which keeps the per-call overhead low.
+* ``error_model='numpy'`` drops the division-by-zero check Numba adds by
+  default; that check blocks SIMD vectorization of ``g / d``.
+* Every loop exists in a serial and a ``prange`` flavour compiled from the
+  same source; per-element arithmetic does not depend on the loop order, so
+  both give bitwise identical results.  The global norm used by
+  ``clip_norm`` is summed in fixed blocks in a fixed order for the same
+  reason.
+* Kernels compile lazily on first use and are cached on disk
+  (``cache=True``): ``import adaopt`` compiles nothing.
+"""
+
+import math
+import threading
+
+import numba
+import numpy as np
+
+__all__ = [
+    "HP",
+    "PARALLEL_THRESHOLD",
+    "NORM_BLOCK",
+    "make_hp",
+    "rmsprop_step",
+    "masked_sumsq",
+    "get_step_kernel",
+]
+
+#: Below this many elements a step runs the serial loop: starting a parallel
+#: region costs a few microseconds, more than the whole step at small n.
+#: Measured with ``python -m adaopt bench --threshold`` (see the
+#: performance guide); the crossover sits between 2**14 and 2**15 elements
+#: for float64 on a 2-core machine.
+PARALLEL_THRESHOLD = 32768
+
+#: Elements per block of the step loop (the unit of work of a thread).
+STEP_BLOCK = 4096
+
+#: Block length of the deterministic sum of squares behind ``clip_norm``.
+NORM_BLOCK = 16384
+
+
+class HP:
+    """Indices of the scalars in the ``hp`` array read by the step kernels."""
+
+    LR = 0              # learning rate of this step
+    RHO = 1             # decay of the moving averages
+    ONE_MINUS_RHO = 2   # 1 - rho, rounded once from float64 (as PyTorch does)
+    EPS_OUT = 3         # eps added after the sqrt (0 when eps_in_sqrt)
+    EPS_IN = 4          # eps added inside the sqrt (0 unless eps_in_sqrt)
+    WD = 5              # coupled weight decay (0 when decoupled or off)
+    LR_WD = 6           # lr * decoupled weight decay (0 when coupled or off)
+    MU = 7              # momentum
+    NESTEROV = 8        # 1.0 for nesterov, else 0.0
+    SIGN = 9            # -1.0 to maximize, else 1.0
+    CLIP = 10           # clip_value (inf when off)
+    SCALE = 11          # clip_norm factor min(1, c / ||g||) (1 when off)
+    BIAS = 12           # 1 / (1 - rho**t) (1 when bias correction is off)
+    PROPAGATE = 13      # 1.0 to write non-finite results, else 0.0
+    ZERO = 14           # a typed zero, so the loop never sees a float64 literal
+    ONE = 15            # a typed one (see the kept-value note in the loop)
+    SIZE = 16
+
+
+def make_hp(dtype):
+    """Return a fresh ``hp`` array of ``dtype`` holding neutral values."""
+    hp = np.zeros(HP.SIZE, dtype=dtype)
+    hp[HP.ONE_MINUS_RHO] = 1.0
+    hp[HP.SIGN] = 1.0
+    hp[HP.CLIP] = np.inf
+    hp[HP.SCALE] = 1.0
+    hp[HP.BIAS] = 1.0
+    hp[HP.ONE] = 1.0
+    return hp
+
+
+def _make_step_loop(centered, momentum, parallel):
+    """Build one fused step loop; the flags are compile-time constants.
+
+    Numba folds the closure variables as constants, so each flavour carries
+    only its own arithmetic.  The closure values are part of Numba's cache
+    key, so all eight flavours share this one source and still cache apart.
+    """
+
+    def step_loop(theta, grad, v, m, b, hp):
+        lr = hp[0]
+        rho = hp[1]
+        one_minus_rho = hp[2]
+        eps_out = hp[3]
+        eps_in = hp[4]
+        wd = hp[5]
+        lr_wd = hp[6]
+        mu = hp[7]
+        nesterov = hp[8] != hp[14]
+        sign = hp[9]
+        clip = hp[10]
+        scale = hp[11]
+        bias = hp[12]
+        propagate = hp[13] != hp[14]
+        zero = hp[14]
+        one = hp[15]
+        n = theta.shape[0]
+        anybad = False
+        # ``parallel`` is referenced so that it is part of the closure, and
+        # hence of the on-disk cache key: the serial and parallel builds of
+        # this one source must not share a cache entry.
+        flavour = parallel  # noqa: F841
+        # Blocks, so that the inner loop is the same simple vectorizable
+        # loop in both builds; the parallel build splits the blocks.
+        for blk in numba.prange((n + STEP_BLOCK - 1) // STEP_BLOCK):
+            blockbad = False
+            for i in range(blk * STEP_BLOCK, min(blk * STEP_BLOCK + STEP_BLOCK, n)):
+                th = theta[i]
+                g = grad[i]
+                finite_g = math.isfinite(g)
+                g = g * sign
+                # written with comparisons, not min/max, so that NaN stays NaN
+                g = clip if g > clip else (-clip if g < -clip else g)
+                g = g * scale
+                g = g + wd * th
+                vo = v[i]
+                vi = rho * vo + one_minus_rho * g * g
+                if centered:
+                    mo = m[i]
+                    mi = rho * mo + one_minus_rho * g
+                    mh = mi * bias
+                    s = vi * bias - mh * mh
+                    s = max(s, zero)
+                else:
+                    s = vi * bias
+                u = g / (math.sqrt(s + eps_in) + eps_out)
+                if momentum:
+                    bo = b[i]
+                    bi = mu * bo + u
+                    u = u + mu * bi if nesterov else bi
+                new = (th - lr_wd * th) - lr * u
+                # Bitwise ops, not ``and``/``or``: short-circuit branches keep LLVM
+                # from vectorizing.  A boolean OR is the one reduction that still
+                # vectorizes without AVX2 (an integer count does not).
+                ok = (finite_g & math.isfinite(new) & math.isfinite(vi)) | propagate
+                blockbad |= not ok
+                # The kept value is multiplied by a runtime one: ``x if ok else
+                # v[i]`` would become a masked store, which is microcoded and
+                # several times slower on AMD cores.  ``x * 1`` is exact.
+                theta[i] = new if ok else th * one
+                v[i] = vi if ok else vo * one
+                if centered:
+                    m[i] = mi if ok else mo * one
+                if momentum:
+                    b[i] = bi if ok else bo * one
+            # parfors know ``max`` as a reduction, not ``|``
+            anybad = max(anybad, blockbad)
+        return anybad
+
+    return numba.njit(
+        step_loop,
+        parallel=parallel,
+        cache=True,
+        nogil=True,
+        error_model="numpy",
+    )
+
+
+def _make_sumsq(parallel):
+    """Build the deterministic blocked sum of squares behind ``clip_norm``."""
+
+    def sumsq(grad, clip):
+        n = grad.shape[0]
+        nblocks = (n + NORM_BLOCK - 1) // NORM_BLOCK
+        partial = np.zeros(nblocks, dtype=np.float64)
+        bad = np.zeros(nblocks, dtype=np.int64)
+        flavour = parallel  # noqa: F841  (cache key, as in the step loop)
+        for k in numba.prange(nblocks):
+            lo = k * NORM_BLOCK
+            hi = min(lo + NORM_BLOCK, n)
+            acc = 0.0
+            nb = 0
+            for i in range(lo, hi):
+                g = np.float64(grad[i])
+                if math.isfinite(g):
+                    g = min(max(g, -clip), clip)
+                    acc += g * g
+                else:
+                    nb += 1
+            partial[k] = acc
+            bad[k] = nb
+        total = 0.0
+        nbad = 0
+        for k in range(nblocks):
+            total += partial[k]
+            nbad += bad[k]
+        return total, nbad
+
+    return numba.njit(sumsq, parallel=parallel, cache=True, nogil=True,
+                      error_model="numpy")
+
+
+_lock = threading.Lock()
+_step_loops = {}
+_sumsq_loops = {}
+
+
+def get_step_kernel(centered, momentum, parallel):
+    """Return the compiled step loop for one combination of flags.
+
+    The dispatcher is created on first request; compilation itself happens
+    on its first call, for the dtype it is called with.
+    """
+    key = (bool(centered), bool(momentum), bool(parallel))
+    kernel = _step_loops.get(key)
+    if kernel is None:
+        with _lock:
+            kernel = _step_loops.get(key)
+            if kernel is None:
+                kernel = _step_loops[key] = _make_step_loop(*key)
+    return kernel
+
+
+def _get_sumsq(parallel):
+    kernel = _sumsq_loops.get(parallel)
+    if kernel is None:
+        with _lock:
+            kernel = _sumsq_loops.get(parallel)
+            if kernel is None:
+                kernel = _sumsq_loops[parallel] = _make_sumsq(parallel)
+    return kernel
+
+
+def use_parallel(n):
+    """Whether a vector of ``n`` elements takes the parallel loop."""
+    return n >= PARALLEL_THRESHOLD
+
+
+def masked_sumsq(grad, clip=np.inf, parallel=None):
+    """Sum of squares of the finite, value-clipped entries of ``grad``.
+
+    Returns ``(sumsq, nbad)``: the float64 sum of ``clip(g, -c, c)**2`` over
+    finite entries, and the count of non-finite entries.  The sum runs over
+    fixed blocks of ``NORM_BLOCK`` elements in a fixed order, so the serial
+    and parallel builds return the same bits.
+    """
+    if parallel is None:
+        parallel = use_parallel(grad.shape[0])
+    return _get_sumsq(bool(parallel))(grad, float(clip))
+
+
+def rmsprop_step(theta, grad, v, m, b, hp, centered, momentum, parallel=None):
+    """Run one fused RMSprop step in place; return whether any element was skipped.
+
+    Parameters
+    ----------
+    theta, grad, v : ndarray
+        1-D C-contiguous arrays of one float dtype and one length.  ``theta``
+        and ``v`` are updated in place; ``grad`` is only read.
+    m, b : ndarray
+        The centered mean and the momentum buffer, same shape as ``theta``
+        when ``centered`` / ``momentum`` are on (else any array of the dtype;
+        it is not touched).
+    hp : ndarray
+        Scalars of the step, laid out as in :class:`HP`, same dtype.
+    centered, momentum : bool
+        Select the compiled loop.
+    parallel : bool or None
+        ``None`` picks the parallel loop from ``PARALLEL_THRESHOLD``.
+
+    Returns
+    -------
+    bool
+        True when some element's gradient or update was not finite; such
+        elements are left unchanged, their state too, unless
+        ``hp[HP.PROPAGATE]`` is set.
+    """
+    if parallel is None:
+        parallel = use_parallel(theta.shape[0])
+    return get_step_kernel(centered, momentum, parallel)(theta, grad, v, m, b, hp)

@@ -1,0 +1,110 @@
+"""Flat parameters for models with several arrays.
+
+:class:`ParamLayout` lays named arrays of given shapes end to end in one
+contiguous 1-D buffer and hands out shaped views into it, so that one
+:class:`adaopt.RMSprop` trains a whole model, and a gradient buffer with the
+same layout is filled array by array by a hand-written backward pass.
+"""
+
+import math
+
+import numpy as np
+
+from ._validation import FLOAT_DTYPES
+
+__all__ = ["ParamLayout"]
+
+
+class ParamLayout:
+    """Named shapes laid end to end in one flat buffer.
+
+    Parameters
+    ----------
+    shapes : mapping of str to tuple of int, optional
+        Array names and shapes, in layout order.  May also be given as
+        keyword arguments.
+    dtype : {float64, float32}, default float64
+        dtype of the buffers made by :meth:`zeros`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adaopt import ParamLayout
+    >>> layout = ParamLayout(W=(3, 2), b=(2,))
+    >>> layout.size
+    8
+    >>> flat = layout.zeros()
+    >>> p = layout.views(flat)
+    >>> p["W"][:] = 1.0
+    >>> flat
+    array([1., 1., 1., 1., 1., 1., 0., 0.])
+    >>> p["b"].base is flat
+    True
+    """
+
+    def __init__(self, shapes=None, /, *, dtype=np.float64, **more):
+        items = list(dict(shapes or {}).items()) + list(more.items())
+        if not items:
+            raise ValueError("shapes must name at least one array")
+        dtype = np.dtype(dtype)
+        if dtype not in FLOAT_DTYPES:
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        self.dtype = dtype
+        self._slices = {}
+        self._shapes = {}
+        offset = 0
+        for name, shape in items:
+            if not isinstance(name, str):
+                raise TypeError(f"array names must be strings, got {name!r}")
+            if name in self._shapes:
+                raise ValueError(f"array name {name!r} is given twice")
+            shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+            if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1
+                   for d in shape):
+                raise ValueError(f"shape of {name!r} must be positive integers, "
+                                 f"got {shape!r}")
+            size = math.prod(shape)
+            self._shapes[name] = tuple(int(d) for d in shape)
+            self._slices[name] = slice(offset, offset + size)
+            offset += size
+        self.size = offset
+
+    @property
+    def shapes(self):
+        """Names and shapes, in layout order."""
+        return dict(self._shapes)
+
+    def zeros(self):
+        """A new zero flat buffer of this layout."""
+        return np.zeros(self.size, dtype=self.dtype)
+
+    def views(self, flat):
+        """Shaped views into ``flat`` by name: writing a view writes ``flat``."""
+        if not isinstance(flat, np.ndarray) or flat.shape != (self.size,):
+            raise ValueError(f"flat must be a 1-D array of {self.size} elements, "
+                             f"got {getattr(flat, 'shape', type(flat).__name__)}")
+        if not flat.flags.c_contiguous:
+            raise ValueError("flat must be C-contiguous")
+        return {name: flat[sl].reshape(self._shapes[name])
+                for name, sl in self._slices.items()}
+
+    def pack(self, arrays, out=None):
+        """Copy named arrays into a flat buffer (a new one unless ``out``)."""
+        missing = sorted(set(self._shapes) - set(arrays))
+        extra = sorted(set(arrays) - set(self._shapes))
+        if missing or extra:
+            raise ValueError(f"arrays must have exactly the names {list(self._shapes)};"
+                             f" missing {missing}, unexpected {extra}")
+        flat = self.zeros() if out is None else out
+        views = self.views(flat)
+        for name, view in views.items():
+            value = np.asarray(arrays[name])
+            if value.shape != view.shape:
+                raise ValueError(f"{name!r} must have shape {view.shape}, "
+                                 f"got {value.shape}")
+            view[...] = value
+        return flat
+
+    def __repr__(self):
+        inner = ", ".join(f"{k}={v}" for k, v in self._shapes.items())
+        return f"ParamLayout({inner}, dtype={self.dtype})"
