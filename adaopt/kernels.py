@@ -35,6 +35,8 @@ import threading
 import numba
 import numpy as np
 
+from . import _threading
+
 __all__ = [
     "HP",
     "PARALLEL_THRESHOLD",
@@ -260,7 +262,11 @@ def masked_sumsq(grad, clip=np.inf, parallel=None):
     """
     if parallel is None:
         parallel = use_parallel(grad.shape[0])
-    return _get_sumsq(bool(parallel))(grad, float(clip))
+    clip = float(clip)
+    if parallel:
+        # _threading decides whether a parallel region is safe right now.
+        return _threading.run_kernel(_get_sumsq(True), _get_sumsq(False), grad, clip)
+    return _get_sumsq(False)(grad, clip)
 
 
 def rmsprop_step(theta, grad, v, m, b, hp, centered, momentum, parallel=None):
@@ -291,4 +297,10 @@ def rmsprop_step(theta, grad, v, m, b, hp, centered, momentum, parallel=None):
     """
     if parallel is None:
         parallel = use_parallel(theta.shape[0])
-    return get_step_kernel(centered, momentum, parallel)(theta, grad, v, m, b, hp)
+    if parallel:
+        # One parallel region at a time, none in a fork of a GNU OpenMP
+        # process; otherwise the serial build (same bits).  See _threading.
+        return _threading.run_kernel(get_step_kernel(centered, momentum, True),
+                                     get_step_kernel(centered, momentum, False),
+                                     theta, grad, v, m, b, hp)
+    return get_step_kernel(centered, momentum, False)(theta, grad, v, m, b, hp)
