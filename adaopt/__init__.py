@@ -2,6 +2,10 @@
 
 Front ends
 ----------
+minimize
+    ``scipy.optimize.minimize``'s interface, solved with RMSprop.
+rmsprop
+    The same solver as ``scipy.optimize.minimize(..., method=adaopt.rmsprop)``.
 RMSprop
     Optimizer object for hand-written training loops: ``opt.step(grad)``
     updates a flat float32/float64 vector in place.
@@ -20,8 +24,10 @@ from . import schedules
 from .layout import ParamLayout
 from .optimizer import NonFiniteUpdateError, Optimizer
 from .rmsprop import RMSprop
+from .minimize import minimize
+from .scipy_method import rmsprop
 
 __version__ = "0.1.0"
 
 __all__ = ["RMSprop", "Optimizer", "NonFiniteUpdateError", "ParamLayout",
-           "schedules", "__version__"]
+           "schedules", "minimize", "rmsprop", "__version__"]

@@ -171,6 +171,14 @@ class Optimizer:
         if bad:
             self._on_nonfinite(grad, t)
 
+    def _adopt_state(self, buffers):
+        """Move state arrays into caller-owned buffers (name -> array of the
+        same shape and dtype), which then *are* the state.  adaopt.minimize
+        packs the state into rows of one work array this way."""
+        for name, buf in buffers.items():
+            buf[...] = self._state[name]
+            self._state[name] = buf
+
     # -- checkpointing ---------------------------------------------------------
 
     def state_dict(self):

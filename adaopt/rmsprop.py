@@ -250,6 +250,21 @@ class RMSprop(Optimizer):
         super().load_state_dict(sd)
 
     def _update(self, grad, lr, t):
+        self._prepare_step(grad, lr, t)
+        s = self._state
+        return kernels.rmsprop_step(self._params, grad, s["square_avg"], s["grad_avg"],
+                                    s["momentum_buffer"], self._hp, self._centered,
+                                    self._momentum)
+
+    def _per_step_scalars(self):
+        """Whether ``hp`` changes from step to step (else one
+        :meth:`_prepare_step` serves every step: adaopt.minimize's fast path)."""
+        h = self._hyper
+        return (self._schedule is not None or h["bias_correction"]
+                or h["clip_norm"] is not None)
+
+    def _prepare_step(self, grad, lr, t):
+        """Set the scalars of step ``t`` in ``hp``: the part of a step outside the kernel."""
         hyper, hp = self._hyper, self._hp
         hp[HP.LR] = lr
         if hyper["decoupled_weight_decay"]:
@@ -261,10 +276,6 @@ class RMSprop(Optimizer):
             sumsq, _ = kernels.masked_sumsq(grad, math.inf if clip is None else clip)
             norm = math.sqrt(sumsq)
             hp[HP.SCALE] = min(1.0, hyper["clip_norm"] / norm) if norm > 0 else 1.0
-        s = self._state
-        return kernels.rmsprop_step(self._params, grad, s["square_avg"], s["grad_avg"],
-                                    s["momentum_buffer"], hp, self._centered,
-                                    self._momentum)
 
     def _on_nonfinite(self, grad, t):
         if self._hyper["nonfinite"] == "raise":

@@ -1,0 +1,504 @@
+r"""The iteration loop behind :func:`adaopt.minimize`, shared by its drivers.
+
+:func:`adaopt.minimize` parses and checks its arguments once, into a
+:class:`Problem`; a driver runs that problem and returns a
+:class:`scipy.optimize.OptimizeResult`.  This module holds the pieces every
+driver shares, so that they all stop at the same iterate with the same
+status:
+
+* :class:`Problem`, the normalized problem;
+* the compiled per-iteration function :func:`get_advance` (the stopping
+  tests, the RMSprop step through :mod:`adaopt.kernels`, the projection on
+  the bounds), which works on one packed 2-D work array (:class:`Row`) and
+  one small float64 control array (:class:`Ctl`);
+* :func:`run_python`, the driver for Python objectives.
+
+The order of one iteration
+--------------------------
+With :math:`x_k` the iterate after :math:`k` iterations (``nit = k``) and
+:math:`f_k, g_k` the objective and gradient there, evaluated once each:
+
+1. ``f_k`` not finite, or some element of ``g_k`` not finite ->
+   ``NONFINITE``; the result is the previous iterate :math:`x_{k-1}` with
+   its ``f`` and ``g`` and ``nit = k - 1`` (for ``k = 0``: ``x0`` with the
+   non-finite values, ``nit = 0``).
+2. ``k >= 1`` and a callback: ``callback(intermediate_result)`` with
+   ``x = x_k, fun = f_k``; ``StopIteration`` -> ``CALLBACK``.
+3. :math:`\lVert g_k\rVert_\infty \le` ``gtol`` -> ``GTOL``.
+4. ``k >= 1`` and ``ftol > 0`` and :math:`|f_{k-1} - f_k| \le
+   \mathrm{ftol}\cdot\max(|f_{k-1}|, |f_k|, 1)` -> ``FTOL``.
+5. ``k >= 1`` and ``xtol > 0`` and :math:`\lVert x_k - x_{k-1}
+   \rVert_\infty \le` ``xtol`` -> ``XTOL``.
+6. ``k >= maxiter`` -> ``MAXITER``.
+7. ``k >= kfev`` -> ``MAXFEV``, where ``kfev = maxfev // c - 1`` for ``c``
+   evaluations per iteration: the run stops before an iteration whose
+   evaluations would take ``nfev`` past ``maxfev``.
+8. The step: :math:`x_{k+1} = P(x_k - \text{update}(g_k))` by the RMSprop
+   kernel, :math:`P` the projection on the bounds.  Should the kernel meet a
+   non-finite update (overflow), :math:`x_k` is restored and the status is
+   ``NONFINITE`` with ``x_k, f_k, g_k``.
+9. Evaluate :math:`f_{k+1}, g_{k+1}` and go to 1 with ``k + 1``.
+
+Steps 1 and 3-8 are one call of the compiled ``advance``; a driver calls
+it with ``Ctl.MODE = 0`` when there is no callback, or ``MODE = 1`` (step 1
+only), then the callback, then ``MODE = 2`` (steps 3-8).  Stopping by
+``StopIteration`` in the callback at iteration ``k`` therefore gives the same
+``x``, ``fun`` and ``nit`` as ``maxiter = k``.
+"""
+
+import dataclasses
+import math
+import threading
+import time
+from typing import Any, Callable, Optional
+
+import numba
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from . import kernels, status
+from .rmsprop import RMSprop
+
+__all__ = ["Problem", "Row", "Ctl", "CONTINUE", "get_advance", "make_workspace",
+           "make_result", "run_python"]
+
+#: ``advance`` returns this when the run goes on; any other value is a status.
+CONTINUE = -1
+
+
+class Row:
+    """Rows of the 2-D work array ``W`` (one parameter vector per row).
+
+    ``X`` is the iterate, ``XPREV``/``GPREV`` the previous iterate and its
+    gradient (kept so a failure can return the last good iterate), ``V`` the
+    second moment; then ``M`` (centered) and ``B`` (momentum) when used, then
+    the bounds ``LO``/``HI`` when bounded, in that order.  Packing everything
+    into one array keeps the compiled call at four arguments: each array
+    argument costs about 0.1 µs to dispatch.
+    """
+
+    X = 0
+    XPREV = 1
+    GPREV = 2
+    V = 3
+    STATE = 4   # first row after the fixed ones
+
+
+class Ctl:
+    """Slots of the float64 control array ``ctl`` read and written by ``advance``."""
+
+    F = 0          # in: f at the iterate in W[X]; NaN while it is unevaluated
+    FPREV = 1      # f at W[XPREV]
+    K = 2          # iterations done: W[X] is x_k
+    GTOL = 3
+    FTOL = 4
+    XTOL = 5
+    MAXITER = 6
+    KFEV = 7       # iteration limit implied by maxfev
+    BOUNDED = 8    # 1.0 when W holds LO/HI rows
+    MODE = 9       # 0: steps 1 and 3-8; 1: step 1 only; 2: steps 3-8
+    GNORM = 10     # out: inf-norm of g at W[X]
+    STEPNORM = 11  # inf-norm of the last step x_k - x_{k-1}
+    SIZE = 12
+
+
+def _make_advance(centered, momentum, parallel):
+    """Build the compiled iteration for one kernel flavour (see the module doc)."""
+    step = kernels.get_step_kernel(centered, momentum, parallel)
+    row_m = Row.STATE
+    row_b = Row.STATE + (1 if centered else 0)
+    row_lo = Row.STATE + (1 if centered else 0) + (1 if momentum else 0)
+
+    def advance(W, g, hp, ctl):
+        x = W[0]
+        xprev = W[1]
+        gprev = W[2]
+        v = W[3]
+        m = W[row_m] if centered else v     # untouched by the kernel when unused
+        b = W[row_b] if momentum else v
+        n = x.shape[0]
+        k = ctl[2]
+        f = ctl[0]
+        mode = ctl[9]
+        if mode != 2.0:
+            gnorm = 0.0
+            finite = True
+            for i in range(n):
+                gi = g[i]
+                finite &= math.isfinite(gi)
+                gnorm = max(gnorm, abs(np.float64(gi)))
+            ctl[10] = gnorm
+            if not (finite and math.isfinite(f)):
+                if k > 0.0:
+                    x[:] = xprev
+                    ctl[0] = ctl[1]
+                    ctl[2] = k - 1.0
+                else:
+                    gprev[:] = g
+                return 3  # status.NONFINITE
+            if mode == 1.0:
+                return -1
+        if ctl[10] <= ctl[3]:
+            return 0  # status.GTOL
+        if k > 0.0:
+            fprev = ctl[1]
+            if ctl[4] > 0.0 and abs(fprev - f) <= ctl[4] * max(abs(fprev), abs(f), 1.0):
+                return 4  # status.FTOL
+            if ctl[5] > 0.0 and ctl[11] <= ctl[5]:
+                return 5  # status.XTOL
+        if k >= ctl[6]:
+            return 1  # status.MAXITER
+        if k >= ctl[7]:
+            return 2  # status.MAXFEV
+        xprev[:] = x
+        gprev[:] = g
+        ctl[1] = f
+        if step(x, g, v, m, b, hp):
+            x[:] = xprev
+            return 3  # status.NONFINITE
+        if ctl[8] != 0.0:
+            lo = W[row_lo]
+            hi = W[row_lo + 1]
+            for i in range(n):
+                x[i] = min(max(x[i], lo[i]), hi[i])
+        if ctl[5] > 0.0:
+            s = 0.0
+            for i in range(n):
+                s = max(s, abs(np.float64(x[i]) - np.float64(xprev[i])))
+            ctl[11] = s
+        ctl[0] = np.nan
+        ctl[2] = k + 1.0
+        return -1
+
+    return numba.njit(advance, cache=True, nogil=True, error_model="numpy")
+
+
+# The status codes are spelled as literals inside ``advance`` (Numba folds
+# module constants anyway, but literals keep the cache key independent of
+# this module's globals); make sure they agree with the shared table.
+assert (status.GTOL, status.MAXITER, status.MAXFEV, status.NONFINITE,
+        status.FTOL, status.XTOL) == (0, 1, 2, 3, 4, 5)
+assert (Ctl.F, Ctl.FPREV, Ctl.K, Ctl.GTOL, Ctl.FTOL, Ctl.XTOL, Ctl.MAXITER,
+        Ctl.KFEV, Ctl.BOUNDED, Ctl.MODE, Ctl.GNORM, Ctl.STEPNORM) == tuple(range(12))
+assert (Row.X, Row.XPREV, Row.GPREV, Row.V) == (0, 1, 2, 3)
+
+_lock = threading.Lock()
+_advances = {}
+
+
+def get_advance(centered, momentum, parallel):
+    """Return the compiled iteration for a kernel flavour (compiled on first call)."""
+    key = (bool(centered), bool(momentum), bool(parallel))
+    fn = _advances.get(key)
+    if fn is None:
+        with _lock:
+            fn = _advances.get(key)
+            if fn is None:
+                fn = _advances[key] = _make_advance(*key)
+    return fn
+
+
+@dataclasses.dataclass
+class Problem:
+    """A minimization problem, parsed and checked by :func:`adaopt.minimize`.
+
+    Every field is already valid; a driver only runs it.
+
+    Attributes
+    ----------
+    fun : callable
+        The user's objective ``fun(x, *args)``; with ``jac_mode='combined'``
+        it returns ``(f, g)``.
+    jac : callable or None
+        ``jac(x, *args) -> g`` when ``jac_mode == 'callable'``.
+    jac_mode : {'callable', 'combined', '2-point', '3-point', 'cs'}
+        Where the gradient comes from; the last three are finite differences
+        (:mod:`adaopt.finite_differences`).
+    args : tuple
+        Extra arguments of ``fun`` and ``jac``.
+    x0 : ndarray
+        A private copy of the starting point, 1-D float32 or float64,
+        finite, inside the bounds.
+    lower, upper : ndarray or None
+        Bounds of ``x0``'s dtype and shape (``-inf``/``inf`` where open), or
+        both None when unbounded.
+    hyper : dict
+        Keyword arguments of :class:`adaopt.RMSprop`: ``lr``, ``rho``, ...,
+        ``lr_schedule`` (already checked by constructing one).
+    maxiter, maxfev : int
+        Iteration and evaluation limits (``maxfev`` may be None).
+    gtol, ftol, xtol : float
+        Stopping tolerances (0 switches ``ftol``/``xtol`` off).
+    callback : callable or None
+        ``callback(intermediate_result)``; a legacy ``callback(xk)`` has been
+        wrapped into this form already.
+    disp : bool
+        Print a summary at the end.
+    progress : int
+        Print a progress line every ``progress`` iterations (0: never).
+    driver : str
+        The ``driver`` option: ``'auto'`` or a key of
+        :data:`adaopt.minimize.DRIVERS`.
+    out : callable
+        Where ``disp`` and ``progress`` print (``print``).
+    """
+
+    fun: Callable
+    jac: Optional[Callable]
+    jac_mode: str
+    args: tuple
+    x0: np.ndarray
+    lower: Optional[np.ndarray]
+    upper: Optional[np.ndarray]
+    hyper: dict
+    maxiter: int
+    maxfev: Optional[int]
+    gtol: float
+    ftol: float
+    xtol: float
+    callback: Optional[Callable] = None
+    disp: bool = False
+    progress: int = 0
+    driver: str = "auto"
+    out: Any = print
+
+    @property
+    def evaluations_per_iteration(self):
+        """Calls of ``fun`` per iteration (finite differences need more than 1)."""
+        from .finite_differences import calls_per_gradient
+        if self.jac_mode in ("callable", "combined"):
+            return 1
+        return calls_per_gradient(self.jac_mode, self.x0.size)
+
+    @property
+    def iteration_limit_from_maxfev(self):
+        """``kfev``: the last iteration index whose evaluations fit in ``maxfev``."""
+        if self.maxfev is None:
+            return math.inf
+        return max(self.maxfev // self.evaluations_per_iteration - 1, 0)
+
+
+def make_workspace(problem):
+    """Return ``(optimizer, W, hp, ctl, advance)`` set up for ``problem``.
+
+    The :class:`adaopt.RMSprop` object is built on row ``X`` of ``W`` and its
+    state arrays are moved into rows of ``W`` (see :class:`Row`).
+    """
+    x0 = problem.x0
+    centered = problem.hyper.get("centered", False)
+    momentum = problem.hyper.get("momentum", 0.0) > 0
+    bounded = problem.lower is not None
+    nrows = Row.STATE + centered + momentum + 2 * bounded
+    W = np.empty((nrows, x0.size), dtype=x0.dtype)
+    W[Row.X] = x0
+    W[Row.XPREV] = x0
+    W[Row.GPREV] = 0
+    opt = RMSprop(W[Row.X], **problem.hyper)
+    rows = {"square_avg": Row.V}
+    row = Row.STATE
+    if centered:
+        rows["grad_avg"] = row
+        row += 1
+    if momentum:
+        rows["momentum_buffer"] = row
+        row += 1
+    opt._adopt_state({name: W[r] for name, r in rows.items()})
+    if bounded:
+        W[row] = problem.lower
+        W[row + 1] = problem.upper
+    ctl = np.zeros(Ctl.SIZE)
+    ctl[Ctl.F] = np.nan
+    ctl[Ctl.FPREV] = np.nan
+    ctl[Ctl.GTOL] = problem.gtol
+    ctl[Ctl.FTOL] = problem.ftol
+    ctl[Ctl.XTOL] = problem.xtol
+    ctl[Ctl.MAXITER] = problem.maxiter
+    ctl[Ctl.KFEV] = problem.iteration_limit_from_maxfev
+    ctl[Ctl.BOUNDED] = bounded
+    ctl[Ctl.STEPNORM] = np.inf
+    advance = get_advance(centered, momentum, kernels.use_parallel(x0.size))
+    return opt, W, opt._hp, ctl, advance
+
+
+def make_result(x, fun, jac, nit, nfev, njev, code):
+    """Build the :class:`~scipy.optimize.OptimizeResult` of a run."""
+    return OptimizeResult(x=x, fun=fun, jac=jac, nit=nit, nfev=nfev, njev=njev,
+                          status=code, success=code in status.SUCCESS,
+                          message=status.MESSAGES[code])
+
+
+def print_summary(result, out=print):
+    """Print scipy's end-of-run summary for ``result``."""
+    out(result.message)
+    out(f"         Current function value: {result.fun:f}")
+    out(f"         Iterations: {result.nit:d}")
+    out(f"         Function evaluations: {result.nfev:d}")
+    out(f"         Gradient evaluations: {result.njev:d}")
+
+
+class _Progress:
+    """The opt-in progress display: one line every ``every`` iterations."""
+
+    def __init__(self, every, out):
+        self.every = every
+        self.out = out
+        self.start = self.last = time.perf_counter()
+        self.last_k = 0
+        out(f"{'iter':>10} {'f':>14} {'|g|_inf':>11} {'iter/s':>10}")
+
+    def __call__(self, k, f, gnorm):
+        now = time.perf_counter()
+        rate = (k - self.last_k) / (now - self.last) if now > self.last else math.inf
+        self.last, self.last_k = now, k
+        self.out(f"{k:10d} {f:14.6e} {gnorm:11.3e} {rate:10.4g}")
+
+
+def run_python(problem):
+    """Run ``problem`` with a Python-driven loop; return its OptimizeResult.
+
+    The loop calls ``fun``/``jac`` and the compiled ``advance`` once per
+    iteration (in the order of the module docstring); everything checked
+    once by :func:`adaopt.minimize` is not checked again here, except that a
+    gradient of another type, dtype or shape than the first one goes through
+    the full check (and conversion) again.
+
+    ``KeyboardInterrupt`` (in ``fun``, ``jac``, the callback or between them)
+    ends the run with status ``INTERRUPTED`` and returns the last iterate whose
+    ``f`` and ``g`` were both evaluated (``x0`` with ``fun = nan`` if the
+    interrupt came during the very first evaluation).
+    """
+    from .finite_differences import FiniteDifferenceGradient, check_gradient
+
+    opt, W, hp, ctl, advance = make_workspace(problem)
+    x = W[Row.X]
+    xview = x.view()
+    xview.flags.writeable = False     # the objective may not write into x
+    dtype, shape = x.dtype, x.shape
+    args = problem.args
+    mode = problem.jac_mode
+    fd = None
+    if mode == "callable":
+        fun, jac = problem.fun, problem.jac
+    elif mode == "combined":
+        fun, jac = problem.fun, None
+    else:
+        fd = FiniteDifferenceGradient(problem.fun, mode, problem.lower,
+                                      problem.upper, args)
+        fun, jac, args = fd, None, ()
+    callback = problem.callback
+    ctl[Ctl.MODE] = 0.0 if callback is None else 1.0
+    # Scalars of a step that change with t (schedule, bias correction, the
+    # decoupled decay lr*wd, clip_norm) are set by the optimizer itself.
+    per_step = opt._per_step_scalars()
+    if not per_step:
+        opt._prepare_step(x, opt._lr_at(1), 1)
+    progress = _Progress(problem.progress, problem.out) if problem.progress else None
+    countdown = problem.progress
+    nfev = njev = 0
+    g = None
+    code = CONTINUE
+    try:
+        # first evaluation: full checks of f and g
+        if jac is None:
+            nfev += 1
+            out = fun(xview, *args)
+            njev += fd is None
+            f, g = _split_pair(out)
+        else:
+            nfev += 1
+            f = fun(xview, *args)
+            njev += 1
+            g = jac(xview, *args)
+        f = _check_f(f)
+        g = check_gradient(g, x)
+        if np.shares_memory(g, W):
+            # jac returned (a view of) x itself: keep a private copy each time
+            jac, fun, mode = _copying(fun, jac, mode)
+        ndarray = np.ndarray
+        while True:
+            if g.__class__ is not ndarray or g.dtype is not dtype or g.shape != shape:
+                g = check_gradient(g, x)
+            ctl[Ctl.F] = f
+            if per_step:
+                t = opt._t + 1
+                opt._prepare_step(g, opt._lr_at(t), t)
+            code = advance(W, g, hp, ctl)
+            if code >= 0:
+                break
+            if callback is not None:
+                if ctl[Ctl.K] > 0.0:
+                    try:
+                        callback(OptimizeResult(x=x.copy(), fun=f, nit=int(ctl[Ctl.K])))
+                    except StopIteration:
+                        code = status.CALLBACK
+                        break
+                ctl[Ctl.MODE] = 2.0
+                code = advance(W, g, hp, ctl)
+                ctl[Ctl.MODE] = 1.0
+                if code >= 0:
+                    break
+            opt._t += 1
+            if progress is not None:
+                countdown -= 1
+                if countdown == 0:
+                    countdown = problem.progress
+                    progress(int(ctl[Ctl.K]), ctl[Ctl.FPREV], ctl[Ctl.GNORM])
+            if jac is None:
+                nfev += 1
+                f, g = fun(xview, *args)
+            else:
+                nfev += 1
+                f = fun(xview, *args)
+                njev += 1
+                g = jac(xview, *args)
+    except KeyboardInterrupt:
+        code = status.INTERRUPTED
+        if math.isnan(ctl[Ctl.F]) and ctl[Ctl.K] > 0.0:
+            # x was stepped but not (fully) evaluated: go back one iterate
+            x[:] = W[Row.XPREV]
+            ctl[Ctl.F] = ctl[Ctl.FPREV]
+            ctl[Ctl.K] -= 1.0
+            g = W[Row.GPREV]
+        elif math.isnan(ctl[Ctl.F]) or g is None:
+            g = np.full(shape, np.nan, dtype=dtype)
+    if code == status.NONFINITE:
+        g = W[Row.GPREV]
+    if fd is not None:
+        nfev = fd.calls
+    fval = float(ctl[Ctl.F]) if code != status.CALLBACK else float(f)
+    result = make_result(x.copy(), fval, np.array(g, dtype=dtype, copy=True),
+                         int(ctl[Ctl.K]), nfev, njev, code)
+    if problem.disp:
+        print_summary(result, problem.out)
+    return result
+
+
+def _split_pair(out):
+    """Split what a ``jac=True`` objective returns into ``(f, g)``."""
+    try:
+        f, g = out
+    except (TypeError, ValueError):
+        raise TypeError("with jac=True, fun must return a pair (f, g), got "
+                        f"{type(out).__name__}") from None
+    return f, g
+
+
+def _check_f(f):
+    """Check the first value of the objective: a real scalar (scipy's rule)."""
+    try:
+        value = float(np.asarray(f).item()) if not np.isscalar(f) else float(f)
+    except (TypeError, ValueError):
+        raise ValueError("the objective function must return a real scalar, got "
+                         f"{f!r}") from None
+    return value
+
+
+def _copying(fun, jac, mode):
+    """Wrap the gradient source so that each gradient is a private copy."""
+    if jac is not None:
+        return (lambda x, *a: np.array(jac(x, *a))), fun, mode
+
+    def fun_copy(x, *a):
+        f, g = fun(x, *a)
+        return f, np.array(g)
+    return None, fun_copy, mode
