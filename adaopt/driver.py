@@ -348,9 +348,10 @@ class _Progress:
 
     def __call__(self, k, f, gnorm):
         now = time.perf_counter()
-        rate = (k - self.last_k) / (now - self.last) if now > self.last else math.inf
+        rate = (f"{(k - self.last_k) / (now - self.last):10.4g}"
+                if k > self.last_k and now > self.last else f"{'':>10}")
         self.last, self.last_k = now, k
-        self.out(f"{k:10d} {f:14.6e} {gnorm:11.3e} {rate:10.4g}")
+        self.out(f"{k:10d} {f:14.6e} {gnorm:11.3e} {rate}")
 
 
 def run_python(problem):
@@ -393,7 +394,7 @@ def run_python(problem):
     if not per_step:
         opt._prepare_step(x, opt._lr_at(1), 1)
     progress = _Progress(problem.progress, problem.out) if problem.progress else None
-    countdown = problem.progress
+    countdown = 1      # the first line shows iteration 0
     nfev = njev = 0
     g = None
     code = CONTINUE
@@ -402,18 +403,20 @@ def run_python(problem):
         if jac is None:
             nfev += 1
             out = fun(xview, *args)
-            njev += fd is None
             f, g = _split_pair(out)
         else:
             nfev += 1
             f = fun(xview, *args)
             njev += 1
             g = jac(xview, *args)
+        if not isinstance(f, (float, np.floating)):
+            # e.g. a 1-element array: convert every value (slow path)
+            fun, jac = _float_objective(fun, jac)
         f = _check_f(f)
         g = check_gradient(g, x)
         if np.shares_memory(g, W):
             # jac returned (a view of) x itself: keep a private copy each time
-            jac, fun, mode = _copying(fun, jac, mode)
+            fun, jac = _copying(fun, jac)
         ndarray = np.ndarray
         while True:
             if g.__class__ is not ndarray or g.dtype is not dtype or g.shape != shape:
@@ -428,7 +431,8 @@ def run_python(problem):
             if callback is not None:
                 if ctl[Ctl.K] > 0.0:
                     try:
-                        callback(OptimizeResult(x=x.copy(), fun=f, nit=int(ctl[Ctl.K])))
+                        callback(OptimizeResult(x=x.copy(), fun=float(ctl[Ctl.F]),
+                                                nit=int(ctl[Ctl.K])))
                     except StopIteration:
                         code = status.CALLBACK
                         break
@@ -442,7 +446,8 @@ def run_python(problem):
                 countdown -= 1
                 if countdown == 0:
                     countdown = problem.progress
-                    progress(int(ctl[Ctl.K]), ctl[Ctl.FPREV], ctl[Ctl.GNORM])
+                    # the step just taken started from x_{K-1}: report that one
+                    progress(int(ctl[Ctl.K]) - 1, ctl[Ctl.FPREV], ctl[Ctl.GNORM])
             if jac is None:
                 nfev += 1
                 f, g = fun(xview, *args)
@@ -465,7 +470,9 @@ def run_python(problem):
         g = W[Row.GPREV]
     if fd is not None:
         nfev = fd.calls
-    fval = float(ctl[Ctl.F]) if code != status.CALLBACK else float(f)
+    elif problem.jac_mode == "combined":
+        njev = nfev      # each call gave f and g
+    fval = float(ctl[Ctl.F])
     result = make_result(x.copy(), fval, np.array(g, dtype=dtype, copy=True),
                          int(ctl[Ctl.K]), nfev, njev, code)
     if problem.disp:
@@ -493,12 +500,23 @@ def _check_f(f):
     return value
 
 
-def _copying(fun, jac, mode):
+def _copying(fun, jac):
     """Wrap the gradient source so that each gradient is a private copy."""
     if jac is not None:
-        return (lambda x, *a: np.array(jac(x, *a))), fun, mode
+        return fun, (lambda x, *a: np.array(jac(x, *a)))
 
     def fun_copy(x, *a):
         f, g = fun(x, *a)
         return f, np.array(g)
-    return None, fun_copy, mode
+    return fun_copy, None
+
+
+def _float_objective(fun, jac):
+    """Wrap the objective so that it returns a float (it returned e.g. an array)."""
+    if jac is not None:
+        return (lambda x, *a: _check_f(fun(x, *a))), jac
+
+    def fun_float(x, *a):
+        f, g = fun(x, *a)
+        return _check_f(f), g
+    return fun_float, None

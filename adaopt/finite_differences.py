@@ -84,7 +84,7 @@ class FiniteDifferenceGradient:
         dtype = x.dtype
         eps = np.finfo(dtype).eps
         f0 = self._f(x.copy())
-        f0r = float(np.real(f0)) if np.iscomplexobj(f0) else f0
+        f0r = float(np.real(f0))
         rel = eps ** (1 / 3) if self.method == "3-point" else eps ** 0.5
         h = rel * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
         g = np.empty(x.shape, dtype=dtype)

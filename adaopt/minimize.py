@@ -193,8 +193,8 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
     >>> p = Rosenbrock()
     >>> res = adaopt.minimize(p.fun, p.x0, jac=p.jac, options=dict(
     ...     lr_schedule=adaopt.schedules.cosine_decay(0.01, 20000), maxiter=20000))
-    >>> res.x.round(3), res.nit
-    (array([1., 1.]), 20000)
+    >>> res.x.round(3), res.status, res.message
+    (array([1., 1.]), 0, 'Optimization terminated successfully: gradient norm <= gtol.')
     """
     problem = parse_problem(fun, x0, args=args, method=method, jac=jac,
                             bounds=bounds, tol=tol, callback=callback,
