@@ -11,9 +11,18 @@ Design notes
 * Options that add a state array (centered, momentum) select a *separate*
   compiled loop, so the plain loop carries no dead loads or stores and
   vectorizes.  Scalar options (eps placement, weight decay, maximize, value
-  clipping, nesterov, bias correction) are folded into scalars whose neutral
-  value leaves the result bit-identical (``x * 1``, ``x + 0``,
-  ``sqrt(s + 0)``), so they cost no branches.
+  clipping, nesterov, bias correction) are scalars in ``hp``.  When all of
+  them are neutral, each loop runs a second, *plain* copy of its body that
+  leaves them out (chosen once per call, at run time): in the general body
+  they cost about a third of a float32 step even at neutral values.
+* Inner loops index with an unsigned integer: a signed index that does not
+  provably start at 0 keeps Numba's negative-index wraparound in the loop,
+  and then LLVM does not vectorize it at all (check with ``inspect_asm()``
+  in a fresh ``NUMBA_CACHE_DIR``: look for ``vsqrtps``/``vsqrtpd`` on
+  ``%ymm`` registers; code loaded from the cache has no assembly to show).
+* A non-finite element is detected with bitwise ``&``/``|`` and written
+  with a select whose kept value is multiplied by a runtime one: ``x if ok
+  else old`` alone becomes a masked store, microcoded and slow on AMD.
 * All scalars travel in one small array ``hp`` of the parameter dtype: a
   float32 step stays float32 end to end (a Python float inside the loop would
   promote every element to float64), and the dispatcher sees six arguments
@@ -95,6 +104,90 @@ def make_hp(dtype):
     return hp
 
 
+# Positions in ``hp`` as plain module constants: compiled code reads them as
+# integer literals (a class attribute is not visible to Numba).
+_LR, _RHO, _ONE_MINUS_RHO, _EPS_OUT, _EPS_IN, _WD, _LR_WD, _MU, _NESTEROV, \
+    _SIGN, _CLIP, _SCALE, _BIAS, _PROPAGATE, _ZERO, _ONE = range(HP.SIZE)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
+    """Update ``count`` elements from ``lo``; return whether one was skipped.
+
+    Inlined into the step loop, where ``centered``, ``momentum`` and
+    ``plain`` are constants, so LLVM folds each flavour's branches away.
+    ``plain`` means every scalar option is neutral (no maximize, clipping,
+    weight decay, bias correction, eps inside the sqrt): those operations are
+    left out rather than done with neutral values, and a non-finite gradient
+    needs no test of its own, since it makes ``v`` non-finite (``g * g`` is
+    inf or NaN, and ``(1 - rho) * inf`` too, even for ``1 - rho == 0``).
+    """
+    lr = hp[_LR]
+    rho = hp[_RHO]
+    one_minus_rho = hp[_ONE_MINUS_RHO]
+    eps_out = hp[_EPS_OUT]
+    eps_in = hp[_EPS_IN]
+    wd = hp[_WD]
+    lr_wd = hp[_LR_WD]
+    mu = hp[_MU]
+    nesterov = hp[_NESTEROV] != hp[_ZERO]
+    sign = hp[_SIGN]
+    clip = hp[_CLIP]
+    scale = hp[_SCALE]
+    bias = hp[_BIAS]
+    propagate = hp[_PROPAGATE] != hp[_ZERO]
+    zero = hp[_ZERO]
+    one = hp[_ONE]
+    blockbad = False
+    for k in range(count):
+        # An unsigned index: a signed one that does not provably start at 0
+        # keeps Numba's negative-index wraparound in the loop, and LLVM then
+        # does not vectorize the loop at all.
+        i = numba.uint64(lo + k)
+        th = theta[i]
+        g = grad[i]
+        finite_g = True
+        if not plain:
+            finite_g = math.isfinite(g)
+            g = g * sign
+            # written with comparisons, not min/max, so that NaN stays NaN
+            g = clip if g > clip else (-clip if g < -clip else g)
+            g = g * scale
+            # a select, not ``+ 0 * th``: with no weight decay a NaN or inf
+            # parameter (nonfinite='propagate') must not reach ``g`` and ``v``
+            g = g + wd * th if wd != zero else g
+        vo = v[i]
+        vi = rho * vo + one_minus_rho * g * g
+        if centered:
+            mo = m[i]
+            mi = rho * mo + one_minus_rho * g
+            mh = mi if plain else mi * bias
+            s = (vi if plain else vi * bias) - mh * mh
+            s = max(s, zero)
+        else:
+            s = vi if plain else vi * bias
+        u = g / ((math.sqrt(s) if plain else math.sqrt(s + eps_in)) + eps_out)
+        if momentum:
+            bo = b[i]
+            bi = mu * bo + u
+            u = u + mu * bi if nesterov else bi
+        new = (th if plain else th - lr_wd * th) - lr * u
+        # Bitwise ops, not ``and``/``or``: short-circuit branches keep LLVM
+        # from vectorizing.
+        ok = (finite_g & math.isfinite(new) & math.isfinite(vi)) | propagate
+        blockbad |= not ok
+        # The kept value is multiplied by a runtime one: ``x if ok else
+        # v[i]`` would become a masked store, which is microcoded and
+        # several times slower on AMD cores.  ``x * 1`` is exact.
+        theta[i] = new if ok else th * one
+        v[i] = vi if ok else vo * one
+        if centered:
+            m[i] = mi if ok else mo * one
+        if momentum:
+            b[i] = bi if ok else bo * one
+    return blockbad
+
+
 def _make_step_loop(centered, momentum, parallel):
     """Build one fused step loop; the flags are compile-time constants.
 
@@ -104,23 +197,11 @@ def _make_step_loop(centered, momentum, parallel):
     """
 
     def step_loop(theta, grad, v, m, b, hp):
-        lr = hp[0]
-        rho = hp[1]
-        one_minus_rho = hp[2]
-        eps_out = hp[3]
-        eps_in = hp[4]
-        wd = hp[5]
-        lr_wd = hp[6]
-        mu = hp[7]
-        nesterov = hp[8] != hp[14]
-        sign = hp[9]
-        clip = hp[10]
-        scale = hp[11]
-        bias = hp[12]
-        propagate = hp[13] != hp[14]
-        zero = hp[14]
-        one = hp[15]
         n = theta.shape[0]
+        plain = ((hp[_SIGN] == hp[_ONE]) & math.isinf(hp[_CLIP])
+                 & (hp[_SCALE] == hp[_ONE]) & (hp[_WD] == hp[_ZERO])
+                 & (hp[_LR_WD] == hp[_ZERO]) & (hp[_BIAS] == hp[_ONE])
+                 & (hp[_EPS_IN] == hp[_ZERO]))
         anybad = False
         # ``parallel`` is referenced so that it is part of the closure, and
         # hence of the on-disk cache key: the serial and parallel builds of
@@ -129,46 +210,14 @@ def _make_step_loop(centered, momentum, parallel):
         # Blocks, so that the inner loop is the same simple vectorizable
         # loop in both builds; the parallel build splits the blocks.
         for blk in numba.prange((n + STEP_BLOCK - 1) // STEP_BLOCK):
-            blockbad = False
-            for i in range(blk * STEP_BLOCK, min(blk * STEP_BLOCK + STEP_BLOCK, n)):
-                th = theta[i]
-                g = grad[i]
-                finite_g = math.isfinite(g)
-                g = g * sign
-                # written with comparisons, not min/max, so that NaN stays NaN
-                g = clip if g > clip else (-clip if g < -clip else g)
-                g = g * scale
-                g = g + wd * th
-                vo = v[i]
-                vi = rho * vo + one_minus_rho * g * g
-                if centered:
-                    mo = m[i]
-                    mi = rho * mo + one_minus_rho * g
-                    mh = mi * bias
-                    s = vi * bias - mh * mh
-                    s = max(s, zero)
-                else:
-                    s = vi * bias
-                u = g / (math.sqrt(s + eps_in) + eps_out)
-                if momentum:
-                    bo = b[i]
-                    bi = mu * bo + u
-                    u = u + mu * bi if nesterov else bi
-                new = (th - lr_wd * th) - lr * u
-                # Bitwise ops, not ``and``/``or``: short-circuit branches keep LLVM
-                # from vectorizing.  A boolean OR is the one reduction that still
-                # vectorizes without AVX2 (an integer count does not).
-                ok = (finite_g & math.isfinite(new) & math.isfinite(vi)) | propagate
-                blockbad |= not ok
-                # The kept value is multiplied by a runtime one: ``x if ok else
-                # v[i]`` would become a masked store, which is microcoded and
-                # several times slower on AMD cores.  ``x * 1`` is exact.
-                theta[i] = new if ok else th * one
-                v[i] = vi if ok else vo * one
-                if centered:
-                    m[i] = mi if ok else mo * one
-                if momentum:
-                    b[i] = bi if ok else bo * one
+            lo = blk * STEP_BLOCK
+            count = min(STEP_BLOCK, n - lo)
+            if plain:
+                blockbad = _step_block(theta, grad, v, m, b, hp, lo, count,
+                                       centered, momentum, True)
+            else:
+                blockbad = _step_block(theta, grad, v, m, b, hp, lo, count,
+                                       centered, momentum, False)
             # parfors know ``max`` as a reduction, not ``|``
             anybad = max(anybad, blockbad)
         return anybad
