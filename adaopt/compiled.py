@@ -1,0 +1,698 @@
+r"""Whole-loop compilation: the RMSprop iteration loop in Numba's nopython mode.
+
+When the objective and its gradient are Numba-jitted functions nothing forces
+the iteration back into the interpreter: objective, gradient, the per-step
+scalars, the stopping tests, the RMSprop step and the bounds projection all run
+compiled, at tens of nanoseconds per iteration on a small problem instead of
+the microseconds of a Python-driven loop.
+
+Nothing of the iteration is written twice.  The compiled loop calls the same
+compiled ``advance`` as :func:`adaopt.driver.run_python` (the stopping tests
+in their documented order, the step through the kernels of
+:mod:`adaopt.kernels`, the projection), on the same work array built by
+:func:`adaopt.driver.make_workspace`; it only replaces the Python calls of
+``fun``/``jac`` between two ``advance`` calls by compiled ones.  So both
+drivers stop at the same iterate with the same status, to the bit.
+
+Three callers share the loop :func:`_iterate`:
+
+* :func:`run_compiled`, the ``driver='compiled'`` of :func:`adaopt.minimize`;
+* :func:`adaopt.multistart`, which runs it for many starts in parallel;
+* :func:`rmsprop_njit`, callable from the user's own ``@njit`` code.
+
+Chunks
+------
+:func:`run_compiled` runs the loop in chunks of iterations and returns to
+Python between them, the chunk growing while it takes less than about 50 ms.
+Between chunks it tabulates the learning rates of an ``lr_schedule`` for the
+next chunk (a schedule is Python code), prints the ``progress`` line, and
+lets a ``KeyboardInterrupt`` end the run with the work done so far (status
+``INTERRUPTED``, as the Python driver does).  A ``callback``, which scipy
+calls after every iteration, is not supported by the compiled driver:
+``driver='auto'`` takes the Python driver when there is one.
+
+What compiles, and when
+-----------------------
+Numba specializes code that calls a jitted function on *which* function it
+calls, so a driver is compiled once per objective (per ``fun``, ``jac``,
+dtype of ``x0`` and types of ``args``; not per option value: every option
+is a runtime value):
+
+* :func:`run_compiled` and :func:`adaopt.multistart` build, per objective, a
+  small driver that names ``fun`` and ``jac`` as constants, and cache it on
+  disk (Numba's ``cache=True``) under a name derived from the objective's
+  module, qualified name, bytecode and the modification stamp of its source
+  file (and of adaopt's own kernel modules).  A later process finds it there
+  and compiles nothing.  Like Numba's own cache this does not notice edits to
+  *other* files whose functions the objective calls: clear the cache
+  (``NUMBA_CACHE_DIR`` or the ``__pycache__`` folders) after editing those.
+  Objectives without a source file (typed at the interpreter prompt, built
+  with ``exec``) or with a closure over anything but plain numbers and
+  strings get an in-memory driver only.
+* :func:`rmsprop_njit` is inlined into the calling function (Numba IR
+  inlining, ``inline='always'``), so a caller decorated with
+  ``@njit(cache=True)`` is cached with the whole optimization inside it.  (A
+  non-inlined optimizer that takes a jitted function as an argument makes
+  every caller uncacheable: Numba then embeds the address of the function
+  object, a "dynamic global".)
+
+To keep first-call latency low, decorate objectives with
+``@numba.njit(cache=True)``: with a warm cache the first call of a new
+process then loads everything from disk (``python -m asv`` benchmark
+``bench_compiled.FirstCall`` measures both cases).
+"""
+
+import collections
+import hashlib
+import inspect
+import marshal
+import math
+import os
+import threading
+import time
+import types as pytypes
+
+import numba
+import numpy as np
+from numba import types
+from numba.core.dispatcher import Dispatcher
+from numba.extending import overload
+
+from . import driver, kernels, status
+from .driver import Ctl, Row
+from .kernels import HP
+
+__all__ = ["RMSpropResult", "rmsprop_njit", "run_compiled", "is_jitted",
+           "compiled_driver_unsupported", "get_driver", "step_settings"]
+
+#: What :func:`rmsprop_njit` returns (a plain namedtuple inside Numba code).
+RMSpropResult = collections.namedtuple(
+    "RMSpropResult", ["x", "fun", "jac", "nit", "nfev", "njev", "status", "success"])
+
+#: The scalars the compiled loop needs besides ``hp`` and ``ctl``: those of
+#: :meth:`adaopt.RMSprop._prepare_step` (the part of a step that changes with
+#: ``t``), and the kernel flavour.  Options off are neutral values
+#: (``clip_value``/``clip_norm`` ``inf``).
+StepSettings = collections.namedtuple("StepSettings", [
+    "lr", "rho", "weight_decay", "decoupled_weight_decay", "bias_correction",
+    "clip_value", "clip_norm", "per_step", "centered", "momentum"])
+
+# Slots and codes as plain module integers, which Numba freezes as constants
+# (a class attribute is not visible to compiled code).
+_HP_LR, _HP_LR_WD, _HP_BIAS, _HP_SCALE = HP.LR, HP.LR_WD, HP.BIAS, HP.SCALE
+_F, _FPREV, _K = Ctl.F, Ctl.FPREV, Ctl.K
+_CONTINUE = driver.CONTINUE
+_GTOL, _FTOL, _XTOL = status.GTOL, status.FTOL, status.XTOL
+
+# The serial ``advance`` of each kernel flavour and the serial sum of squares,
+# as module globals so that compiled callers name them as constants and stay
+# cacheable.  Creating a dispatcher compiles nothing.  The compiled drivers
+# always take the serial kernels (same bits as the parallel ones);
+# ``driver='auto'`` leaves vectors long enough for the parallel kernel to the
+# Python driver.
+_advance_plain = driver.get_advance(False, False, False)
+_advance_centered = driver.get_advance(True, False, False)
+_advance_momentum = driver.get_advance(False, True, False)
+_advance_centered_momentum = driver.get_advance(True, True, False)
+_sumsq = kernels._get_sumsq(False)
+
+_NO_LRS = np.empty(0, dtype=np.float64)
+
+
+def is_jitted(func):
+    """Whether ``func`` is a Numba ``@jit``/``@njit`` function (a dispatcher)."""
+    return isinstance(func, Dispatcher)
+
+
+# -- the loop ---------------------------------------------------------------------
+
+def _evaluate(fun, jac, x, args, g):  # pragma: no cover - replaced by the overload
+    """Return f(x) as float64 and write the gradient into ``g``."""
+
+
+@overload(_evaluate, inline="always")
+def _evaluate_overload(fun, jac, x, args, g):
+    # Chosen while typing: ``jac`` None means ``fun`` returns ``(f, g)``.
+    # The copy gives advance a gradient of the parameters' dtype whatever the
+    # objective returns (as check_gradient converts it on the Python path).
+    if isinstance(jac, (types.NoneType, types.Omitted)):
+        def impl(fun, jac, x, args, g):
+            f, grad = fun(x, *args)
+            _copy_gradient(grad, g)
+            return np.float64(f)
+    else:
+        def impl(fun, jac, x, args, g):
+            f = fun(x, *args)
+            _copy_gradient(jac(x, *args), g)
+            return np.float64(f)
+    return impl
+
+
+@numba.njit(inline="always")
+def _copy_gradient(grad, g):
+    # an explicit loop: a slice assignment costs more than the whole copy at n=2
+    if grad.shape[0] != g.shape[0]:
+        raise ValueError("the gradient must have the length of x0")
+    for i in range(g.shape[0]):
+        g[i] = grad[i]
+
+
+@numba.njit(inline="always")
+def _prepare(hp, g, lr, t, s):
+    """Set the scalars of step ``t`` in ``hp``: RMSprop._prepare_step, compiled."""
+    hp[_HP_LR] = lr
+    if s.decoupled_weight_decay:
+        hp[_HP_LR_WD] = lr * s.weight_decay
+    if s.bias_correction:
+        # math.pow is C's pow(), as Python's float ** int; Numba's ** with an
+        # integer exponent multiplies by squaring and can round differently.
+        hp[_HP_BIAS] = 1.0 / (1.0 - math.pow(s.rho, float(t)))
+    if s.clip_norm < math.inf:
+        sumsq, _ = _sumsq(g, s.clip_value)
+        norm = math.sqrt(sumsq)
+        hp[_HP_SCALE] = min(1.0, s.clip_norm / norm) if norm > 0 else 1.0
+
+
+@numba.njit(inline="always")
+def _advance_any(W, g, hp, ctl, s):
+    """``advance`` of the flavour ``s`` asks for, chosen at run time."""
+    if s.centered:
+        if s.momentum:
+            return _advance_centered_momentum(W, g, hp, ctl)
+        return _advance_centered(W, g, hp, ctl)
+    if s.momentum:
+        return _advance_momentum(W, g, hp, ctl)
+    return _advance_plain(W, g, hp, ctl)
+
+
+def _inline_copy(dispatcher, **replace):
+    """An ``inline='always'`` twin of a jitted closure, some cells replaced.
+
+    Same source, so the same arithmetic: Numba inlines the IR into the
+    caller, which then compiles as one function.  For a two-element problem
+    that halves the time of an iteration against calling ``advance`` and the
+    kernel (their arguments cross two calls and refcounts that Numba cannot
+    prune across calls).
+    """
+    py = dispatcher.py_func
+    cells = None
+    if py.__closure__:
+        cells = tuple(pytypes.CellType(replace.get(name, cell.cell_contents))
+                      for name, cell in zip(py.__code__.co_freevars, py.__closure__))
+    twin = pytypes.FunctionType(py.__code__, py.__globals__, py.__name__,
+                                py.__defaults__, cells)
+    return numba.njit(twin, inline="always", error_model="numpy")
+
+
+_fixed_advances = {}
+
+
+def _fixed_advance(centered, momentum):
+    """``advance`` of one flavour, kernel and all inlined (``s`` is ignored)."""
+    key = (bool(centered), bool(momentum))
+    found = _fixed_advances.get(key)
+    if found is None:
+        step = _inline_copy(kernels.get_step_kernel(*key, False))
+        inner = _inline_copy(driver.get_advance(*key, False), step=step)
+
+        def advance(W, g, hp, ctl, s):
+            return inner(W, g, hp, ctl)
+
+        found = _fixed_advances[key] = numba.njit(advance, inline="always")
+    return found
+
+
+@numba.njit(inline="always")
+def _iterate(fun, jac, advance, W, g, hp, ctl, counts, args, lrs, s, kstop):
+    """Iterate until a status, or until ``ctl[K]`` reaches ``kstop``.
+
+    Each pass evaluates ``f`` and ``g`` at the iterate in ``W[X]`` (which a
+    chunk always starts with unevaluated), sets the step's scalars, and
+    calls ``advance(W, g, hp, ctl, s)`` (steps 1 and 3-8 of
+    :mod:`adaopt.driver`).  ``lrs``
+    holds the learning rates of steps ``k0 + 1, k0 + 2, ...`` of a schedule,
+    ``k0 = ctl[K]`` on entry, or is empty for the constant ``s.lr``.
+    ``counts`` accumulates ``nfev`` and ``njev``.  Returns the status, or
+    ``CONTINUE`` at ``kstop``.
+    """
+    x = W[0]
+    k0 = int(ctl[_K])
+    scheduled = lrs.shape[0] > 0
+    while True:
+        ctl[_F] = _evaluate(fun, jac, x, args, g)
+        counts[0] += 1
+        counts[1] += 1
+        if s.per_step:
+            t = int(ctl[_K]) + 1
+            _prepare(hp, g, lrs[t - 1 - k0] if scheduled else s.lr, t, s)
+        code = advance(W, g, hp, ctl, s)
+        if code != _CONTINUE:
+            return code
+        if ctl[_K] >= kstop:
+            return _CONTINUE
+
+
+# -- per-objective drivers, cached on disk ----------------------------------------
+
+def _single_template(W, g, hp, ctl, counts, args, lrs, s, kstop):
+    return _iterate(_fun, _jac, _advance, W, g, hp, ctl, counts,  # noqa: F821
+                    args, lrs, s, kstop)
+
+
+def _multi_template(W, G, HPS, CTL, COUNTS, CODES, args, lrs, s, kstop):
+    for i in numba.prange(W.shape[0]):
+        if CODES[i] == _CONTINUE:
+            CODES[i] = _iterate(_fun, _jac, _advance, W[i], G[i],  # noqa: F821
+                                HPS[i], CTL[i], COUNTS[i], args, lrs, s, kstop)
+
+
+_TEMPLATES = {"single": _single_template, "multi": _multi_template}
+_drivers = {}
+_drivers_lock = threading.Lock()
+_PLAIN_CELLS = (bool, int, float, complex, str, bytes, type(None))
+# adaopt's own code inlined into a driver: part of the cache name, since
+# Numba does not track what a cached function calls.
+_OWN_SOURCES = (driver.__file__, kernels.__file__)
+
+
+def _objective_digest(fun, jac):
+    """A name for the compiled code of ``(fun, jac)``, or None when not cacheable."""
+    h = hashlib.sha256()
+    for path in _OWN_SOURCES:
+        st = os.stat(path)
+        h.update(f"{st.st_mtime_ns}:{st.st_size};".encode())
+    for func in (fun, jac):
+        if func is None:
+            h.update(b"None;")
+            continue
+        py = func.py_func
+        try:
+            path = inspect.getsourcefile(py)
+            st = os.stat(path)
+        except (TypeError, OSError):
+            return None
+        cells = ()
+        if py.__closure__:
+            try:
+                cells = tuple(c.cell_contents for c in py.__closure__)
+            except ValueError:      # an empty cell
+                return None
+            if not all(isinstance(c, _PLAIN_CELLS) for c in cells):
+                return None
+        h.update(f"{py.__module__}.{py.__qualname__}@{path}:{st.st_mtime_ns}:"
+                 f"{st.st_size};{cells!r};{sorted(func.targetoptions.items())!r};"
+                 .encode())
+        h.update(marshal.dumps(py.__code__))
+    return h.hexdigest()[:24]
+
+
+def get_driver(kind, fun, jac, centered, momentum):
+    """Return the compiled driver ``kind`` (``'single'`` or ``'multi'``) for an objective.
+
+    ``jac`` None means ``fun`` returns ``(f, g)``; ``centered`` and
+    ``momentum`` pick the kernel flavour.  The driver is a copy of the
+    template function whose globals ``_fun``, ``_jac`` and ``_advance`` are
+    the objective and the flavour's ``advance``, so Numba compiles direct
+    calls and, having no function object to embed, can cache the result
+    (see the module docstring).
+    """
+    centered, momentum = bool(centered), bool(momentum)
+    key = (kind, fun, jac, centered, momentum)
+    found = _drivers.get(key)
+    if found is not None:
+        return found
+    with _drivers_lock:
+        found = _drivers.get(key)
+        if found is None:
+            template = _TEMPLATES[kind]
+            digest = _objective_digest(fun, jac)
+            name = (f"{template.__name__}_{digest or 'uncached'}_"
+                    f"{int(centered)}{int(momentum)}")
+            scope = dict(template.__globals__, _fun=fun, _jac=jac,
+                         _advance=_fixed_advance(centered, momentum))
+            pyfunc = pytypes.FunctionType(template.__code__, scope, name)
+            pyfunc.__qualname__ = name
+            found = numba.njit(pyfunc, cache=digest is not None, nogil=True,
+                               parallel=kind == "multi", error_model="numpy")
+            _drivers[key] = found
+    return found
+
+
+# -- the driver of adaopt.minimize -------------------------------------------------
+
+def compiled_driver_unsupported(problem):
+    """Why ``problem`` cannot run compiled (a message), or None if it can."""
+    mode = problem.jac_mode
+    if mode not in ("callable", "combined"):
+        return (f"driver='compiled' needs a gradient: jac a jitted function or "
+                f"jac=True, got jac={mode!r} (finite differences)")
+    if not is_jitted(problem.fun):
+        return f"driver='compiled' needs fun to be a Numba-jitted function, got {problem.fun!r}"
+    if mode == "callable" and not is_jitted(problem.jac):
+        return f"driver='compiled' needs jac to be a Numba-jitted function, got {problem.jac!r}"
+    if problem.callback is not None:
+        return ("driver='compiled' does not call a Python callback after every "
+                "iteration; use driver='python' (or 'auto') with a callback")
+    return None
+
+
+def step_settings(opt):
+    """The :class:`StepSettings` of an :class:`adaopt.RMSprop` (already checked)."""
+    h = opt._hyper
+    return StepSettings(
+        float(opt._lr), float(h["rho"]), float(h["weight_decay"]),
+        bool(h["decoupled_weight_decay"]), bool(h["bias_correction"]),
+        math.inf if h["clip_value"] is None else float(h["clip_value"]),
+        math.inf if h["clip_norm"] is None else float(h["clip_norm"]),
+        bool(opt._per_step_scalars()), bool(h["centered"]), h["momentum"] > 0)
+
+
+#: First chunk, growth factor and cap of the iterations run between two
+#: returns to Python, and the time a chunk may take before it stops growing.
+_FIRST_CHUNK = 1024
+_MAX_CHUNK = 1 << 22
+_CHUNK_SECONDS = 0.05
+
+
+def run_chunks(run_chunk, opt, ctl_k, maxiter, progress=None, every=0):
+    """Call ``run_chunk(kstop, lrs) -> code`` until it returns a status.
+
+    ``ctl_k()`` reads the iteration count.  Chunk ends fall on multiples of
+    ``every`` (the progress interval), where ``progress()`` is called, and
+    never after ``maxiter + 1``: the last pass of a run sets up step
+    ``maxiter + 1`` before ``advance`` stops it, so the learning-rate table
+    of a schedule needs that entry (the Python driver calls the schedule
+    there too).
+    """
+    scheduled = opt.lr_schedule is not None
+    size = _FIRST_CHUNK
+    while True:
+        k = ctl_k()
+        kstop = k + size
+        if every:
+            kstop = min(kstop, (k // every + 1) * every)
+        if maxiter != math.inf:
+            kstop = min(kstop, maxiter + 1)
+        lrs = (np.array([opt._lr_at(t) for t in range(k + 1, kstop + 1)])
+               if scheduled else _NO_LRS)
+        start = time.perf_counter()
+        code = run_chunk(float(kstop), lrs)
+        if code != _CONTINUE:
+            return code
+        if time.perf_counter() - start < _CHUNK_SECONDS:
+            size = min(size * 4, _MAX_CHUNK)
+        if every and ctl_k() % every == 0:
+            progress()
+
+
+def run_compiled(problem):
+    """Run ``problem`` in the compiled loop; return its OptimizeResult.
+
+    Same iteration, stopping tests and result as :func:`adaopt.driver.run_python`
+    (see :mod:`adaopt.driver`), with ``fun``/``jac`` called from compiled code.
+    ``KeyboardInterrupt`` is seen between chunks (see the module docstring)
+    and ends the run with status ``INTERRUPTED`` and the last evaluated iterate.
+
+    Raises
+    ------
+    ValueError
+        When the problem cannot run compiled (see
+        :func:`compiled_driver_unsupported`).
+    """
+    why = compiled_driver_unsupported(problem)
+    if why is not None:
+        raise ValueError(why)
+    opt, W, hp, ctl, _ = driver.make_workspace(problem)
+    x = W[Row.X]
+    ctl[Ctl.MODE] = 0.0
+    s = step_settings(opt)
+    if not s.per_step:
+        opt._prepare_step(x, opt._lr_at(1), 1)
+    g = np.zeros(x.shape, dtype=x.dtype)
+    counts = np.zeros(2, dtype=np.int64)
+    jac = problem.jac if problem.jac_mode == "callable" else None
+    run = get_driver("single", problem.fun, jac, s.centered, s.momentum)
+    args = problem.args
+    progress = (driver._Progress(problem.progress, problem.out)
+                if problem.progress else None)
+
+    def chunk(kstop, lrs):
+        return run(W, g, hp, ctl, counts, args, lrs, s, kstop)
+
+    def show_progress():
+        progress(int(ctl[Ctl.K]), ctl[Ctl.FPREV], ctl[Ctl.GNORM])
+
+    try:
+        code = run_chunks(chunk, opt, lambda: int(ctl[Ctl.K]), problem.maxiter,
+                          show_progress, problem.progress)
+    except KeyboardInterrupt:
+        code = status.INTERRUPTED
+        g = _back_to_evaluated(W, g, ctl)
+    if code == status.NONFINITE:
+        g = W[Row.GPREV]
+    result = driver.make_result(x.copy(), float(ctl[Ctl.F]), g.copy(), int(ctl[Ctl.K]),
+                                int(counts[0]), int(counts[1]), code)
+    if problem.disp:
+        driver.print_summary(result, problem.out)
+    return result
+
+
+def _back_to_evaluated(W, g, ctl):
+    """After an interrupt: return to the last iterate whose f and g are known.
+
+    A chunk stops right after a step, before ``f`` at the new iterate is
+    evaluated (``ctl[F]`` is NaN then): go back to the previous iterate, as
+    the Python driver does.  Returns the gradient at the iterate kept.
+    """
+    if math.isnan(ctl[Ctl.F]) and ctl[Ctl.K] > 0.0:
+        W[Row.X] = W[Row.XPREV]
+        ctl[Ctl.F] = ctl[Ctl.FPREV]
+        ctl[Ctl.K] -= 1.0
+        return W[Row.GPREV]
+    if math.isnan(ctl[Ctl.F]):
+        return np.full_like(g, np.nan)
+    return g
+
+
+# -- the entry point for users' own Numba code ------------------------------------
+
+_ROW_X, _ROW_XPREV, _ROW_GPREV, _ROW_V, _ROW_STATE = (Row.X, Row.XPREV, Row.GPREV,
+                                                      Row.V, Row.STATE)
+_C_F, _C_FPREV, _C_GTOL, _C_FTOL, _C_XTOL = Ctl.F, Ctl.FPREV, Ctl.GTOL, Ctl.FTOL, Ctl.XTOL
+_C_MAXITER, _C_KFEV, _C_BOUNDED, _C_STEPNORM = (Ctl.MAXITER, Ctl.KFEV, Ctl.BOUNDED,
+                                                Ctl.STEPNORM)
+_C_SIZE, _HP_SIZE = Ctl.SIZE, HP.SIZE
+_NONFINITE = status.NONFINITE
+_HP_CLIP = HP.CLIP
+_HP_EPS_IN = HP.EPS_IN
+_HP_EPS_OUT = HP.EPS_OUT
+_HP_MU = HP.MU
+_HP_NESTEROV = HP.NESTEROV
+_HP_ONE = HP.ONE
+_HP_ONE_MINUS_RHO = HP.ONE_MINUS_RHO
+_HP_RHO = HP.RHO
+_HP_SIGN = HP.SIGN
+_HP_WD = HP.WD
+
+
+def _bound(bound, n, fill):  # pragma: no cover - replaced by the overload
+    """``bound`` as a float64 array of ``n`` elements, ``fill`` if None."""
+
+
+@overload(_bound, inline="always")
+def _bound_overload(bound, n, fill):
+    if isinstance(bound, (types.NoneType, types.Omitted)):
+        def impl(bound, n, fill):
+            return np.full(n, fill)
+    elif isinstance(bound, types.Array):
+        def impl(bound, n, fill):
+            if bound.shape[0] != n:
+                raise ValueError("lower and upper must have one entry per element of x0")
+            out = np.empty(n)
+            for i in range(n):
+                out[i] = bound[i]
+            return out
+    else:
+        def impl(bound, n, fill):
+            return np.full(n, np.float64(bound))
+    return impl
+
+
+def _kfev(maxfev):  # pragma: no cover - replaced by the overload
+    """The iteration limit implied by ``maxfev`` (Problem.iteration_limit_from_maxfev)."""
+
+
+@overload(_kfev, inline="always")
+def _kfev_overload(maxfev):
+    if isinstance(maxfev, (types.NoneType, types.Omitted)):
+        return lambda maxfev: np.inf
+    return lambda maxfev: np.float64(max(maxfev - 1, 0))
+
+
+@numba.njit(inline="always")
+def _fill_hp(hp, rho, eps, eps_in_sqrt, weight_decay, decoupled_weight_decay,
+             momentum, nesterov, maximize, clip_value):
+    """The fixed scalars of ``hp``: RMSprop._configure, compiled."""
+    hp[:] = 0.0
+    hp[_HP_RHO] = rho
+    hp[_HP_ONE_MINUS_RHO] = 1.0 - rho   # rounded once, from float64
+    if eps_in_sqrt:
+        hp[_HP_EPS_IN] = eps
+    else:
+        hp[_HP_EPS_OUT] = eps
+    if not decoupled_weight_decay:
+        hp[_HP_WD] = weight_decay
+    hp[_HP_MU] = momentum
+    hp[_HP_NESTEROV] = 1.0 if nesterov else 0.0
+    hp[_HP_SIGN] = -1.0 if maximize else 1.0
+    hp[_HP_CLIP] = clip_value
+    hp[_HP_SCALE] = 1.0
+    hp[_HP_BIAS] = 1.0
+    hp[_HP_ONE] = 1.0
+
+
+@numba.njit(inline="always")
+def rmsprop_njit(fun, x0, args=(), jac=None, lower=None, upper=None, lr=1e-3,
+                 rho=0.9, eps=1e-8, momentum=0.0, nesterov=False, centered=False,
+                 weight_decay=0.0, decoupled_weight_decay=False, maximize=False,
+                 eps_in_sqrt=False, bias_correction=False, initial_scale=0.0,
+                 clip_value=np.inf, clip_norm=np.inf, maxiter=10000, maxfev=None,
+                 gtol=1e-5, ftol=0.0, xtol=0.0):
+    r"""Minimize ``fun`` with RMSprop from inside Numba-compiled code.
+
+    The loop of :func:`adaopt.minimize`'s compiled driver as a function
+    that ``@numba.njit`` code can call (in the spirit of
+    ``quantecon.optimize``), e.g. to fit thousands of small models in one
+    compiled loop.  Options, defaults, stopping tests and statuses are
+    those of :func:`adaopt.minimize` (see :mod:`adaopt.driver` for their
+    order); the update is DESIGN.md section 2 (:class:`adaopt.RMSprop`).
+    For the same inputs it returns what ``adaopt.minimize`` returns.
+
+    It is inlined into its caller, so a caller decorated with
+    ``@njit(cache=True)`` is cached together with the optimization.
+
+    Parameters
+    ----------
+    fun : numba dispatcher
+        ``fun(x, *args) -> float``; with ``jac`` None, ``-> (float, gradient)``.
+    x0 : ndarray
+        1-D float32 or float64 start, not modified; the run keeps its dtype.
+    args : tuple, default ()
+        Extra arguments of ``fun`` and ``jac``.
+    jac : numba dispatcher, optional
+        ``jac(x, *args) -> gradient``, a 1-D array of ``len(x0)``.
+    lower, upper : ndarray or float, optional
+        Bounds; ``x0`` is clipped into the box and every iterate projected
+        onto it, :math:`x \leftarrow \min(\max(x, l), u)`.
+    lr, rho, eps, momentum, nesterov, centered, weight_decay, \
+decoupled_weight_decay, maximize, eps_in_sqrt, bias_correction, \
+initial_scale : optional
+        As for :class:`adaopt.RMSprop` (a constant learning rate).
+    clip_value, clip_norm : float, default inf (off)
+        Gradient clipping, as for :class:`adaopt.RMSprop`.
+    maxiter : int, default 10000
+    maxfev : int, optional
+    gtol : float, default 1e-5
+        :math:`\lVert g_k\rVert_\infty \le \mathrm{gtol}` stops the run.
+    ftol, xtol : float, default 0 (off)
+        :math:`|f_{k-1} - f_k| \le \mathrm{ftol}\max(|f_{k-1}|, |f_k|, 1)`,
+        :math:`\lVert x_k - x_{k-1}\rVert_\infty \le \mathrm{xtol}`.
+
+    Returns
+    -------
+    RMSpropResult
+        Named tuple ``(x, fun, jac, nit, nfev, njev, status, success)``;
+        ``status`` is a code of :mod:`adaopt.status`.  After a non-finite
+        ``f`` or ``g``, ``x`` is the last iterate where both were finite.
+
+    Raises
+    ------
+    ValueError
+        For an option out of range, bounds of the wrong length or with
+        ``lower > upper``, or a gradient of the wrong length.
+
+    Examples
+    --------
+    Three one-parameter least-squares fits in one compiled loop:
+
+    >>> import numba, numpy as np
+    >>> from adaopt import rmsprop_njit
+    >>> @numba.njit
+    ... def sq(x, c):
+    ...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
+    >>> @numba.njit
+    ... def fit_all(cs):
+    ...     out = np.empty(cs.shape[0])
+    ...     for i in range(cs.shape[0]):
+    ...         r = rmsprop_njit(sq, np.zeros(1), (cs[i],), lr=0.01, maxiter=2000)
+    ...         out[i] = r.x[0]
+    ...     return out
+    >>> fit_all(np.array([1.0, -2.0, 3.5])).round(2)
+    array([ 1. , -2. ,  3.5])
+    """
+    if not (lr >= 0.0 and lr < np.inf):
+        raise ValueError("lr must be >= 0 and finite")
+    if not (rho >= 0.0 and rho < 1.0):
+        raise ValueError("rho must be in [0, 1)")
+    if not (eps >= 0.0 and momentum >= 0.0 and weight_decay >= 0.0
+            and initial_scale >= 0.0):
+        raise ValueError("eps, momentum, weight_decay and initial_scale must be >= 0")
+    if not (clip_value > 0.0 and clip_norm > 0.0):
+        raise ValueError("clip_value and clip_norm must be > 0 (inf: off)")
+    if nesterov and not momentum > 0.0:
+        raise ValueError("nesterov=True needs momentum > 0")
+    if not (maxiter >= 0 and gtol >= 0.0 and ftol >= 0.0 and xtol >= 0.0):
+        raise ValueError("maxiter, gtol, ftol and xtol must be >= 0")
+    kfev = _kfev(maxfev)
+    n = x0.shape[0]
+    lo = _bound(lower, n, -np.inf)
+    hi = _bound(upper, n, np.inf)
+    bounded = False
+    for i in range(n):
+        if not lo[i] <= hi[i]:
+            raise ValueError("bounds: lower > upper (or NaN)")
+        bounded = bounded or lo[i] > -np.inf or hi[i] < np.inf
+    has_m = 1 if centered else 0
+    has_b = 1 if momentum > 0.0 else 0
+    nrows = _ROW_STATE + has_m + has_b + (2 if bounded else 0)
+    W = np.zeros((nrows, n), dtype=x0.dtype)
+    row_lo = _ROW_STATE + has_m + has_b
+    for i in range(n):
+        if bounded:
+            W[row_lo, i] = lo[i]
+            W[row_lo + 1, i] = hi[i]
+            xi = min(max(x0[i], W[row_lo, i]), W[row_lo + 1, i])
+        else:
+            xi = x0[i]
+        W[_ROW_X, i] = xi
+        W[_ROW_XPREV, i] = xi
+        W[_ROW_V, i] = initial_scale
+    ctl = np.zeros(_C_SIZE)
+    ctl[_C_F] = np.nan
+    ctl[_C_FPREV] = np.nan
+    ctl[_C_GTOL] = gtol
+    ctl[_C_FTOL] = ftol
+    ctl[_C_XTOL] = xtol
+    ctl[_C_MAXITER] = maxiter
+    ctl[_C_KFEV] = kfev
+    ctl[_C_BOUNDED] = 1.0 if bounded else 0.0
+    ctl[_C_STEPNORM] = np.inf
+    hp = np.empty(_HP_SIZE, dtype=x0.dtype)
+    _fill_hp(hp, np.float64(rho), np.float64(eps), eps_in_sqrt,
+             np.float64(weight_decay), decoupled_weight_decay, np.float64(momentum),
+             nesterov, maximize, np.float64(clip_value))
+    s = StepSettings(np.float64(lr), np.float64(rho), np.float64(weight_decay),
+                     decoupled_weight_decay, bias_correction, np.float64(clip_value),
+                     np.float64(clip_norm), bias_correction or clip_norm < np.inf,
+                     centered, momentum > 0.0)
+    g = np.zeros(n, dtype=x0.dtype)
+    if not s.per_step:
+        _prepare(hp, g, s.lr, 1, s)
+    counts = np.zeros(2, dtype=np.int64)
+    code = _iterate(fun, jac, _advance_any, W, g, hp, ctl, counts, args,
+                    np.empty(0, dtype=np.float64), s, np.inf)
+    if code == _NONFINITE:
+        g[:] = W[_ROW_GPREV]
+    success = code == _GTOL or code == _FTOL or code == _XTOL
+    return RMSpropResult(W[_ROW_X].copy(), ctl[_C_F], g, int(ctl[_K]),
+                         counts[0], counts[1], code, success)
