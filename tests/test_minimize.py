@@ -461,3 +461,26 @@ def test_no_warnings_on_a_clean_run():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         adaopt.minimize(sphere, [1.0, 2.0], jac=sphere_grad, options=dict(maxiter=5))
+
+
+def test_gradients_of_other_layouts_are_converted():
+    # strided, reversed and read-only gradients take the checked path, same steps
+    def strided(x):
+        buf = np.zeros(2 * x.size)
+        buf[::2] = 2 * x
+        return buf[::2]
+
+    def reversed_(x):
+        return (2 * x)[::-1][::-1].copy()[::-1][::-1]
+
+    def readonly(x):
+        g = 2 * x
+        g.flags.writeable = False
+        return g
+
+    ref = adaopt.minimize(sphere, [1.0, 2.0], jac=sphere_grad,
+                          options=dict(lr=0.05, maxiter=20))
+    for jac in (strided, reversed_, readonly):
+        res = adaopt.minimize(sphere, [1.0, 2.0], jac=jac,
+                              options=dict(lr=0.05, maxiter=20))
+        assert_array_equal(res.x, ref.x)
