@@ -101,6 +101,7 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
           counted in ``nfev`` (``n + 1``, ``2n + 1``, ``n + 1`` per
           iteration).  See :mod:`adaopt.finite_differences` for the steps
           and why adaopt has its own.
+
         A stochastic ``jac`` (a fresh minibatch at each call) is fine: each
         iteration calls it exactly once.
     bounds : scipy.optimize.Bounds or sequence of (lo, hi), optional
