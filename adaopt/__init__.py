@@ -6,6 +6,11 @@ minimize
     ``scipy.optimize.minimize``'s interface, solved with RMSprop.
 rmsprop
     The same solver as ``scipy.optimize.minimize(..., method=adaopt.rmsprop)``.
+multistart
+    ``minimize`` from every row of a 2-D array of starts, in parallel when
+    the objective is Numba-jitted.
+rmsprop_njit
+    The compiled loop as a function for users' own ``@numba.njit`` code.
 RMSprop
     Optimizer object for hand-written training loops: ``opt.step(grad)``
     updates a flat float32/float64 vector in place.
@@ -26,8 +31,11 @@ from .optimizer import NonFiniteUpdateError, Optimizer
 from .rmsprop import RMSprop
 from .minimize import minimize
 from .scipy_method import rmsprop
+from .multistart import multistart
+from .compiled import rmsprop_njit
 
 __version__ = "0.1.0"
 
 __all__ = ["RMSprop", "Optimizer", "NonFiniteUpdateError", "ParamLayout",
-           "schedules", "minimize", "rmsprop", "__version__"]
+           "schedules", "minimize", "rmsprop", "multistart", "rmsprop_njit",
+           "__version__"]

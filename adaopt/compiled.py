@@ -104,16 +104,26 @@ _F, _FPREV, _K = Ctl.F, Ctl.FPREV, Ctl.K
 _CONTINUE = driver.CONTINUE
 _GTOL, _FTOL, _XTOL = status.GTOL, status.FTOL, status.XTOL
 
-# The serial ``advance`` of each kernel flavour and the serial sum of squares,
-# as module globals so that compiled callers name them as constants and stay
-# cacheable.  Creating a dispatcher compiles nothing.  The compiled drivers
-# always take the serial kernels (same bits as the parallel ones);
-# ``driver='auto'`` leaves vectors long enough for the parallel kernel to the
-# Python driver.
-_advance_plain = driver.get_advance(False, False, False)
-_advance_centered = driver.get_advance(True, False, False)
-_advance_momentum = driver.get_advance(False, True, False)
-_advance_centered_momentum = driver.get_advance(True, True, False)
+# ``advance`` of each kernel flavour, with the serial kernel, for
+# :func:`rmsprop_njit` (which picks the flavour at run time).  Module globals,
+# so that compiled callers name them as constants and stay cacheable.  Not
+# cached themselves: a closure over a dispatcher gets a new cache key in every
+# process (the dispatcher pickles with a per-process id).  Creating a
+# dispatcher compiles nothing.  The compiled drivers always take the serial
+# kernels (same bits as the parallel ones); ``driver='auto'`` leaves vectors
+# long enough for the parallel kernel to the Python driver.
+
+
+def _serial_advance(centered, momentum):
+    step = kernels.get_step_kernel(centered, momentum, False)
+    return numba.njit(driver.advance_function(centered, momentum, step),
+                      nogil=True, error_model="numpy")
+
+
+_advance_plain = _serial_advance(False, False)
+_advance_centered = _serial_advance(True, False)
+_advance_momentum = _serial_advance(False, True)
+_advance_centered_momentum = _serial_advance(True, True)
 _sumsq = kernels._get_sumsq(False)
 
 _NO_LRS = np.empty(0, dtype=np.float64)
@@ -185,23 +195,16 @@ def _advance_any(W, g, hp, ctl, s):
     return _advance_plain(W, g, hp, ctl)
 
 
-def _inline_copy(dispatcher, **replace):
-    """An ``inline='always'`` twin of a jitted closure, some cells replaced.
+def _inline(pyfunc):
+    """An ``inline='always'`` dispatcher of a plain Python function.
 
-    Same source, so the same arithmetic: Numba inlines the IR into the
-    caller, which then compiles as one function.  For a two-element problem
-    that halves the time of an iteration against calling ``advance`` and the
-    kernel (their arguments cross two calls and refcounts that Numba cannot
-    prune across calls).
+    Same source as the called version, so the same arithmetic: Numba inlines
+    the IR into the caller, which then compiles as one function.  For a
+    two-element problem that saves about a third of an iteration against
+    calling ``advance`` and the kernel (their arguments cross two calls, with
+    reference counts Numba cannot prune across calls).
     """
-    py = dispatcher.py_func
-    cells = None
-    if py.__closure__:
-        cells = tuple(pytypes.CellType(replace.get(name, cell.cell_contents))
-                      for name, cell in zip(py.__code__.co_freevars, py.__closure__))
-    twin = pytypes.FunctionType(py.__code__, py.__globals__, py.__name__,
-                                py.__defaults__, cells)
-    return numba.njit(twin, inline="always", error_model="numpy")
+    return numba.njit(pyfunc, inline="always", error_model="numpy")
 
 
 _fixed_advances = {}
@@ -212,8 +215,8 @@ def _fixed_advance(centered, momentum):
     key = (bool(centered), bool(momentum))
     found = _fixed_advances.get(key)
     if found is None:
-        step = _inline_copy(kernels.get_step_kernel(*key, False))
-        inner = _inline_copy(driver.get_advance(*key, False), step=step)
+        step = _inline(kernels.get_step_kernel(*key, False).py_func)
+        inner = _inline(driver.advance_function(*key, step))
 
         def advance(W, g, hp, ctl, s):
             return inner(W, g, hp, ctl)
@@ -260,15 +263,17 @@ def _single_template(W, g, hp, ctl, counts, args, lrs, s, kstop):
 
 
 def _multi_template(W, G, HPS, CTL, COUNTS, CODES, args, lrs, s, kstop):
+    # The loop body calls the single driver rather than inlining the loop:
+    # prange needs a body with one exit, and the loop has several.
     for i in numba.prange(W.shape[0]):
         if CODES[i] == _CONTINUE:
-            CODES[i] = _iterate(_fun, _jac, _advance, W[i], G[i],  # noqa: F821
-                                HPS[i], CTL[i], COUNTS[i], args, lrs, s, kstop)
+            CODES[i] = _single(W[i], G[i], HPS[i], CTL[i],  # noqa: F821
+                               COUNTS[i], args, lrs, s, kstop)
 
 
 _TEMPLATES = {"single": _single_template, "multi": _multi_template}
 _drivers = {}
-_drivers_lock = threading.Lock()
+_drivers_lock = threading.RLock()
 _PLAIN_CELLS = (bool, int, float, complex, str, bytes, type(None))
 # adaopt's own code inlined into a driver: part of the cache name, since
 # Numba does not track what a cached function calls.
@@ -330,6 +335,8 @@ def get_driver(kind, fun, jac, centered, momentum):
                     f"{int(centered)}{int(momentum)}")
             scope = dict(template.__globals__, _fun=fun, _jac=jac,
                          _advance=_fixed_advance(centered, momentum))
+            if kind == "multi":
+                scope["_single"] = get_driver("single", fun, jac, centered, momentum)
             pyfunc = pytypes.FunctionType(template.__code__, scope, name)
             pyfunc.__qualname__ = name
             found = numba.njit(pyfunc, cache=digest is not None, nogil=True,

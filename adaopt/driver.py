@@ -108,7 +108,24 @@ class Ctl:
 
 def _make_advance(centered, momentum, parallel):
     """Build the compiled iteration for one kernel flavour (see the module doc)."""
-    step = kernels.get_step_kernel(centered, momentum, parallel)
+    advance = advance_function(centered, momentum,
+                               kernels.get_step_kernel(centered, momentum, parallel))
+
+    # Compiled for exactly these types (C-contiguous writable arrays, W/g/hp
+    # of x's dtype): any other gradient raises TypeError at the call instead
+    # of compiling a new version, and the driver converts it.  So the Python
+    # loop needs no per-iteration type checks of its own.
+    sigs = [numba.types.int64(dt[:, ::1], dt[::1], dt[::1], numba.float64[::1])
+            for dt in (numba.float64, numba.float32)]
+    return numba.njit(sigs, cache=True, nogil=True, error_model="numpy")(advance)
+
+
+def advance_function(centered, momentum, step):
+    """The plain Python function behind ``advance``, calling the kernel ``step``.
+
+    Uncompiled: :func:`_make_advance` compiles it, and :mod:`adaopt.compiled`
+    inlines it (with an inlined kernel) into its compiled loop.
+    """
     row_m = Row.STATE
     row_b = Row.STATE + (1 if centered else 0)
     row_lo = Row.STATE + (1 if centered else 0) + (1 if momentum else 0)
@@ -176,13 +193,7 @@ def _make_advance(centered, momentum, parallel):
         ctl[2] = k + 1.0
         return -1
 
-    # Compiled for exactly these types (C-contiguous writable arrays, W/g/hp
-    # of x's dtype): any other gradient raises TypeError at the call instead
-    # of compiling a new version, and the driver converts it.  So the Python
-    # loop needs no per-iteration type checks of its own.
-    sigs = [numba.types.int64(dt[:, ::1], dt[::1], dt[::1], numba.float64[::1])
-            for dt in (numba.float64, numba.float32)]
-    return numba.njit(sigs, cache=True, nogil=True, error_model="numpy")(advance)
+    return advance
 
 
 # The status codes are spelled as literals inside ``advance`` (Numba folds
