@@ -44,7 +44,7 @@ import threading
 import numba
 import numpy as np
 
-from . import _threading
+from . import _numba_cache, _threading
 
 __all__ = [
     "HP",
@@ -198,6 +198,14 @@ def _make_step_loop(centered, momentum, parallel):
 
     def step_loop(theta, grad, v, m, b, hp):
         n = theta.shape[0]
+        # Checked here, where it costs nothing, rather than with
+        # np.shares_memory in Python (a third of a small step's overhead).
+        # Both are contiguous, so overlapping byte ranges share memory.
+        if n > 0 and grad.shape[0] > 0:
+            t0 = theta.ctypes.data
+            g0 = grad.ctypes.data
+            if t0 < g0 + grad.nbytes and g0 < t0 + theta.nbytes:
+                raise ValueError("grad must not share memory with params")
         plain = ((hp[_SIGN] == hp[_ONE]) & math.isinf(hp[_CLIP])
                  & (hp[_SCALE] == hp[_ONE]) & (hp[_WD] == hp[_ZERO])
                  & (hp[_LR_WD] == hp[_ZERO]) & (hp[_BIAS] == hp[_ONE])
@@ -222,10 +230,10 @@ def _make_step_loop(centered, momentum, parallel):
             anybad = max(anybad, blockbad)
         return anybad
 
-    return numba.njit(
+    # njit_cached: cache=True that survives read-only installs and corrupt caches
+    return _numba_cache.njit_cached(
         step_loop,
         parallel=parallel,
-        cache=True,
         nogil=True,
         error_model="numpy",
     )
@@ -261,8 +269,8 @@ def _make_sumsq(parallel):
             nbad += bad[k]
         return total, nbad
 
-    return numba.njit(sumsq, parallel=parallel, cache=True, nogil=True,
-                      error_model="numpy")
+    return _numba_cache.njit_cached(sumsq, parallel=parallel, nogil=True,
+                                    error_model="numpy")
 
 
 _lock = threading.Lock()
@@ -276,6 +284,11 @@ def get_step_kernel(centered, momentum, parallel):
     The dispatcher is created on first request; compilation itself happens
     on its first call, for the dtype it is called with.
     """
+    # Looked up as given first (True, 1 and np.True_ hash alike): this runs
+    # on every step, where a small step costs about a microsecond in all.
+    kernel = _step_loops.get((centered, momentum, parallel))
+    if kernel is not None:
+        return kernel
     key = (bool(centered), bool(momentum), bool(parallel))
     kernel = _step_loops.get(key)
     if kernel is None:

@@ -1,0 +1,129 @@
+"""On-disk caching of adaopt's compiled functions that never breaks a step.
+
+``numba.njit(cache=True)`` has two failure modes that reach the user
+(numba 0.68.1, reproduced by ``tests/test_reliability_installs.py``):
+
+* with the package directory read-only (site-packages owned by root) and no
+  writable home (a service account, a container user, ``HOME=/``) and no
+  ``NUMBA_CACHE_DIR``, creating the dispatcher raises ``RuntimeError:
+  cannot cache function ...: no locator available``;
+* a corrupt or truncated cache file (a full disk, a copy gone wrong, a
+  crash while writing) makes the first call raise whatever unpickling the
+  garbage raises (``UnpicklingError``, ``EOFError``, ``ValueError``...).
+
+:func:`njit_cached` builds a dispatcher whose cache
+
+* looks where Numba looks (``NUMBA_CACHE_DIR``, the package's
+  ``__pycache__``, the user-wide cache directory), and then in a private
+  per-user directory under the system temp directory (created mode 0700
+  and used only if this user owns it and nobody else can write to it);
+* treats a cache file it cannot read as a miss: it compiles afresh and
+  overwrites the index;
+* treats a cache it cannot write as "not cached" rather than an error;
+* compiles without caching when there is nowhere to write at all.
+
+Only adaopt's own dispatchers get this cache; users' Numba functions keep
+Numba's behaviour.
+"""
+
+import contextlib
+import os
+import stat
+import tempfile
+
+import numba
+from numba.core import caching
+
+__all__ = ["njit_cached", "private_cache_dir"]
+
+
+def private_cache_dir():
+    """Return the per-user fallback cache directory, or None if unsafe.
+
+    ``<tempdir>/adaopt-numba-cache-<uid>``, created mode 0700.  Cache files
+    are unpickled on load, so the directory is used only if it is a real
+    directory owned by this user and writable by nobody else.
+    """
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # Windows: the user-wide locator is always writable
+        return None
+    path = os.path.join(tempfile.gettempdir(), f"adaopt-numba-cache-{getuid()}")
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if (not stat.S_ISDIR(st.st_mode) or st.st_uid != getuid()
+            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+        return None
+    return path
+
+
+class _PrivateTempCacheLocator(caching._SourceFileBackedLocatorMixin,
+                               caching._CacheLocator):
+    """Last resort: the private per-user directory of :func:`private_cache_dir`."""
+
+    def __init__(self, py_func, py_file, base):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = os.path.join(base, self.get_suitable_cache_subpath(py_file))
+
+    def get_cache_path(self):
+        return self._cache_path
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        base = private_cache_dir()
+        if base is None or not os.path.exists(py_file):
+            return None
+        self = cls(py_func, py_file, base)
+        try:
+            self.ensure_cache_path()
+        except OSError:
+            return None
+        return self
+
+
+class _CacheImpl(caching.CompileResultCacheImpl):
+    _locator_classes = [*caching.CompileResultCacheImpl._locator_classes,
+                        _PrivateTempCacheLocator]
+
+
+class _ForgivingFunctionCache(caching.FunctionCache):
+    """A FunctionCache for which an unreadable or unwritable file is a miss."""
+
+    _impl_class = _CacheImpl
+
+    @contextlib.contextmanager
+    def _guard_against_spurious_io_errors(self):
+        # Numba's own hook around every load and save (it forgives EACCES on
+        # Windows only).  Any error here means the cache is unusable, never
+        # that the function is: compile afresh.
+        try:
+            yield
+        except Exception:
+            # The next save writes a fresh index (and overwrites the data
+            # files it names) instead of failing on the broken one again.
+            with contextlib.suppress(OSError):
+                os.remove(self._cache_file._index_path)
+
+
+def njit_cached(func, signatures=None, **options):
+    """``numba.njit(signatures, cache=True, **options)(func)`` with a cache that cannot fail.
+
+    See the module docstring.  Without ``signatures`` compilation stays lazy
+    (nothing is compiled here); with them, each is compiled (or loaded from
+    the cache) now and no other is accepted, as ``numba.njit(signatures)``
+    does.
+    """
+    dispatcher = numba.njit(**options)(func)
+    try:
+        dispatcher._cache = _ForgivingFunctionCache(func)
+    except RuntimeError:
+        # No writable cache location at all: run uncached, as cache=False.
+        pass
+    if signatures is not None:
+        for sig in signatures:
+            dispatcher.compile(sig)
+        dispatcher.disable_compile()
+    return dispatcher
