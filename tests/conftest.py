@@ -1,0 +1,58 @@
+"""Shared fixtures of the test suite.
+
+Compiled kernels are shared by the whole session (Numba caches them on disk,
+so each flavour and dtype compiles at most once); nothing here compiles
+anything by itself.
+"""
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from adaopt import kernels
+
+#: The seeds (test oracles) live beside the repository: <root>/../shared/seeds.
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+@contextlib.contextmanager
+def _kernel_path(parallel):
+    """Force every step inside the block onto the serial or the parallel loop.
+
+    ``kernels.use_parallel`` reads ``PARALLEL_THRESHOLD`` at call time, so
+    setting it to 0 sends every vector to the ``prange`` build and setting it
+    above any size keeps every vector on the serial build.  The same switch
+    picks the build of the ``clip_norm`` sum of squares.
+    """
+    saved = kernels.PARALLEL_THRESHOLD
+    kernels.PARALLEL_THRESHOLD = 0 if parallel else 2**62
+    try:
+        yield
+    finally:
+        kernels.PARALLEL_THRESHOLD = saved
+
+
+@pytest.fixture(scope="session")
+def kernel_path():
+    """``with kernel_path(parallel): ...`` forces the serial or parallel loop.
+
+    Session-scoped (a plain context manager, no per-test state) so that it
+    can be used inside hypothesis tests.
+    """
+    return _kernel_path
+
+
+@pytest.fixture(scope="session")
+def seed_file():
+    """``seed_file('000')`` is the path of the seed whose name starts so.
+
+    Fails, never skips, when the seed is missing: the seeds are the oracles.
+    """
+    def find(prefix):
+        matches = sorted(SEEDS_DIR.glob(f"{prefix}_*.txt"))
+        if len(matches) != 1:
+            pytest.fail(f"expected one seed {prefix}_*.txt in {SEEDS_DIR}, "
+                        f"found {[m.name for m in matches]}")
+        return matches[0]
+    return find
