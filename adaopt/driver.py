@@ -56,7 +56,7 @@ import numba
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from . import kernels, status
+from . import _numba_cache, kernels, status
 from .rmsprop import RMSprop
 
 __all__ = ["Problem", "Row", "Ctl", "CONTINUE", "WRONG_LENGTH", "get_advance",
@@ -117,7 +117,8 @@ def _make_advance(centered, momentum, parallel):
     # loop needs no per-iteration type checks of its own.
     sigs = [numba.types.int64(dt[:, ::1], dt[::1], dt[::1], numba.float64[::1])
             for dt in (numba.float64, numba.float32)]
-    return numba.njit(sigs, cache=True, nogil=True, error_model="numpy")(advance)
+    # njit_cached: cache=True that survives read-only installs and corrupt caches
+    return _numba_cache.njit_cached(advance, sigs, nogil=True, error_model="numpy")
 
 
 def advance_function(centered, momentum, step):
