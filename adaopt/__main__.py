@@ -21,9 +21,15 @@ def main(argv=None):
         description="adaopt: Numba-compiled RMSprop. With no command, runs the demo.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("demo", help="run the demo (the default)")
+    # its own options (and --help) are parsed by adaopt.bench.main
+    sub.add_parser("bench", add_help=False,
+                   help="time steps against a roofline probe, NumPy, torch/optax")
     args, rest = parser.parse_known_args(argv)
     if args.command in (None, "demo"):
         return demo(rest)
+    if args.command == "bench":
+        from . import bench
+        return bench.main(rest)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
 
 

@@ -50,6 +50,10 @@ class Optimizer:
 
     hyperparameter_defaults = {}
     state_names = ()
+    #: False when :meth:`_update`'s compiled loop itself raises the
+    #: ``ValueError`` for a ``grad`` that shares memory with ``params``
+    #: (before changing anything), so :meth:`step` need not test it again.
+    _grad_overlap_check = True
 
     def __init__(self, params, lr, lr_schedule=None, **hyperparameters):
         params = check_params(params)
@@ -163,7 +167,7 @@ class Optimizer:
             gradient or update: those elements kept their values, the others
             took the step.
         """
-        grad = check_grad(grad, self._params)
+        grad = check_grad(grad, self._params, overlap=self._grad_overlap_check)
         t = self._t + 1
         lr = self._lr_at(t)
         bad = self._update(grad, lr, t)

@@ -16,6 +16,7 @@ from .optimizer import NonFiniteUpdateError, Optimizer
 __all__ = ["RMSprop"]
 
 _NONFINITE = ("raise", "skip", "propagate")
+_LR = HP.LR
 
 
 class RMSprop(Optimizer):
@@ -146,6 +147,7 @@ class RMSprop(Optimizer):
         "nonfinite": "raise",
     }
     state_names = ("square_avg", "grad_avg", "momentum_buffer")
+    _grad_overlap_check = False  # the step loop raises it (adaopt.kernels)
 
     def __init__(self, params, lr=1e-3, rho=0.9, eps=1e-8, *, momentum=0.0,
                  nesterov=False, centered=False, weight_decay=0.0,
@@ -222,6 +224,16 @@ class RMSprop(Optimizer):
         self._hp = hp
         self._centered = hyper["centered"]
         self._momentum = hyper["momentum"] > 0
+        # What every step passes on, looked up once (a step at small n costs
+        # about a microsecond, and each dict lookup or call counts).
+        state = self._state
+        self._loop_args = (state["square_avg"], state["grad_avg"],
+                           state["momentum_buffer"], hp)
+        self._scalars_per_step = (hyper["decoupled_weight_decay"]
+                                  or hyper["bias_correction"]
+                                  or hyper["clip_norm"] is not None)
+        self._serial_loop = kernels.get_step_kernel(self._centered, self._momentum,
+                                                    False)
 
     @property
     def state(self):
@@ -250,11 +262,18 @@ class RMSprop(Optimizer):
         super().load_state_dict(sd)
 
     def _update(self, grad, lr, t):
-        self._prepare_step(grad, lr, t)
-        s = self._state
-        return kernels.rmsprop_step(self._params, grad, s["square_avg"], s["grad_avg"],
-                                    s["momentum_buffer"], self._hp, self._centered,
-                                    self._momentum)
+        if self._scalars_per_step:
+            self._prepare_step(grad, lr, t)
+        else:
+            self._hp[_LR] = lr
+        params = self._params
+        # The path is chosen per step (PARALLEL_THRESHOLD is read at call
+        # time).  Below it the serial loop is called directly; above it,
+        # rmsprop_step coordinates parallel regions (see adaopt._threading).
+        if kernels.use_parallel(params.shape[0]):
+            return kernels.rmsprop_step(params, grad, *self._loop_args,
+                                        self._centered, self._momentum, True)
+        return self._serial_loop(params, grad, *self._loop_args)
 
     def _per_step_scalars(self):
         """Whether ``hp`` changes from step to step (else one

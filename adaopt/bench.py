@@ -1,0 +1,436 @@
+r"""Speed of the RMSprop step, measured against references in the same run.
+
+``python -m adaopt bench`` prints, for each vector length and dtype, the time
+of one :meth:`adaopt.RMSprop.step`, the memory bandwidth it reaches, and its
+ratio to
+
+* a **streaming probe**: a compiled loop that reads :math:`\theta, g, v` and
+  writes :math:`\theta, v` -- the bytes a plain step must move -- with
+  trivial arithmetic, on the same serial/parallel path as the step.  Its
+  bandwidth is the roofline: a step cannot beat it, and where memory bounds
+  the step it should come close;
+* a NumPy implementation of the same update (in place, one scratch vector);
+* ``torch.optim.RMSprop`` and a jitted optax ``rmsprop`` update, when
+  those packages are importable (they are never dependencies of adaopt).
+
+Every reference is compiled and warmed up before timing starts.  Samples of
+all contenders are taken in interleaved rounds, and the minimum per call is
+kept, so that load from other processes hits every contender alike and
+ratios stay meaningful on a busy machine.
+
+``python -m adaopt bench --threshold`` times the serial and the parallel
+loop around :data:`adaopt.kernels.PARALLEL_THRESHOLD`, the measurement
+behind that constant.  ``--overhead`` times the Python side of
+:meth:`RMSprop.step` at small n.
+
+Bytes moved per plain step: :math:`5 n s` for :math:`n` elements of
+:math:`s` bytes (three reads, two writes).
+"""
+
+import argparse
+import math
+import os
+import sys
+import threading
+import time
+
+import numba
+import numpy as np
+
+from . import kernels
+from .rmsprop import RMSprop
+
+__all__ = [
+    "SIZES",
+    "streaming_probe",
+    "NumpyRMSprop",
+    "torch_stepper",
+    "optax_stepper",
+    "measure",
+    "make_contenders",
+    "bench_table",
+    "format_table",
+    "threshold_scan",
+    "step_overhead",
+    "main",
+]
+
+#: Vector lengths of the table.
+SIZES = (10**3, 10**5, 10**6, 10**7)
+#: Hyperparameters every contender runs with (PyTorch-equivalent settings).
+LR, RHO, EPS = 1e-3, 0.9, 1e-8
+
+
+def _plain_hp(dtype):
+    """The scalar table of a plain step with this module's hyperparameters."""
+    hp = kernels.make_hp(dtype)
+    hp[kernels.HP.LR], hp[kernels.HP.RHO] = LR, RHO
+    hp[kernels.HP.ONE_MINUS_RHO], hp[kernels.HP.EPS_OUT] = 1.0 - RHO, EPS
+    return hp
+
+
+def _make_probe(parallel):
+    def probe(theta, grad, v, a):
+        # ``parallel`` is in the closure so the two builds cache apart.
+        flavour = parallel  # noqa: F841
+        for i in numba.prange(theta.shape[0]):
+            g = grad[i]
+            v[i] = v[i] + g
+            theta[i] = theta[i] - a[0] * g
+
+    return numba.njit(probe, parallel=parallel, cache=True, nogil=True,
+                      error_model="numpy")
+
+
+_probe_lock = threading.Lock()
+_probes = {}
+
+
+def streaming_probe(theta, grad, v, a, parallel=None):
+    """Stream the bytes of a plain step with trivial arithmetic.
+
+    ``theta -= a[0] * grad; v += grad`` in one compiled pass: it reads
+    ``theta, grad, v`` and writes ``theta, v``, as a plain RMSprop step does,
+    with one multiply-add per element instead of a sqrt and a division.
+
+    Parameters
+    ----------
+    theta, grad, v : ndarray
+        1-D contiguous arrays of one dtype and length; ``theta`` and ``v``
+        are modified.
+    a : ndarray
+        One-element array of the same dtype (a typed scalar: no promotion).
+    parallel : bool or None
+        ``None`` picks the same path as :func:`adaopt.kernels.rmsprop_step`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> th, g, v = np.ones(3), np.full(3, 2.0), np.zeros(3)
+    >>> streaming_probe(th, g, v, np.array([0.5]))
+    >>> th, v
+    (array([0., 0., 0.]), array([2., 2., 2.]))
+    """
+    if parallel is None:
+        parallel = kernels.use_parallel(theta.shape[0])
+    parallel = bool(parallel)
+    probe = _probes.get(parallel)
+    if probe is None:
+        with _probe_lock:
+            probe = _probes.setdefault(parallel, _make_probe(parallel))
+    probe(theta, grad, v, a)
+
+
+class NumpyRMSprop:
+    r"""The plain RMSprop update in NumPy, in place, with one scratch vector.
+
+    :math:`v \leftarrow \rho v + (1-\rho) g^2,\quad
+    \theta \leftarrow \theta - \eta\, g / (\sqrt{v} + \epsilon)`, as five
+    in-place ufunc passes plus a division; the fair NumPy baseline (no
+    temporaries allocated per step).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, -2.0])
+    >>> NumpyRMSprop(x, lr=0.1).step(np.array([1.0, -1.0]))
+    >>> x.round(4)
+    array([ 0.6838, -1.6838])
+    """
+
+    def __init__(self, params, lr=LR, rho=RHO, eps=EPS):
+        dt = params.dtype.type
+        self.params = params
+        self.v = np.zeros_like(params)
+        self._work = np.empty_like(params)
+        self._lr, self._rho, self._omr, self._eps = dt(lr), dt(rho), dt(1.0 - rho), dt(eps)
+
+    def step(self, grad):
+        v, w = self.v, self._work
+        v *= self._rho
+        np.multiply(grad, grad, out=w)
+        w *= self._omr
+        v += w
+        np.sqrt(v, out=w)
+        w += self._eps
+        np.divide(grad, w, out=w)
+        w *= self._lr
+        self.params -= w
+
+
+def torch_stepper(theta, grad):
+    """A ``torch.optim.RMSprop`` step on copies of ``theta``, or None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    p = torch.nn.Parameter(torch.from_numpy(theta.copy()))
+    p.grad = torch.from_numpy(grad.copy())
+    opt = torch.optim.RMSprop([p], lr=LR, alpha=RHO, eps=EPS)
+    return opt.step
+
+
+def optax_stepper(theta, grad):
+    """A jitted optax ``rmsprop`` update on copies of ``theta``, or None."""
+    try:
+        import jax
+        import optax
+    except ImportError:
+        return None
+    if theta.dtype == np.float64:
+        jax.config.update("jax_enable_x64", True)
+    tx = optax.rmsprop(LR, decay=RHO, eps=EPS)
+
+    def update(params, g, state):
+        updates, state = tx.update(g, state, params)
+        return optax.apply_updates(params, updates), state
+
+    jitted = jax.jit(update, donate_argnums=(0, 2))
+    g = jax.device_put(grad)
+    carry = [jax.device_put(theta.copy()), None]
+    carry[1] = tx.init(carry[0])
+
+    def step():
+        carry[0], carry[1] = jitted(carry[0], g, carry[1])
+        jax.block_until_ready(carry[0])
+
+    return step
+
+
+def make_contenders(n, dtype, seed=0, others=True):
+    """Ready-to-time callables, one step each, for length ``n`` and ``dtype``.
+
+    Returns a dict with ``'adaopt'`` (:meth:`RMSprop.step`), ``'kernel'``
+    (the compiled loop alone), ``'probe'``, ``'numpy'`` and, when
+    ``others`` and importable, ``'torch'`` and ``'optax'``.  Every callable
+    owns its own parameter and state arrays and has been called once (JIT
+    compilation done).
+    """
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(n).astype(dtype)
+    grad = rng.standard_normal(n).astype(dtype)
+
+    x = theta.copy()
+    opt = RMSprop(x, lr=LR, rho=RHO, eps=EPS)
+    fns = {"adaopt": lambda: opt.step(grad)}
+
+    xk, vk, empty = theta.copy(), np.zeros(n, dtype), np.empty(0, dtype)
+    hp = _plain_hp(dtype)
+    kernel = kernels.get_step_kernel(False, False, kernels.use_parallel(n))
+    fns["kernel"] = lambda: kernel(xk, grad, vk, empty, empty, hp)
+
+    xp, vp, a = theta.copy(), np.zeros(n, dtype), np.array([LR], dtype)
+    fns["probe"] = lambda: streaming_probe(xp, grad, vp, a)
+
+    ref = NumpyRMSprop(theta.copy())
+    fns["numpy"] = lambda: ref.step(grad)
+    if others:
+        for name, make in (("torch", torch_stepper), ("optax", optax_stepper)):
+            fn = make(theta, grad)
+            if fn is not None:
+                fns[name] = fn
+    for fn in fns.values():
+        fn()
+    return fns
+
+
+def measure(fns, seconds=1.0, min_rounds=5):
+    """Minimum time per call of each callable, sampled in interleaved rounds.
+
+    Each round times every callable over enough calls to last about 2 ms;
+    rounds repeat until ``seconds`` have passed (at least ``min_rounds``).
+    Returns ``{name: seconds per call}``.
+    """
+    inner = {}
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
+        fn()
+        once = time.perf_counter() - t0
+        inner[name] = max(1, min(10_000, int(2e-3 / max(once, 1e-8))))
+    best = dict.fromkeys(fns, math.inf)
+    deadline = time.perf_counter() + seconds
+    rounds = 0
+    while rounds < min_rounds or time.perf_counter() < deadline:
+        for name, fn in fns.items():
+            k = inner[name]
+            t0 = time.perf_counter()
+            for _ in range(k):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - t0) / k)
+        rounds += 1
+    return best
+
+
+def bench_table(sizes=SIZES, dtypes=(np.float32, np.float64), seconds=1.0,
+                others=True, out=None):
+    """Measure every contender for each size and dtype; return a list of rows.
+
+    A row is a dict: ``n``, ``dtype``, ``parallel`` and the seconds per step
+    of each contender (``adaopt``, ``kernel``, ``probe``, ``numpy``, and
+    ``torch``/``optax`` when available).  With ``out``, each row is printed
+    as soon as it is measured.
+    """
+    rows = []
+    for dtype in dtypes:
+        for n in sizes:
+            fns = make_contenders(n, dtype, others=others)
+            row = {"n": n, "dtype": np.dtype(dtype).name,
+                   "parallel": kernels.use_parallel(n)}
+            row.update(measure(fns, seconds=seconds))
+            del fns
+            rows.append(row)
+            if out is not None:
+                if len(rows) == 1:
+                    print(_HEADER, file=out)
+                print(_format_row(row), file=out, flush=True)
+    return rows
+
+
+_HEADER = (f"{'dtype':>7} {'n':>9} {'path':>8} {'step':>10} {'GB/s':>6} "
+           f"{'probe':>10} {'%probe':>6} {'xNumPy':>7} {'xtorch':>7} {'xoptax':>7}")
+
+
+def _fmt_time(t):
+    return f"{t * 1e6:8.2f}us" if t < 1e-2 else f"{t * 1e3:8.2f}ms"
+
+
+def _format_row(row):
+    n, itemsize = row["n"], np.dtype(row["dtype"]).itemsize
+    t = row["adaopt"]
+    gbs = 5 * n * itemsize / t / 1e9
+
+    def ratio(name):
+        return f"{row[name] / t:7.1f}" if name in row else f"{'-':>7}"
+
+    return (f"{row['dtype']:>7} {n:>9} {'parallel' if row['parallel'] else 'serial':>8} "
+            f"{_fmt_time(t):>10} {gbs:6.1f} {_fmt_time(row['probe']):>10} "
+            f"{100 * row['probe'] / t:5.0f}% {ratio('numpy')} {ratio('torch')} "
+            f"{ratio('optax')}")
+
+
+def format_table(rows):
+    """The table printed by ``python -m adaopt bench``, as a string.
+
+    ``step`` is one :meth:`RMSprop.step` (Python call included); ``GB/s``
+    counts the 5 n itemsize bytes a plain step moves; ``%probe`` is the
+    probe's time over the step's (its share of the roofline bandwidth);
+    ``xNumPy``, ``xtorch``, ``xoptax`` are how many times faster the step is.
+    """
+    return "\n".join([_HEADER] + [_format_row(r) for r in rows])
+
+
+def threshold_scan(exponents=range(10, 19), dtypes=(np.float32, np.float64),
+                   seconds=0.5, out=None):
+    """Time the serial and the parallel step loop at ``n = 2**k``.
+
+    Returns ``{dtype name: [(n, serial s, parallel s), ...]}``; the smallest
+    ``n`` from which the parallel loop stays faster is where
+    :data:`adaopt.kernels.PARALLEL_THRESHOLD` belongs.
+    """
+    result = {}
+    for dtype in dtypes:
+        name = np.dtype(dtype).name
+        result[name] = []
+        for k in exponents:
+            n = 2**k
+            rng = np.random.default_rng(k)
+            grad = rng.standard_normal(n).astype(dtype)
+            hp = _plain_hp(dtype)
+            empty = np.empty(0, dtype)
+            fns = {}
+            for parallel in (False, True):
+                arrays = (rng.standard_normal(n).astype(dtype), grad,
+                          np.zeros(n, dtype), empty, empty, hp)
+                kernel = kernels.get_step_kernel(False, False, parallel)
+                fns[parallel] = (lambda kernel=kernel, arrays=arrays: kernel(*arrays))
+                fns[parallel]()
+            t = measure(fns, seconds=seconds)
+            result[name].append((n, t[False], t[True]))
+            if out is not None:
+                print(f"{name:>7} n=2**{k:<2} ({n:>7}): serial {t[False] * 1e6:9.2f}us "
+                      f"parallel {t[True] * 1e6:9.2f}us  serial/parallel "
+                      f"{t[False] / t[True]:5.2f}", file=out, flush=True)
+    return result
+
+
+def step_overhead(sizes=(10, 1000), dtypes=(np.float32, np.float64), seconds=0.5,
+                  out=None):
+    """Python-side cost of :meth:`RMSprop.step` at small ``n``.
+
+    Times ``opt.step(grad)``, :func:`adaopt.kernels.rmsprop_step` and the
+    compiled loop called directly, interleaved.  Returns rows of
+    ``(dtype, n, step s, rmsprop_step s, loop s)``; ``step - loop`` is the
+    overhead above the arithmetic.
+    """
+    rows = []
+    for dtype in dtypes:
+        for n in sizes:
+            rng = np.random.default_rng(n)
+            grad = rng.standard_normal(n).astype(dtype)
+            x = rng.standard_normal(n).astype(dtype)
+            opt = RMSprop(x, lr=LR, rho=RHO, eps=EPS, nonfinite="skip")
+            xv = [x.copy(), grad, np.zeros(n, dtype), np.empty(0, dtype),
+                  np.empty(0, dtype), _plain_hp(dtype)]
+            kernel = kernels.get_step_kernel(False, False, False)
+            fns = {"step": lambda: opt.step(grad),
+                   "rmsprop_step": lambda: kernels.rmsprop_step(*xv, False, False),
+                   "loop": lambda: kernel(*xv)}
+            for fn in fns.values():
+                fn()
+            t = measure(fns, seconds=seconds)
+            rows.append((np.dtype(dtype).name, n, t["step"], t["rmsprop_step"], t["loop"]))
+            if out is not None:
+                print(f"{np.dtype(dtype).name:>7} n={n:<5} RMSprop.step "
+                      f"{t['step'] * 1e6:6.2f}us  rmsprop_step "
+                      f"{t['rmsprop_step'] * 1e6:6.2f}us  compiled loop "
+                      f"{t['loop'] * 1e6:6.2f}us  overhead "
+                      f"{(t['step'] - t['loop']) * 1e6:5.2f}us", file=out, flush=True)
+    return rows
+
+
+def _versions():
+    parts = [f"numpy {np.__version__}", f"numba {numba.__version__}"]
+    for mod in ("torch", "jax", "optax"):
+        try:
+            parts.append(f"{mod} {__import__(mod).__version__}")
+        except ImportError:
+            parts.append(f"{mod} not installed")
+    return ", ".join(parts)
+
+
+def main(argv=()):
+    """Entry point of ``python -m adaopt bench``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m adaopt bench",
+        description="Time RMSprop steps against a streaming probe (roofline), "
+                    "NumPy, and torch/optax when installed.")
+    parser.add_argument("--quick", action="store_true",
+                        help="short sampling, sizes up to 1e6 (under a minute)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="sampling time per size and dtype (default 2, quick 0.3)")
+    parser.add_argument("--no-others", action="store_true",
+                        help="skip torch and optax even when installed")
+    parser.add_argument("--threshold", action="store_true",
+                        help="time serial vs parallel loops around PARALLEL_THRESHOLD")
+    parser.add_argument("--overhead", action="store_true",
+                        help="time the Python side of RMSprop.step at small n")
+    args = parser.parse_args(list(argv))
+    if args.seconds is not None and not args.seconds > 0:
+        parser.error(f"--seconds must be > 0, got {args.seconds}")
+    seconds = args.seconds or (0.3 if args.quick else 2.0)
+    out = sys.stdout
+    print(f"adaopt bench: {os.cpu_count()} CPUs, numba threads "
+          f"{numba.get_num_threads()}, {_versions()}", file=out)
+    print(f"PARALLEL_THRESHOLD = {kernels.PARALLEL_THRESHOLD}; times are the minimum "
+          "per step over interleaved rounds", file=out, flush=True)
+    if args.threshold:
+        threshold_scan(seconds=seconds, out=out)
+        return 0
+    if args.overhead:
+        step_overhead(seconds=seconds, out=out)
+        return 0
+    sizes = SIZES[:3] if args.quick else SIZES
+    bench_table(sizes=sizes, seconds=seconds, others=not args.no_others, out=out)
+    print("step: one RMSprop.step; %probe: probe time / step time; xNAME: NAME "
+          "time / step time", file=out)
+    return 0

@@ -1,0 +1,65 @@
+"""asv: convergence quality on the package's test problems (``track_``).
+
+Speed is worth nothing if the answer gets worse.  These benchmarks record,
+per commit, the final objective gap ``f(x) - f_min`` and the iterations
+``minimize`` needs to reach its gradient tolerance on the problems of
+:mod:`adaopt.problems`, with fixed settings, so a change of the update's
+arithmetic or of a stopping test shows up in ``asv compare`` as a change of
+these numbers.  Every run is deterministic (the minibatches of the logistic
+regression come from a seeded generator).
+"""
+
+import adaopt
+from adaopt import schedules
+from adaopt.problems import IllConditionedQuadratic, LogisticRegression, Rosenbrock
+
+
+def _rosenbrock():
+    p = Rosenbrock(2)
+    return p, adaopt.minimize(p.fun, p.x0, jac=p.jac, options=dict(
+        lr_schedule=schedules.exponential_decay(2e-2, 0.999), maxiter=20000, gtol=1e-3))
+
+
+def _quadratic():
+    p = IllConditionedQuadratic(n=10, cond=1e4)
+    return p, adaopt.minimize(p.fun, p.x0, jac=p.jac,
+                              options=dict(lr=1e-2, maxiter=20000, gtol=1e-4))
+
+
+def _logistic():
+    p = LogisticRegression(n_samples=1000, n_features=5, batch_size=32, seed=0)
+    return p, adaopt.minimize(p.fun, p.x0, jac=p.jac,
+                              options=dict(lr=1e-2, maxiter=2000, gtol=0.0))
+
+
+def track_rosenbrock_iterations_to_gtol():
+    """Iterations to ||g||_inf <= 1e-3 from (-1.2, 1), lr 2e-2 * 0.999**t."""
+    return _rosenbrock()[1].nit
+
+
+def track_rosenbrock_final_gap():
+    """f(x) - f_min where the run above stops."""
+    p, res = _rosenbrock()
+    return res.fun - p.f_min
+
+
+def track_quadratic_iterations_to_gtol():
+    """Iterations to ||g||_inf <= 1e-4 on a 10-D quadratic of condition 1e4, lr 1e-2."""
+    return _quadratic()[1].nit
+
+
+def track_quadratic_final_gap():
+    p, res = _quadratic()
+    return res.fun - p.f_min
+
+
+def track_logistic_final_gap():
+    """f(x) - f_min after 2000 minibatch steps (batch 32 of 1000), lr 1e-2."""
+    p, res = _logistic()
+    return res.fun - p.f_min
+
+
+for _f in (track_rosenbrock_iterations_to_gtol, track_quadratic_iterations_to_gtol):
+    _f.unit = "iterations"
+for _f in (track_rosenbrock_final_gap, track_quadratic_final_gap, track_logistic_final_gap):
+    _f.unit = "f - f_min"
