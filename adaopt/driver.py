@@ -56,7 +56,7 @@ import numba
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from . import _numba_cache, kernels, status
+from . import _numba_cache, _threading, kernels, status
 from .rmsprop import RMSprop
 
 __all__ = ["Problem", "Row", "Ctl", "CONTINUE", "WRONG_LENGTH", "get_advance",
@@ -106,10 +106,24 @@ class Ctl:
     SIZE = 12
 
 
+# The step kernels of every flavour as module globals, named (never closed
+# over) by the cached ``advance``: a closure over a dispatcher gets a new
+# on-disk cache key in every process (the dispatcher pickles with a
+# per-process id), so it would recompile every time.  Creating a dispatcher
+# compiles nothing.
+_step_serial = kernels.get_step_kernel(False, False, False)
+_step_serial_c = kernels.get_step_kernel(True, False, False)
+_step_serial_m = kernels.get_step_kernel(False, True, False)
+_step_serial_cm = kernels.get_step_kernel(True, True, False)
+_step_parallel = kernels.get_step_kernel(False, False, True)
+_step_parallel_c = kernels.get_step_kernel(True, False, True)
+_step_parallel_m = kernels.get_step_kernel(False, True, True)
+_step_parallel_cm = kernels.get_step_kernel(True, True, True)
+
+
 def _make_advance(centered, momentum, parallel):
     """Build the compiled iteration for one kernel flavour (see the module doc)."""
-    advance = advance_function(centered, momentum,
-                               kernels.get_step_kernel(centered, momentum, parallel))
+    advance = advance_function(centered, momentum, None, parallel)
 
     # Compiled for exactly these types (C-contiguous writable arrays, W/g/hp
     # of x's dtype): any other gradient raises TypeError at the call instead
@@ -121,12 +135,15 @@ def _make_advance(centered, momentum, parallel):
     return _numba_cache.njit_cached(advance, sigs, nogil=True, error_model="numpy")
 
 
-def advance_function(centered, momentum, step):
+def advance_function(centered, momentum, step, parallel=False):
     """The plain Python function behind ``advance``, calling the kernel ``step``.
 
     Uncompiled: :func:`_make_advance` compiles it, and :mod:`adaopt.compiled`
-    inlines it (with an inlined kernel) into its compiled loop.
+    inlines it (with an inlined kernel) into its compiled loop.  With
+    ``step=None`` it calls the module-global kernel of the flavour
+    (``parallel`` picks the build), which keeps it cacheable on disk.
     """
+    use_global = step is None
     row_m = Row.STATE
     row_b = Row.STATE + (1 if centered else 0)
     row_lo = Row.STATE + (1 if centered else 0) + (1 if momentum else 0)
@@ -177,7 +194,30 @@ def advance_function(centered, momentum, step):
         xprev[:] = x
         gprev[:] = g
         ctl[1] = f
-        if step(x, g, v, m, b, hp):
+        # Numba prunes the branches on the closure constants: one call remains.
+        if use_global:
+            if parallel:
+                if centered:
+                    if momentum:
+                        bad = _step_parallel_cm(x, g, v, m, b, hp)
+                    else:
+                        bad = _step_parallel_c(x, g, v, m, b, hp)
+                elif momentum:
+                    bad = _step_parallel_m(x, g, v, m, b, hp)
+                else:
+                    bad = _step_parallel(x, g, v, m, b, hp)
+            elif centered:
+                if momentum:
+                    bad = _step_serial_cm(x, g, v, m, b, hp)
+                else:
+                    bad = _step_serial_c(x, g, v, m, b, hp)
+            elif momentum:
+                bad = _step_serial_m(x, g, v, m, b, hp)
+            else:
+                bad = _step_serial(x, g, v, m, b, hp)
+        else:
+            bad = step(x, g, v, m, b, hp)
+        if bad:
             x[:] = xprev
             return 3  # status.NONFINITE
         if ctl[8] != 0.0:
@@ -306,8 +346,11 @@ class Problem:
         return max(self.maxfev // self.evaluations_per_iteration - 1, 0)
 
 
-def make_workspace(problem):
+def make_workspace(problem, parallel=None):
     """Return ``(optimizer, W, hp, ctl, advance)`` set up for ``problem``.
+
+    ``parallel`` picks the kernel build of ``advance`` (default: by
+    :func:`adaopt.kernels.use_parallel`); both give the same bits.
 
     The :class:`adaopt.RMSprop` object is built on row ``X`` of ``W`` and its
     state arrays are moved into rows of ``W`` (see :class:`Row`).
@@ -344,7 +387,9 @@ def make_workspace(problem):
     ctl[Ctl.KFEV] = problem.iteration_limit_from_maxfev
     ctl[Ctl.BOUNDED] = bounded
     ctl[Ctl.STEPNORM] = np.inf
-    advance = get_advance(centered, momentum, kernels.use_parallel(x0.size))
+    if parallel is None:
+        parallel = kernels.use_parallel(x0.size)
+    advance = get_advance(centered, momentum, parallel)
     return opt, W, opt._hp, ctl, advance
 
 
@@ -397,9 +442,25 @@ def run_python(problem):
     ``f`` and ``g`` were both evaluated (``x0`` with ``fun = nan`` if the
     interrupt came during the very first evaluation).
     """
+    # A long vector takes the parallel kernel when adaopt's threading policy
+    # allows one now; the run then holds the process-wide region lock (see
+    # adaopt._threading: one adaopt parallel region at a time), and other
+    # threads' steps take the serial build meanwhile (same bits).
+    region = None
+    if kernels.use_parallel(problem.x0.size) and _threading.parallel_allowed():
+        if _threading._region.acquire(False):
+            region = _threading._region
+    try:
+        return _run_python(problem, parallel=region is not None)
+    finally:
+        if region is not None:
+            region.release()
+
+
+def _run_python(problem, parallel):
     from .finite_differences import FiniteDifferenceGradient, check_gradient
 
-    opt, W, hp, ctl, advance = make_workspace(problem)
+    opt, W, hp, ctl, advance = make_workspace(problem, parallel)
     x = W[Row.X]
     xview = x.view()
     xview.flags.writeable = False     # the objective may not write into x
@@ -423,7 +484,7 @@ def run_python(problem):
         opt._prepare_step(x, opt._lr_at(1), 1)
     progress = _Progress(problem.progress, problem.out) if problem.progress else None
     countdown = 1      # the first line shows iteration 0
-    F, K = Ctl.F, Ctl.K
+    F, K, wrong_length = Ctl.F, Ctl.K, WRONG_LENGTH
     nfev = njev = 0
     g = None
     code = CONTINUE
@@ -461,7 +522,7 @@ def run_python(problem):
                 code = advance(W, g, hp, ctl)
             if code >= 0:
                 break
-            if code == WRONG_LENGTH:
+            if code == wrong_length:
                 check_gradient(g, x)            # raises, naming the shape
             if callback is not None:
                 if ctl[K] > 0.0:

@@ -471,7 +471,9 @@ def test_gradients_of_other_layouts_are_converted():
         return buf[::2]
 
     def reversed_(x):
-        return (2 * x)[::-1][::-1].copy()[::-1][::-1]
+        g = (2 * x)[::-1].copy()[::-1]      # a view with a negative stride
+        assert g.strides[0] < 0
+        return g
 
     def readonly(x):
         g = 2 * x
