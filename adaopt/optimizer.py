@@ -90,6 +90,9 @@ class Optimizer:
     def _on_nonfinite(self, grad, t):
         """Called after a step that skipped non-finite elements."""
 
+    def _check_state(self, state):
+        """Raise ``ValueError`` if loaded state arrays hold impossible values."""
+
     # -- public API ----------------------------------------------------------
 
     @property
@@ -182,7 +185,6 @@ class Optimizer:
         for name, buf in buffers.items():
             buf[...] = self._state[name]
             self._state[name] = buf
-        self._configure()    # whatever the subclass cached of the state
 
     # -- checkpointing ---------------------------------------------------------
 
@@ -199,7 +201,10 @@ class Optimizer:
             if value is not None:
                 sd[name] = value
         for name in self.state_names:
-            sd[name] = self._state[name].copy()
+            # A state array these hyperparameters do not use is an empty
+            # placeholder (a parameter vector is never empty): leave it out.
+            if self._state[name].size:
+                sd[name] = self._state[name].copy()
         return sd
 
     def load_state_dict(self, state_dict):
@@ -218,7 +223,7 @@ class Optimizer:
         unknown = sorted(set(sd) - known)
         if unknown:
             raise ValueError(f"state_dict has unknown keys {unknown}")
-        missing = sorted({"step", "lr", *self.state_names} - set(sd))
+        missing = sorted({"step", "lr"} - set(sd))
         if missing:
             raise ValueError(f"state_dict lacks keys {missing}")
         step = sd["step"]
@@ -227,17 +232,25 @@ class Optimizer:
             raise ValueError(f"state_dict['step'] must be an integer >= 0, got {step!r}")
         lr = check_real("state_dict['lr']", sd["lr"], low=0.0, high=math.inf,
                         high_open=True)
+        # The hyperparameters are checked first: they decide which state
+        # arrays the checkpoint must hold.
         hyper = self._check_hyperparameters(
             {name: sd.get(name, default)
              for name, default in self.hyperparameter_defaults.items()})
         fresh = self._init_state(self._params, hyper)
         for name in self.state_names:
+            if name not in sd:
+                if fresh[name].size:
+                    raise ValueError(f"state_dict lacks key {name!r}, which these "
+                                     "hyperparameters use")
+                continue
             arr = np.asarray(sd[name])
             if arr.shape != fresh[name].shape or arr.dtype != fresh[name].dtype:
                 raise ValueError(
                     f"state_dict[{name!r}] must have shape {fresh[name].shape} and "
                     f"dtype {fresh[name].dtype}, got {arr.shape} {arr.dtype}")
             fresh[name][...] = arr
+        self._check_state(fresh)
         self._lr = lr
         self._hyper = hyper
         self._t = int(step)

@@ -240,26 +240,15 @@ class RMSprop(Optimizer):
         """The state arrays in use, by name (live arrays)."""
         return {k: a for k, a in self._state.items() if a.size or k == "square_avg"}
 
-    def state_dict(self):
-        sd = super().state_dict()
-        for name in self.state_names:
-            if sd[name].size == 0:
-                del sd[name]
-        return sd
-
-    def load_state_dict(self, state_dict):
-        # State arrays that are unused for these hyperparameters are absent
-        # from a checkpoint; give them the empty placeholder they have here.
-        sd = dict(state_dict.items())
-        for name in self.state_names:
-            sd.setdefault(name, np.empty(0, dtype=self._params.dtype))
-        centered, momentum = sd.get("centered", False), sd.get("momentum", 0.0)
-        needs = {"grad_avg": bool(np.asarray(centered)),
-                 "momentum_buffer": float(np.asarray(momentum)) > 0}
-        for name, needed in needs.items():
-            if needed and np.asarray(sd[name]).size == 0:
-                raise ValueError(f"state_dict lacks key {name!r}")
-        super().load_state_dict(sd)
+    def _check_state(self, state):
+        # v is a sum of rho-weighted squares: never negative (NaN and inf can
+        # be real, after nonfinite='propagate'); a negative v would make
+        # sqrt(v) NaN and silently freeze those elements.
+        with np.errstate(invalid="ignore"):
+            negative = np.count_nonzero(state["square_avg"] < 0)
+        if negative:
+            raise ValueError(f"state_dict['square_avg'] must be >= 0, got {negative} "
+                             "negative element(s)")
 
     def _update(self, grad, lr, t):
         if self._scalars_per_step:
