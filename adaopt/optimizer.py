@@ -185,6 +185,7 @@ class Optimizer:
         for name, buf in buffers.items():
             buf[...] = self._state[name]
             self._state[name] = buf
+        self._configure()    # whatever the subclass cached of the state
 
     # -- checkpointing ---------------------------------------------------------
 
