@@ -9,7 +9,7 @@ import sys
 
 
 def demo(argv=()):
-    """Train on the seeds' anisotropic quadratic and print a summary."""
+    """Minimize the Rosenbrock function with adaopt.minimize, showing progress."""
     from . import demo as _demo
     return _demo.main(argv)
 

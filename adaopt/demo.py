@@ -1,34 +1,32 @@
 """The demo behind ``python -m adaopt``.
 
-It minimizes the seeds' anisotropic quadratic f(x, y) = x^2 + 10 y^2 from
-(5, 5) with :class:`adaopt.RMSprop` and a cosine learning-rate decay, printing progress as it goes and a
-summary at the end.
+It runs :func:`adaopt.minimize` on the 2-D Rosenbrock function from the
+classic start (-1.2, 1), with a cosine-decaying learning rate, showing the
+progress display as it goes and scipy's summary at the end, then the result
+next to the known minimum.
 """
-
-import time
 
 import numpy as np
 
-from .rmsprop import RMSprop
+from .minimize import minimize
+from .problems import Rosenbrock
 from .schedules import cosine_decay
+
+#: The demo's hyperparameters (the same ones the tests document).
+LR = 0.01
+STEPS = 20000
 
 
 def main(argv=(), out=print):
-    x = np.array([5.0, 5.0])
-    scale = np.array([1.0, 10.0])
-    steps = 300
-    opt = RMSprop(x, rho=0.9, lr_schedule=cosine_decay(0.1, decay_steps=steps))
-    out("adaopt demo: RMSprop on f(x, y) = x^2 + 10 y^2 from (5, 5), "
-        f"rho=0.9, lr: cosine decay from 0.1 over {steps} steps")
-    out(f"{'step':>6} {'f':>12} {'x':>10} {'y':>10}")
-    start = time.perf_counter()
-    for t in range(1, steps + 1):
-        f = float(scale @ (x * x))
-        opt.step(2.0 * scale * x)
-        if t <= 10 or t % 50 == 0:
-            out(f"{t:6d} {f:12.6f} {x[0]:10.6f} {x[1]:10.6f}")
-    elapsed = time.perf_counter() - start
-    f = float(scale @ (x * x))
-    out(f"done: {steps} steps in {elapsed * 1e3:.1f} ms, f = {f:.3e} at "
-        f"x = ({x[0]:.3e}, {x[1]:.3e}); the minimum is f = 0 at (0, 0)")
-    return 0
+    p = Rosenbrock(2)
+    out("adaopt demo: adaopt.minimize (RMSprop) on the Rosenbrock function "
+        "f(x, y) = (1 - x)^2 + 100 (y - x^2)^2")
+    out(f"from x0 = ({p.x0[0]}, {p.x0[1]}), rho=0.9, lr: cosine decay from {LR} over "
+        f"{STEPS} steps, gtol=1e-5")
+    res = minimize(p.fun, p.x0, jac=p.jac, options=dict(
+        lr_schedule=cosine_decay(LR, STEPS), maxiter=STEPS, progress=2000,
+        disp=True))
+    err = float(np.abs(res.x - p.x_min).max())
+    out(f"x = ({res.x[0]:.6f}, {res.x[1]:.6f}), f = {res.fun:.3e}; the minimum is "
+        f"f = 0 at (1, 1): max |x - x*| = {err:.1e}")
+    return 0 if res.success else 1
