@@ -219,7 +219,8 @@ class Optimizer:
         sd = {key: _plain(state_dict[key]) for key in state_dict.keys()}
         kind = sd.pop("optimizer", type(self).__name__)
         if kind != type(self).__name__:
-            raise ValueError(f"state_dict is for {kind}, not {type(self).__name__}")
+            raise ValueError(f"state_dict['optimizer'] is {kind!r}: a checkpoint of "
+                             f"another optimizer, not {type(self).__name__}")
         known = {"step", "lr", *self.hyperparameter_defaults, *self.state_names}
         unknown = sorted(set(sd) - known)
         if unknown:
