@@ -384,12 +384,13 @@ _CHUNK_SECONDS = 0.05
 def run_chunks(run_chunk, opt, ctl_k, maxiter, progress=None, every=0):
     """Call ``run_chunk(kstop, lrs) -> code`` until it returns a status.
 
-    ``ctl_k()`` reads the iteration count.  Chunk ends fall on multiples of
-    ``every`` (the progress interval), where ``progress()`` is called, and
-    never after ``maxiter + 1``: the last pass of a run sets up step
-    ``maxiter + 1`` before ``advance`` stops it, so the learning-rate table
-    of a schedule needs that entry (the Python driver calls the schedule
-    there too).
+    ``ctl_k()`` reads the iteration count ``k``.  With a progress interval
+    ``every``, chunks end where the Python driver prints a progress line
+    (right after the step that makes ``k - 1`` a multiple of ``every``) and
+    ``progress()`` is called there.  A chunk never ends after
+    ``maxiter + 1``: the last pass of a run sets up step ``maxiter + 1``
+    before ``advance`` stops it, so the learning-rate table of a schedule
+    needs that entry (the Python driver calls the schedule there too).
     """
     scheduled = opt.lr_schedule is not None
     size = _FIRST_CHUNK
@@ -397,7 +398,7 @@ def run_chunks(run_chunk, opt, ctl_k, maxiter, progress=None, every=0):
         k = ctl_k()
         kstop = k + size
         if every:
-            kstop = min(kstop, (k // every + 1) * every)
+            kstop = min(kstop, ((k - 1) // every + 1) * every + 1)
         if maxiter != math.inf:
             kstop = min(kstop, maxiter + 1)
         lrs = (np.array([opt._lr_at(t) for t in range(k + 1, kstop + 1)])
@@ -408,7 +409,7 @@ def run_chunks(run_chunk, opt, ctl_k, maxiter, progress=None, every=0):
             return code
         if time.perf_counter() - start < _CHUNK_SECONDS:
             size = min(size * 4, _MAX_CHUNK)
-        if every and ctl_k() % every == 0:
+        if every and (ctl_k() - 1) % every == 0:
             progress()
 
 
@@ -447,7 +448,8 @@ def run_compiled(problem):
         return run(W, g, hp, ctl, counts, args, lrs, s, kstop)
 
     def show_progress():
-        progress(int(ctl[Ctl.K]), ctl[Ctl.FPREV], ctl[Ctl.GNORM])
+        # as the Python driver: the line of iteration k - 1, just stepped from
+        progress(int(ctl[Ctl.K]) - 1, ctl[Ctl.FPREV], ctl[Ctl.GNORM])
 
     try:
         code = run_chunks(chunk, opt, lambda: int(ctl[Ctl.K]), problem.maxiter,

@@ -17,7 +17,7 @@ from scipy.optimize import Bounds, OptimizeWarning
 
 from . import compiled as _compiled
 from . import driver as _driver
-from .kernels import PARALLEL_THRESHOLD
+from . import kernels as _kernels
 from ._validation import check_real
 from .finite_differences import FD_METHODS
 from .rmsprop import RMSprop
@@ -69,7 +69,7 @@ def choose_driver(problem):
     the serial kernel; longer vectors gain more from the parallel one than
     from a compiled loop); else ``'python'``.
     """
-    if (problem.x0.size < PARALLEL_THRESHOLD
+    if (not _kernels.use_parallel(problem.x0.size)
             and _compiled.compiled_driver_unsupported(problem) is None):
         return "compiled"
     return "python"

@@ -1,0 +1,253 @@
+"""The compiled driver (adaopt.compiled) against the Python-driven loop.
+
+Both drivers share the iteration (adaopt.driver.advance and the kernels), so
+for the same inputs they must return the same x, fun, jac, nit, nfev, njev,
+status and message to the bit.  The objectives are jitted once at module
+scope with cache=True and reused by every test: each (objective, kernel
+flavour, dtype) compiles one driver, cached on disk.
+"""
+
+import math
+
+import numba
+import numpy as np
+import pytest
+
+import adaopt
+from adaopt import compiled, schedules, status
+from adaopt.problems import Rosenbrock
+
+
+@numba.njit(cache=True)
+def rosen_fg(x):
+    a = 1.0 - x[0]
+    b = x[1] - x[0] * x[0]
+    g = np.empty_like(x)
+    g[0] = -2.0 * a - 400.0 * x[0] * b
+    g[1] = 200.0 * b
+    return a * a + 100.0 * b * b, g
+
+
+@numba.njit(cache=True)
+def rosen_f(x):
+    a = 1.0 - x[0]
+    b = x[1] - x[0] * x[0]
+    return a * a + 100.0 * b * b
+
+
+@numba.njit(cache=True)
+def rosen_g(x):
+    return rosen_fg(x)[1]
+
+
+@numba.njit(cache=True)
+def quad_fg(x, d, c, wall):
+    """0.5 sum d (x - c)^2, NaN beyond ``x[0] > wall`` (to test failures)."""
+    r = x - c
+    f = 0.5 * np.sum(d * r * r)
+    if x[0] > wall:
+        f = np.nan
+    return f, d * r
+
+
+X0 = np.array([-1.2, 1.0])
+D = np.array([1.0, 10.0, 100.0])
+C = np.array([0.5, -1.0, 2.0])
+
+
+def run_both(fun, x0, **kwargs):
+    options = kwargs.pop("options", {})
+    python = adaopt.minimize(fun, x0, options=dict(options, driver="python"), **kwargs)
+    fast = adaopt.minimize(fun, x0, options=dict(options, driver="compiled"), **kwargs)
+    return python, fast
+
+
+def assert_same(python, fast):
+    np.testing.assert_array_equal(fast.x, python.x)
+    np.testing.assert_array_equal(fast.jac, python.jac)
+    assert fast.x.dtype == python.x.dtype
+    assert (fast.fun == python.fun) or (math.isnan(fast.fun) and math.isnan(python.fun))
+    for key in ("nit", "nfev", "njev", "status", "success", "message"):
+        assert fast[key] == python[key], key
+
+
+@pytest.mark.filterwarnings("ignore:Initial guess is not within")
+@pytest.mark.parametrize("options, bounds", [
+    (dict(maxiter=500, lr=1e-3), None),
+    # a projection that binds, on both coordinates
+    (dict(maxiter=400, lr=1e-2), [(-1.0, 0.5), (None, 0.8)]),
+    # per-step scalars: bias correction, clip_norm (with clip_value), decoupled
+    # weight decay, eps inside the sqrt, and a schedule across several chunks
+    (dict(maxiter=2500, bias_correction=True, clip_norm=5.0, clip_value=50.0,
+          weight_decay=1e-3, decoupled_weight_decay=True, eps_in_sqrt=True,
+          lr_schedule=schedules.cosine_decay(0.01, 2500)), None),
+    (dict(maxiter=300, weight_decay=0.1, maximize=False, initial_scale=1.0,
+          rho=0.5, eps=1e-3), None),
+    (dict(maxfev=137), None),
+    (dict(xtol=1e-4, lr=1e-5), None),
+    (dict(ftol=1e-3, lr=1e-4), None),
+])
+def test_same_result_as_python_driver_jac_true(options, bounds):
+    python, fast = run_both(rosen_fg, X0, jac=True, bounds=bounds, options=options)
+    assert_same(python, fast)
+    assert fast.nit > 0
+
+
+def test_statuses_of_the_stopping_tests_are_reached():
+    # the parametrized cases above really exercise each test
+    opts = [dict(maxfev=137), dict(xtol=1e-4, lr=1e-5), dict(ftol=1e-3, lr=1e-4),
+            dict(maxiter=50)]
+    got = [adaopt.minimize(rosen_fg, X0, jac=True, options=dict(o, driver="compiled")).status
+           for o in opts]
+    assert got == [status.MAXFEV, status.XTOL, status.FTOL, status.MAXITER]
+    assert adaopt.minimize(rosen_fg, X0, jac=True,
+                           options=dict(maxfev=137, driver="compiled")).nfev == 137
+
+
+def test_separate_jac_and_centered_momentum_flavour():
+    python, fast = run_both(rosen_f, X0, jac=rosen_g, options=dict(
+        maxiter=300, centered=True, momentum=0.9, nesterov=True, lr=1e-3))
+    assert_same(python, fast)
+
+
+def test_args_are_passed_through_and_gtol_stops():
+    args = (D, C, np.inf)
+    python, fast = run_both(quad_fg, np.zeros(3), jac=True, args=args, options=dict(
+        lr_schedule=schedules.exponential_decay(0.05, 0.99), maxiter=5000, gtol=1e-6))
+    assert_same(python, fast)
+    assert fast.status == status.GTOL and fast.success
+    np.testing.assert_allclose(fast.x, C, atol=1e-6)
+
+
+def test_nonfinite_objective_returns_last_finite_iterate():
+    # f is NaN once x[0] > 0.3: the run stops there with the previous iterate
+    args = (D, C, 0.3)
+    python, fast = run_both(quad_fg, np.zeros(3), jac=True, args=args,
+                            options=dict(lr=0.01, maxiter=1000))
+    assert_same(python, fast)
+    assert fast.status == status.NONFINITE and not fast.success
+    assert fast.x[0] <= 0.3 and math.isfinite(fast.fun)
+    assert fast.fun == quad_fg(fast.x, *args)[0]
+
+
+def test_float32_run_stays_float32():
+    x0 = X0.astype(np.float32)
+    python, fast = run_both(rosen_fg, x0, jac=True, options=dict(maxiter=200))
+    assert_same(python, fast)
+    assert fast.x.dtype == np.float32 and fast.jac.dtype == np.float32
+
+
+def test_answer_matches_a_python_objective():
+    # the jitted objective computes what adaopt.problems.Rosenbrock computes
+    p = Rosenbrock()
+    ref = adaopt.minimize(p.fun_and_jac, p.x0, jac=True, options=dict(maxiter=300))
+    fast = adaopt.minimize(rosen_fg, p.x0, jac=True, options=dict(maxiter=300))
+    np.testing.assert_allclose(fast.x, ref.x, rtol=1e-12)
+    assert fast.nit == ref.nit == 300
+
+
+def test_disp_and_progress_print_like_the_python_driver():
+    # ``out`` (where lines go) is a field of the parsed problem, not an option
+    minimize_module = __import__("sys").modules["adaopt.minimize"]
+    outputs = {}
+    for driver in ("python", "compiled"):
+        lines = []
+        problem = minimize_module.parse_problem(rosen_fg, X0, jac=True, options=dict(
+            maxiter=2500, disp=True, progress=1000, driver=driver))
+        problem.out = lines.append
+        minimize_module.run(problem)
+        # drop the iterations-per-second column, the one thing that differs
+        outputs[driver] = [line.split()[:3] if line[:10].strip().isdigit()
+                           else line for line in lines]
+    assert outputs["compiled"] == outputs["python"]
+    assert len(outputs["compiled"]) == 1 + 3 + 5   # header, iterations 0, 1000, 2000, summary
+
+
+def test_auto_picks_the_compiled_driver_only_when_it_can():
+    choose = __import__("sys").modules["adaopt.minimize"].choose_driver
+    parse = __import__("sys").modules["adaopt.minimize"].parse_problem
+    p = Rosenbrock()
+    assert choose(parse(rosen_fg, X0, jac=True)) == "compiled"
+    assert choose(parse(rosen_f, X0, jac=rosen_g)) == "compiled"
+    assert choose(parse(p.fun, X0, jac=p.jac)) == "python"
+    assert choose(parse(rosen_f, X0, jac=p.jac)) == "python"
+    assert choose(parse(rosen_f, X0)) == "python"                  # finite differences
+    assert choose(parse(rosen_fg, X0, jac=True, callback=lambda xk: None)) == "python"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(fun=Rosenbrock().fun_and_jac, jac=True), "fun to be a Numba-jitted"),
+    (dict(fun=rosen_f, jac=Rosenbrock().jac), "jac to be a Numba-jitted"),
+    (dict(fun=rosen_f, jac="3-point"), "finite differences"),
+    (dict(fun=rosen_fg, jac=True, callback=lambda xk: None), "callback"),
+])
+def test_forcing_the_compiled_driver_where_it_cannot_run_raises(kwargs, match):
+    fun = kwargs.pop("fun")
+    with pytest.raises(ValueError, match=match):
+        adaopt.minimize(fun, X0, options=dict(driver="compiled"), **kwargs)
+
+
+def test_wrong_gradient_length_raises_value_error():
+    # x of one element broadcasts against the three of D and C: a gradient of 3
+    with pytest.raises(ValueError, match="length of x0"):
+        adaopt.minimize(quad_fg, np.zeros(1), jac=True, args=(D, C, np.inf),
+                        options=dict(driver="compiled", maxiter=3))
+
+
+def test_driver_is_built_once_per_objective_and_named_by_its_code():
+    a = compiled.get_driver("single", rosen_fg, None, False, False)
+    assert compiled.get_driver("single", rosen_fg, None, False, False) is a
+    digest = compiled._objective_digest(rosen_fg, None)
+    assert digest is not None and digest in a.py_func.__qualname__
+    assert digest != compiled._objective_digest(rosen_f, rosen_g)
+    # no source file: no disk cache (the name would not follow edits)
+    scope = {"np": np}
+    exec("def typed_at_prompt(x):\n    return (x * x).sum(), 2 * x\n", scope)
+    assert compiled._objective_digest(numba.njit(scope["typed_at_prompt"]), None) is None
+
+
+# -- rmsprop_njit from the user's own compiled code ----------------------------
+
+@numba.njit(cache=True)
+def fit_rows(starts, lower, upper, lr, rho, maxiter):
+    """A user's compiled loop fitting one Rosenbrock per row of ``starts``."""
+    n = starts.shape[0]
+    xs = np.empty_like(starts)
+    funs = np.empty(n)
+    nits = np.empty(n, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        r = adaopt.rmsprop_njit(rosen_fg, starts[i], lower=lower, upper=upper,
+                                lr=lr, rho=rho, maxiter=maxiter)
+        xs[i] = r.x
+        funs[i] = r.fun
+        nits[i] = r.nit
+        codes[i] = r.status
+    return xs, funs, nits, codes
+
+
+@pytest.mark.filterwarnings("ignore:Initial guess is not within")
+def test_rmsprop_njit_from_user_njit_code_equals_minimize():
+    starts = np.array([[-1.2, 1.0], [0.5, 0.5], [2.0, -1.0]])
+    lower = np.array([-1.0, -np.inf])
+    upper = np.array([1.5, 0.9])
+    xs, funs, nits, codes = fit_rows(starts, lower, upper, 2e-3, 0.9, 700)
+    for i, x0 in enumerate(starts):
+        ref = adaopt.minimize(rosen_fg, x0, jac=True, bounds=list(zip(lower, upper)),
+                              options=dict(lr=2e-3, maxiter=700, driver="python"))
+        np.testing.assert_array_equal(xs[i], ref.x)
+        assert funs[i] == ref.fun and nits[i] == ref.nit and codes[i] == ref.status
+    # unbounded (infinite bounds) runs as minimize without bounds
+    inf = np.full(2, np.inf)
+    xs, funs, nits, codes = fit_rows(starts[:1], -inf, inf, 1e-3, 0.9, 300)
+    ref = adaopt.minimize(rosen_fg, starts[0], jac=True, options=dict(maxiter=300))
+    np.testing.assert_array_equal(xs[0], ref.x)
+    assert funs[0] == ref.fun and nits[0] == ref.nit == 300
+
+
+def test_rmsprop_njit_rejects_bad_options():
+    inf = np.full(2, np.inf)
+    with pytest.raises(ValueError, match="rho"):
+        fit_rows(X0[None], -inf, inf, 1e-3, 1.5, 10)
+    with pytest.raises(ValueError, match="lower > upper"):
+        fit_rows(X0[None], inf, -inf, 1e-3, 0.9, 10)
