@@ -20,6 +20,11 @@
 * treats a cache file it cannot read as a miss: it compiles afresh and
   overwrites the index;
 * treats a cache it cannot write as "not cached" rather than an error;
+* remembers, for a cached parallel function, that it needs Numba's
+  threading layer started, so that a serial function calling it (the
+  minimize driver) can be loaded from the cache in a new process (Numba
+  drops this, and the load aborts the process with ``LLVM ERROR: Symbol
+  not found: allocate_sched``);
 * compiles without caching when there is nowhere to write at all.
 
 Only adaopt's own dispatchers get this cache; users' Numba functions keep
@@ -87,6 +92,29 @@ class _PrivateTempCacheLocator(caching._SourceFileBackedLocatorMixin,
 class _CacheImpl(caching.CompileResultCacheImpl):
     _locator_classes = [*caching.CompileResultCacheImpl._locator_classes,
                         _PrivateTempCacheLocator]
+
+    # Payload slot of ``reload_init`` in ``CompileResult._reduce``.
+    _RELOAD_INIT = 7
+
+    def rebuild(self, target_context, payload):
+        # A parallel function loaded from the cache forgets that it needs the
+        # threading layer started (its library's ``_reload_init`` stays
+        # empty).  A serial function that calls it, compiled afresh, then
+        # inherits nothing, is cached without it, and in the next process
+        # loading it aborts with "LLVM ERROR: Symbol not found:
+        # allocate_sched".  Give the rebuilt library back its reload hooks.
+        cres = super().rebuild(target_context, payload)
+        cres.library._reload_init.update(payload[self._RELOAD_INIT])
+        return cres
+
+    def reduce(self, cres):
+        # Save every hook of the linked libraries (belt and braces for the
+        # above: a caller's own list may miss what its callees need).
+        payload = list(super().reduce(cres))
+        hooks = list(payload[self._RELOAD_INIT])
+        hooks += [f for f in cres.library._reload_init if f not in hooks]
+        payload[self._RELOAD_INIT] = hooks
+        return tuple(payload)
 
 
 class _ForgivingFunctionCache(caching.FunctionCache):
