@@ -12,17 +12,23 @@ the step count.
 """
 
 import math
+import numbers
 
-from ._validation import check_real
+from ._validation import check_bool, check_real
 
 __all__ = ["Schedule", "constant", "exponential_decay", "step_decay",
            "cosine_decay", "linear_warmup"]
 
 
 def _check_steps(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    # numbers.Integral admits NumPy integers (np.int64 from an array of step
+    # counts); bool is an Integral too, and never a step count.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} "
+                        f"of type {type(value).__name__}")
+    if value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return value
+    return int(value)
 
 
 def _lr(name, value):
@@ -70,7 +76,7 @@ class exponential_decay(Schedule):
         self.decay_rate = check_real("decay_rate", decay_rate, low=0.0,
                                      low_open=True, high=1.0)
         self.decay_steps = _check_steps("decay_steps", decay_steps)
-        self.staircase = bool(staircase)
+        self.staircase = check_bool("staircase", staircase)
 
     def __call__(self, t):
         p = (t - 1) / self.decay_steps
@@ -147,6 +153,9 @@ class linear_warmup(Schedule):
 
     def __init__(self, after, warmup_steps, init_lr=0.0):
         if not callable(after):
+            if isinstance(after, bool) or not isinstance(after, numbers.Real):
+                raise TypeError("after must be a schedule (callable t -> lr) or a "
+                                f"learning rate, got {after!r}")
             after = constant(after)
         self.after = after
         self.warmup_steps = _check_steps("warmup_steps", warmup_steps)
