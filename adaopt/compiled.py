@@ -593,10 +593,12 @@ def rmsprop_njit(fun, x0, args=(), jac=None, lower=None, upper=None, lr=1e-3,
     lower, upper : ndarray or float, optional
         Bounds; ``x0`` is clipped into the box and every iterate projected
         onto it, :math:`x \leftarrow \min(\max(x, l), u)`.
-    lr, rho, eps, momentum, nesterov, centered, weight_decay, \
-decoupled_weight_decay, maximize, eps_in_sqrt, bias_correction, \
-initial_scale : optional
+    lr, rho, eps, momentum, nesterov, centered : optional
         As for :class:`adaopt.RMSprop` (a constant learning rate).
+    weight_decay, decoupled_weight_decay, maximize : optional
+        As for :class:`adaopt.RMSprop`.
+    eps_in_sqrt, bias_correction, initial_scale : optional
+        As for :class:`adaopt.RMSprop`.
     clip_value, clip_norm : float, default inf (off)
         Gradient clipping, as for :class:`adaopt.RMSprop`.
     maxiter : int, default 10000
