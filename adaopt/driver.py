@@ -39,6 +39,8 @@ With :math:`x_k` the iterate after :math:`k` iterations (``nit = k``) and
    ``NONFINITE`` with ``x_k, f_k, g_k``.
 9. Evaluate :math:`f_{k+1}, g_{k+1}` and go to 1 with ``k + 1``.
 
+Before step 1, ``advance`` returns ``WRONG_LENGTH`` (and does nothing) for a
+gradient whose length is not ``n``; the driver then raises ``ValueError``.
 Steps 1 and 3-8 are one call of the compiled ``advance``; a driver calls
 it with ``Ctl.MODE = 0`` when there is no callback, or ``MODE = 1`` (step 1
 only), then the callback, then ``MODE = 2`` (steps 3-8).  Stopping by

@@ -486,3 +486,27 @@ def test_gradients_of_other_layouts_are_converted():
         res = adaopt.minimize(sphere, [1.0, 2.0], jac=jac,
                               options=dict(lr=0.05, maxiter=20))
         assert_array_equal(res.x, ref.x)
+
+
+def test_float32_finite_differences_and_bounds():
+    def f(x):
+        return (x[0] - 1) ** 2 + 10 * (x[1] + 0.5) ** 2     # takes complex x too
+
+    for jac in (None, "3-point", "cs"):
+        res = adaopt.minimize(f, np.array([0, 0], np.float32), jac=jac,
+                              bounds=[(-1, 0.9), (None, None)],
+                              options=dict(lr_schedule=cosine_decay(0.05, 600),
+                                           maxiter=600))
+        assert res.x.dtype == res.jac.dtype == np.float32
+        assert res.x[0] == np.float32(0.9)                   # on its bound
+        assert abs(res.x[1] + 0.5) < 1e-3
+        # 2-point error in float32: h f''/2 = sqrt(eps32) * 20 / 2 ~ 3.5e-3
+        assert_allclose(res.jac, [2 * (0.9 - 1), 20 * (res.x[1] + 0.5)], atol=5e-3)
+
+
+def test_method_may_be_adaopt_rmsprop_itself():
+    res = adaopt.minimize(sphere, [1.0, 2.0], jac=sphere_grad, method=adaopt.rmsprop,
+                          options=dict(lr=0.05, maxiter=20))
+    ref = adaopt.minimize(sphere, [1.0, 2.0], jac=sphere_grad,
+                          options=dict(lr=0.05, maxiter=20))
+    assert_array_equal(res.x, ref.x)
