@@ -80,9 +80,12 @@ class ParamLayout:
 
     def views(self, flat):
         """Shaped views into ``flat`` by name: writing a view writes ``flat``."""
-        if not isinstance(flat, np.ndarray) or flat.shape != (self.size,):
+        if not isinstance(flat, np.ndarray):
+            raise TypeError(f"flat must be a numpy.ndarray (the views write into "
+                            f"it), got {type(flat).__name__}")
+        if flat.shape != (self.size,):
             raise ValueError(f"flat must be a 1-D array of {self.size} elements, "
-                             f"got {getattr(flat, 'shape', type(flat).__name__)}")
+                             f"got shape {flat.shape}")
         if not flat.flags.c_contiguous:
             raise ValueError("flat must be C-contiguous")
         return {name: flat[sl].reshape(self._shapes[name])
@@ -95,14 +98,15 @@ class ParamLayout:
         if missing or extra:
             raise ValueError(f"arrays must have exactly the names {list(self._shapes)};"
                              f" missing {missing}, unexpected {extra}")
-        flat = self.zeros() if out is None else out
-        views = self.views(flat)
-        for name, view in views.items():
-            value = np.asarray(arrays[name])
-            if value.shape != view.shape:
-                raise ValueError(f"{name!r} must have shape {view.shape}, "
+        values = {name: np.asarray(arrays[name]) for name in self._shapes}
+        for name, value in values.items():
+            if value.shape != self._shapes[name]:
+                raise ValueError(f"{name!r} must have shape {self._shapes[name]}, "
                                  f"got {value.shape}")
-            view[...] = value
+        # every check before the first write: a failed pack leaves ``out`` alone
+        flat = self.zeros() if out is None else out
+        for name, view in self.views(flat).items():
+            view[...] = values[name]
         return flat
 
     def __repr__(self):
