@@ -101,8 +101,12 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
     parse_problem = sys.modules[__package__ + ".minimize"].parse_problem
     run_minimize = sys.modules[__package__ + ".minimize"].run
     x0s = _check_starts(x0s)
-    problem = parse_problem(fun, x0s[0], args=args, jac=jac, bounds=bounds,
-                            tol=tol, options=options)
+    with warnings.catch_warnings():
+        # the one warning about starts outside the bounds is given below
+        warnings.filterwarnings("ignore", "Initial guess is not within",
+                                OptimizeWarning)
+        problem = parse_problem(fun, x0s[0], args=args, jac=jac, bounds=bounds,
+                                tol=tol, options=options)
     x0s = x0s.astype(problem.x0.dtype, copy=False)
     if problem.lower is not None:
         clipped = np.minimum(np.maximum(x0s, problem.lower), problem.upper)
