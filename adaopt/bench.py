@@ -43,6 +43,7 @@ from .rmsprop import RMSprop
 __all__ = [
     "SIZES",
     "streaming_probe",
+    "bare_step",
     "NumpyRMSprop",
     "torch_stepper",
     "optax_stepper",
@@ -69,21 +70,44 @@ def _plain_hp(dtype):
     return hp
 
 
-def _make_probe(parallel):
-    def probe(theta, grad, v, a):
-        # ``parallel`` is in the closure so the two builds cache apart.
+def _make_loop(kind, parallel):
+    """Build the probe or the bare loop; ``parallel`` as in the kernels."""
+
+    def probe(theta, grad, v, s):
+        # ``parallel`` is in the closure so that the two builds cache apart.
         flavour = parallel  # noqa: F841
+        a = s[0]
         for i in numba.prange(theta.shape[0]):
             g = grad[i]
             v[i] = v[i] + g
-            theta[i] = theta[i] - a[0] * g
+            theta[i] = theta[i] - a * g
 
-    return numba.njit(probe, parallel=parallel, cache=True, nogil=True,
-                      error_model="numpy")
+    def bare(theta, grad, v, s):
+        flavour = parallel  # noqa: F841
+        lr, rho, one_minus_rho, eps = s[0], s[1], s[2], s[3]
+        for i in numba.prange(theta.shape[0]):
+            g = grad[i]
+            vi = rho * v[i] + one_minus_rho * g * g
+            v[i] = vi
+            theta[i] = theta[i] - lr * (g / (math.sqrt(vi) + eps))
+
+    return numba.njit(probe if kind == "probe" else bare, parallel=parallel,
+                      cache=True, nogil=True, error_model="numpy")
 
 
-_probe_lock = threading.Lock()
-_probes = {}
+_loop_lock = threading.Lock()
+_loops = {}
+
+
+def _run_loop(kind, theta, grad, v, s, parallel):
+    if parallel is None:
+        parallel = kernels.use_parallel(theta.shape[0])
+    key = (kind, bool(parallel))
+    loop = _loops.get(key)
+    if loop is None:
+        with _loop_lock:
+            loop = _loops.setdefault(key, _make_loop(*key))
+    loop(theta, grad, v, s)
 
 
 def streaming_probe(theta, grad, v, a, parallel=None):
@@ -92,6 +116,7 @@ def streaming_probe(theta, grad, v, a, parallel=None):
     ``theta -= a[0] * grad; v += grad`` in one compiled pass: it reads
     ``theta, grad, v`` and writes ``theta, v``, as a plain RMSprop step does,
     with one multiply-add per element instead of a sqrt and a division.
+    Its time is the memory-bandwidth limit (roofline) of a plain step.
 
     Parameters
     ----------
@@ -111,14 +136,37 @@ def streaming_probe(theta, grad, v, a, parallel=None):
     >>> th, v
     (array([0., 0., 0.]), array([2., 2., 2.]))
     """
-    if parallel is None:
-        parallel = kernels.use_parallel(theta.shape[0])
-    parallel = bool(parallel)
-    probe = _probes.get(parallel)
-    if probe is None:
-        with _probe_lock:
-            probe = _probes.setdefault(parallel, _make_probe(parallel))
-    probe(theta, grad, v, a)
+    _run_loop("probe", theta, grad, v, a, parallel)
+
+
+def bare_step(theta, grad, v, s, parallel=None):
+    r"""The plain update and nothing else: the arithmetic limit of a step.
+
+    :math:`v \leftarrow \rho v + (1-\rho) g^2,\ \theta \leftarrow \theta -
+    \eta\, g / (\sqrt v + \epsilon)` in one compiled vectorized pass, with
+    no non-finite masking and no options: one sqrt and one division per
+    element, on the same serial/parallel path as the step.  Where it is much
+    slower than :func:`streaming_probe`, arithmetic, not memory, bounds a
+    step.
+
+    Parameters
+    ----------
+    theta, grad, v : ndarray
+        As in :func:`streaming_probe`.
+    s : ndarray
+        ``[lr, rho, 1 - rho, eps]`` in the dtype of the vectors.
+    parallel : bool or None
+        As in :func:`streaming_probe`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, v = np.array([1.0, -2.0]), np.zeros(2)
+    >>> bare_step(x, np.array([1.0, -1.0]), v, np.array([0.1, 0.9, 0.1, 1e-8]))
+    >>> x.round(4)
+    array([ 0.6838, -1.6838])
+    """
+    _run_loop("bare", theta, grad, v, s, parallel)
 
 
 class NumpyRMSprop:
@@ -201,7 +249,7 @@ def make_contenders(n, dtype, seed=0, others=True):
     """Ready-to-time callables, one step each, for length ``n`` and ``dtype``.
 
     Returns a dict with ``'adaopt'`` (:meth:`RMSprop.step`), ``'kernel'``
-    (the compiled loop alone), ``'probe'``, ``'numpy'`` and, when
+    (the compiled loop alone), ``'probe'``, ``'bare'``, ``'numpy'`` and, when
     ``others`` and importable, ``'torch'`` and ``'optax'``.  Every callable
     owns its own parameter and state arrays and has been called once (JIT
     compilation done).
@@ -221,6 +269,8 @@ def make_contenders(n, dtype, seed=0, others=True):
 
     xp, vp, a = theta.copy(), np.zeros(n, dtype), np.array([LR], dtype)
     fns["probe"] = lambda: streaming_probe(xp, grad, vp, a)
+    xb, vb, sb = theta.copy(), np.zeros(n, dtype), np.array([LR, RHO, 1 - RHO, EPS], dtype)
+    fns["bare"] = lambda: bare_step(xb, grad, vb, sb)
 
     ref = NumpyRMSprop(theta.copy())
     fns["numpy"] = lambda: ref.step(grad)
@@ -286,8 +336,9 @@ def bench_table(sizes=SIZES, dtypes=(np.float32, np.float64), seconds=1.0,
     return rows
 
 
-_HEADER = (f"{'dtype':>7} {'n':>9} {'path':>8} {'step':>10} {'GB/s':>6} "
-           f"{'probe':>10} {'%probe':>6} {'xNumPy':>7} {'xtorch':>7} {'xoptax':>7}")
+_HEADER = (f"{'dtype':>7} {'n':>9} {'path':>8} {'step':>10} {'kernel':>10} {'GB/s':>6} "
+           f"{'probe':>10} {'%probe':>6} {'bare':>10} {'%bare':>6} "
+           f"{'xNumPy':>7} {'xtorch':>7} {'xoptax':>7}")
 
 
 def _fmt_time(t):
@@ -303,18 +354,21 @@ def _format_row(row):
         return f"{row[name] / t:7.1f}" if name in row else f"{'-':>7}"
 
     return (f"{row['dtype']:>7} {n:>9} {'parallel' if row['parallel'] else 'serial':>8} "
-            f"{_fmt_time(t):>10} {gbs:6.1f} {_fmt_time(row['probe']):>10} "
-            f"{100 * row['probe'] / t:5.0f}% {ratio('numpy')} {ratio('torch')} "
-            f"{ratio('optax')}")
+            f"{_fmt_time(t):>10} {_fmt_time(row['kernel']):>10} {gbs:6.1f} "
+            f"{_fmt_time(row['probe']):>10} {100 * row['probe'] / t:5.0f}% "
+            f"{_fmt_time(row['bare']):>10} {100 * row['bare'] / t:5.0f}% "
+            f"{ratio('numpy')} {ratio('torch')} {ratio('optax')}")
 
 
 def format_table(rows):
     """The table printed by ``python -m adaopt bench``, as a string.
 
-    ``step`` is one :meth:`RMSprop.step` (Python call included); ``GB/s``
-    counts the 5 n itemsize bytes a plain step moves; ``%probe`` is the
-    probe's time over the step's (its share of the roofline bandwidth);
-    ``xNumPy``, ``xtorch``, ``xoptax`` are how many times faster the step is.
+    ``step`` is one :meth:`RMSprop.step` (Python call included), ``kernel``
+    the compiled loop called directly; ``GB/s`` counts the ``5 n itemsize``
+    bytes a plain step moves; ``%probe`` is the probe's time over the step's
+    (the step's share of the roofline bandwidth), ``%bare`` the same for the
+    bare arithmetic loop (how close the step is to its arithmetic limit);
+    ``xNumPy``, ``xtorch``, ``xoptax`` say how many times faster the step is.
     """
     return "\n".join([_HEADER] + [_format_row(r) for r in rows])
 
@@ -431,6 +485,6 @@ def main(argv=()):
         return 0
     sizes = SIZES[:3] if args.quick else SIZES
     bench_table(sizes=sizes, seconds=seconds, others=not args.no_others, out=out)
-    print("step: one RMSprop.step; %probe: probe time / step time; xNAME: NAME "
-          "time / step time", file=out)
+    print("step: one RMSprop.step; kernel: the compiled loop alone; %probe, %bare: "
+          "probe, bare-loop time / step time; xNAME: NAME time / step time", file=out)
     return 0
