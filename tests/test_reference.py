@@ -20,7 +20,7 @@ from adaopt import kernels
 from reference import ReferenceRMSprop, assert_close
 
 DTYPES = (np.float32, np.float64)
-STEPS = 120
+STEPS = 100
 
 #: Sizes around the block lengths of the step loop and of the norm sum (the
 #: serial/parallel choice is forced, so these run on both loops; the real
@@ -256,7 +256,7 @@ def rmsprop_options(draw):
     return o
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=35, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(dtype=st.sampled_from(DTYPES),
        n=SIZES,
@@ -345,6 +345,7 @@ def test_clip_norm_float64_on_arbitrary_gradients(kernel_path):
     ref = ReferenceRMSprop(theta0, **opts)
     for _ in range(STEPS):
         g = rng.standard_normal(n).astype(dtype) * 0.37
-        opt.step(g)
+        with kernel_path(False):     # the loop does not matter here, the sum does
+            opt.step(g)
         ref.step(g)
     assert_matches(ref, opt, nulp=8)
