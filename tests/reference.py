@@ -87,7 +87,13 @@ class ReferenceRMSprop:
             # elements whose gradient is not finite take no step and do not
             # count towards the norm
             finite = g[finite_grad].astype(np.float64)
-            norm = math.sqrt(math.fsum(finite * finite))
+            # the norm itself, not the sum of squares, must be finite
+            big = float(np.max(np.abs(finite), initial=0.0))
+            if big > 0:
+                scaled = finite / big if big > 1e150 else finite
+                norm = math.sqrt(math.fsum(scaled * scaled)) * (big if big > 1e150 else 1)
+            else:
+                norm = 0.0
             if norm > 0:
                 g = g * f(min(1.0, o["clip_norm"] / norm))
         # 3. coupled weight decay

@@ -349,3 +349,22 @@ def test_clip_norm_float64_on_arbitrary_gradients(kernel_path):
             opt.step(g)
         ref.step(g)
     assert_matches(ref, opt, nulp=8)
+
+
+def test_clip_norm_survives_squares_that_overflow():
+    """float64 gradients near 1e200: their squares overflow, their norm does
+    not; clipping must still rescale them to the norm c (not to 0)."""
+    g = np.array([1e200, -1e200, 3e199, np.inf])
+    x = np.zeros(4)
+    opt = adaopt.RMSprop(x, lr=0.1, eps=0.0, clip_norm=1.0, nonfinite="skip")
+    ref = ReferenceRMSprop(x, lr=0.1, eps=0.0, clip_norm=1.0, nonfinite="skip")
+    opt.step(g)
+    with np.errstate(invalid="ignore"):
+        ref.step(g)
+    # first step: every element moves by lr g / sqrt(0.1 g^2) = lr sqrt(10)
+    np.testing.assert_allclose(x[:3], -0.1 * math.sqrt(10) * np.sign(g[:3]), rtol=1e-12)
+    assert x[3] == 0.0
+    norm = math.sqrt(2 + 0.09) * 1e200
+    np.testing.assert_allclose(opt.state["square_avg"][:3], 0.1 * (g[:3] / norm) ** 2,
+                               rtol=1e-14)
+    assert_close(x, ref.theta, np.zeros(4), nulp=4, what="params")
