@@ -41,7 +41,6 @@ nitpicky = False
 # -- API reference ------------------------------------------------------------
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"inherited-members": False}
 autodoc_typehints = "none"
 # Class pages list their members through the autosummary class template;
 # numpydoc's own member tables would repeat them.
@@ -49,6 +48,14 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks = set()
+
+# Docstrings name options inside \text{...} (e.g. ``\text{clip\_value}``);
+# MathJax's textmacros package makes \_ render as an underscore there.  The
+# same configuration works for MathJax 3 (Sphinx < 9) and 4 (Sphinx 9).
+mathjax3_config = {
+    "loader": {"load": ["[tex]/textmacros"]},
+    "tex": {"packages": {"[+]": ["textmacros"]}},
+}
 
 # -- figures --------------------------------------------------------------------
 plot_include_source = True
