@@ -92,7 +92,10 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_sidebars = {"index": []}
+html_css_files = ["custom.css"]
+# Pages without sub-pages get no (empty) left sidebar, and so more width.
+html_sidebars = {page: [] for page in
+                 ("index", "getting_started", "theory", "compatibility", "reliability")}
 html_show_sourcelink = False
 
 
