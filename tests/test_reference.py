@@ -368,3 +368,29 @@ def test_clip_norm_survives_squares_that_overflow():
     np.testing.assert_allclose(opt.state["square_avg"][:3], 0.1 * (g[:3] / norm) ** 2,
                                rtol=1e-14)
     assert_close(x, ref.theta, np.zeros(4), nulp=4, what="params")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_centered_variance_is_clamped_where_rounding_makes_it_negative(dtype):
+    """A constant gradient with bias correction gives v_hat = g^2 = m_hat^2
+    exactly in real arithmetic; rounded, v_hat - m_hat^2 is as often slightly
+    negative.  With eps inside the sqrt and smaller than that rounding, an
+    unclamped variance gives sqrt(negative) = NaN (PyTorch and optax do);
+    the clamp of step 5 gives s = 0 and a finite step everywhere."""
+    n = 2000
+    g = np.random.default_rng(4).uniform(0.5, 2.0, n).astype(dtype)
+    options = dict(lr=1e-6, rho=0.5, eps=1e-30, centered=True, bias_correction=True,
+                   eps_in_sqrt=True)
+    x = np.zeros(n, dtype=dtype)
+    opt = adaopt.RMSprop(x, **options)
+    ref = ReferenceRMSprop(x, **options)
+    negative = 0
+    for _ in range(3):
+        opt.step(g)                               # nonfinite='raise': none met
+        ref.step(g)
+        bias = dtype(1.0 / (1.0 - 0.5 ** ref.t))
+        with np.errstate(over="ignore"):
+            negative += np.count_nonzero(ref.v * bias - (ref.m * bias) ** 2 < 0)
+    assert negative > 0                           # the case did come up
+    assert np.isfinite(x).all()
+    assert_close(x, ref.theta, ref.path["theta"], what="params")
