@@ -287,7 +287,10 @@ def make_contenders(n, dtype, seed=0, others=True):
 def measure(fns, seconds=1.0, min_rounds=5):
     """Minimum time per call of each callable, sampled in interleaved rounds.
 
-    Each round times every callable over enough calls to last about 2 ms;
+    Each round times every callable over enough calls to last about 0.2 ms
+    (short samples: on a busy machine the minimum needs only one sample that
+    no other process interrupted, and a parallel region is interrupted as
+    soon as either of its threads waits for a core);
     rounds repeat until ``seconds`` have passed (at least ``min_rounds``).
     Returns ``{name: seconds per call}``.
     """
@@ -296,7 +299,7 @@ def measure(fns, seconds=1.0, min_rounds=5):
         t0 = time.perf_counter()
         fn()
         once = time.perf_counter() - t0
-        inner[name] = max(1, min(10_000, int(2e-3 / max(once, 1e-8))))
+        inner[name] = max(1, min(10_000, int(2e-4 / max(once, 1e-8))))
     best = dict.fromkeys(fns, math.inf)
     deadline = time.perf_counter() + seconds
     rounds = 0

@@ -57,11 +57,14 @@ __all__ = [
 ]
 
 #: Below this many elements a step runs the serial loop: starting a parallel
-#: region costs a few microseconds, more than the whole step at small n.
-#: Measured with ``python -m adaopt bench --threshold`` (see the
-#: performance guide); the crossover sits between 2**14 and 2**15 elements
-#: for float64 on a 2-core machine.
-PARALLEL_THRESHOLD = 32768
+#: region costs about 3 µs, more than it saves on a short vector.  Measured
+#: with ``python -m adaopt bench --threshold`` (serial and parallel loop
+#: timed in interleaved rounds at n = 2**10 ... 2**18) on the 2-core AMD EPYC
+#: (znver3) VM adaopt is developed on: the parallel loop first wins at 2**13
+#: for float64 (1.09x) and 2**14 for float32 (1.06x; float64 1.35x there),
+#: and at 2**15 by 1.2x (float32) and 1.6x (float64).  Machines with more
+#: cores or a slower thread start-up move the crossover; re-measure there.
+PARALLEL_THRESHOLD = 16384
 
 #: Elements per block of the step loop (the unit of work of a thread).
 STEP_BLOCK = 4096
