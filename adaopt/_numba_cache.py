@@ -25,6 +25,8 @@
   minimize driver) can be loaded from the cache in a new process (Numba
   drops this, and the load aborts the process with ``LLVM ERROR: Symbol
   not found: allocate_sched``);
+* names each flavour of a closure factory apart (see :func:`_name_flavour`),
+  so cached flavours never share a symbol;
 * compiles without caching when there is nowhere to write at all.
 
 Only adaopt's own dispatchers get this cache; users' Numba functions keep
@@ -32,6 +34,7 @@ Numba's behaviour.
 """
 
 import contextlib
+import hashlib
 import os
 import stat
 import tempfile
@@ -136,6 +139,31 @@ class _ForgivingFunctionCache(caching.FunctionCache):
                 os.remove(self._cache_file._index_path)
 
 
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _name_flavour(func):
+    """Give each flavour of a closure factory its own, stable name.
+
+    Numba names compiled code after the function's qualified name plus a
+    counter of functions created *in this process*.  The flavours of one
+    factory (``_make_step_loop``'s eight loops) share the qualified name, so
+    two flavours compiled by different processes can get the same symbol;
+    a compiled caller that links both from the cache (the minimize driver's
+    ``advance``) then silently calls the wrong one.  Seen with numba 0.68.1:
+    ``minimize`` with plain options returned a centered run's result.  The
+    closure's plain values (the flavour flags) now go into the name, the
+    same in every process.
+    """
+    cells = func.__closure__ or ()
+    flavour = tuple(c.cell_contents for c in cells
+                    if isinstance(c.cell_contents, _PLAIN))
+    if flavour:
+        digest = hashlib.sha1(repr(flavour).encode()).hexdigest()[:10]
+        func.__name__ = f"{func.__name__}_{digest}"
+        func.__qualname__ = f"{func.__qualname__}_{digest}"
+
+
 def njit_cached(func, signatures=None, **options):
     """``numba.njit(signatures, cache=True, **options)(func)`` with a cache that cannot fail.
 
@@ -144,6 +172,7 @@ def njit_cached(func, signatures=None, **options):
     the cache) now and no other is accepted, as ``numba.njit(signatures)``
     does.
     """
+    _name_flavour(func)
     dispatcher = numba.njit(**options)(func)
     try:
         dispatcher._cache = _ForgivingFunctionCache(func)
