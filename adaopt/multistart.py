@@ -96,7 +96,7 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
     >>> res = adaopt.multistart(f, [[2.0], [-2.0], [0.5]], jac=g,
     ...                         options=dict(lr=0.01, maxiter=2000))
     >>> res.best, res.x.round(2), res.statuses
-    (1, array([-1.04]), array([1, 1, 1]))
+    (1, array([-1.04]), array([0, 0, 0]))
     """
     parse_problem = sys.modules[__package__ + ".minimize"].parse_problem
     run_minimize = sys.modules[__package__ + ".minimize"].run
@@ -137,21 +137,16 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
 
 
 def _check_starts(x0s):
+    """``x0s`` as a private C-contiguous 2-D array, under the rules of ``x0``."""
+    check_x0 = sys.modules[__package__ + ".minimize"].check_x0
     arr = np.asarray(x0s)
     if arr.ndim != 2:
         raise ValueError(f"x0s must be 2-D (one start per row), got shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"x0s must have at least one row and one column, got shape "
                          f"{arr.shape}")
-    if arr.dtype.kind in "iu":
-        arr = arr.astype(np.float64)
-    elif arr.dtype not in (np.float32, np.float64):
-        raise TypeError(f"x0s must be real floating point (float32 or float64) or "
-                        f"integer, got dtype {arr.dtype}")
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.flatnonzero(~np.all(np.isfinite(arr), axis=1))[0])
-        raise ValueError(f"x0s must be finite, got row {bad}: {arr[bad]!r}")
-    return np.array(arr, order="C", copy=True)
+    # dtype and finiteness: exactly the rules (and messages) of minimize's x0
+    return check_x0(arr.reshape(-1)).reshape(arr.shape)
 
 
 def _best(results, maximize):

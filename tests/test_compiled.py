@@ -2,8 +2,9 @@
 
 Both drivers share the iteration (adaopt.driver.advance and the kernels), so
 for the same inputs they must return the same x, fun, jac, nit, nfev, njev,
-status and message to the bit.  The objectives are jitted once at module
-scope with cache=True and reused by every test: each (objective, kernel
+status and message to the bit.  The objectives are jitted once
+(adaopt.jitted_problems, and one here at module scope, cache=True) and reused
+by every test: each (objective, kernel
 flavour, dtype) compiles one driver, cached on disk.
 """
 
@@ -15,29 +16,10 @@ import pytest
 
 import adaopt
 from adaopt import compiled, schedules, status
+from adaopt.jitted_problems import rosenbrock_f as rosen_f
+from adaopt.jitted_problems import rosenbrock_fg as rosen_fg
+from adaopt.jitted_problems import rosenbrock_grad as rosen_g
 from adaopt.problems import Rosenbrock
-
-
-@numba.njit(cache=True)
-def rosen_fg(x):
-    a = 1.0 - x[0]
-    b = x[1] - x[0] * x[0]
-    g = np.empty_like(x)
-    g[0] = -2.0 * a - 400.0 * x[0] * b
-    g[1] = 200.0 * b
-    return a * a + 100.0 * b * b, g
-
-
-@numba.njit(cache=True)
-def rosen_f(x):
-    a = 1.0 - x[0]
-    b = x[1] - x[0] * x[0]
-    return a * a + 100.0 * b * b
-
-
-@numba.njit(cache=True)
-def rosen_g(x):
-    return rosen_fg(x)[1]
 
 
 @numba.njit(cache=True)
@@ -195,9 +177,10 @@ def test_wrong_gradient_length_raises_value_error():
 
 
 def test_driver_is_built_once_per_objective_and_named_by_its_code():
-    a = compiled.get_driver("single", rosen_fg, None, False, False)
-    assert compiled.get_driver("single", rosen_fg, None, False, False) is a
+    # a flavour no other test builds (building compiles nothing; calling does)
+    a = compiled.get_driver("single", rosen_fg, None, True, False)
     digest = compiled._objective_digest(rosen_fg, None)
+    assert compiled.get_driver("single", rosen_fg, None, True, False) is a
     assert digest is not None and digest in a.py_func.__qualname__
     assert digest != compiled._objective_digest(rosen_f, rosen_g)
     # no source file: no disk cache (the name would not follow edits)

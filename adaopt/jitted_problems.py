@@ -1,0 +1,51 @@
+r"""Numba-jitted test problems, for the compiled driver (:mod:`adaopt.compiled`).
+
+The functions of :mod:`adaopt.problems` are plain Python; these are the same
+objectives as ``@numba.njit(cache=True)`` functions, so that
+``adaopt.minimize`` can run its whole loop compiled and ``rmsprop_njit`` can
+call them from compiled code.  Importing this module compiles nothing.
+
+>>> import numpy as np
+>>> from adaopt.jitted_problems import rosenbrock_fg
+>>> rosenbrock_fg(np.array([1.0, 1.0]))
+(0.0, array([0., 0.]))
+"""
+
+import numba
+import numpy as np
+
+__all__ = ["rosenbrock_fg", "rosenbrock_f", "rosenbrock_grad"]
+
+
+@numba.njit(cache=True)
+def rosenbrock_fg(x):
+    r"""The Rosenbrock function and its gradient (for ``jac=True``).
+
+    .. math::
+
+        f(x) = \sum_{i=1}^{n-1} 100\,(x_{i+1} - x_i^2)^2 + (1 - x_i)^2,
+
+    as :class:`adaopt.problems.Rosenbrock`; ``f`` is summed in float64, the
+    gradient has ``x``'s dtype.
+    """
+    f = 0.0
+    g = np.zeros_like(x)
+    for i in range(x.shape[0] - 1):
+        a = 1.0 - x[i]
+        t = x[i + 1] - x[i] * x[i]
+        f += a * a + 100.0 * t * t
+        g[i] += -2.0 * a - 400.0 * x[i] * t
+        g[i + 1] += 200.0 * t
+    return f, g
+
+
+@numba.njit(cache=True)
+def rosenbrock_f(x):
+    """The Rosenbrock function alone (for a separate ``jac``)."""
+    return rosenbrock_fg(x)[0]
+
+
+@numba.njit(cache=True)
+def rosenbrock_grad(x):
+    """The gradient of the Rosenbrock function alone."""
+    return rosenbrock_fg(x)[1]
