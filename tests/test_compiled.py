@@ -234,3 +234,23 @@ def test_rmsprop_njit_rejects_bad_options():
         fit_rows(X0[None], -inf, inf, 1e-3, 1.5, 10)
     with pytest.raises(ValueError, match="lower > upper"):
         fit_rows(X0[None], inf, -inf, 1e-3, 0.9, 10)
+
+
+def test_keyboard_interrupt_between_chunks_returns_the_work_done():
+    # The schedule runs in Python between chunks: an interrupt raised there is
+    # what Ctrl-C during a chunk becomes (Python sees it when the chunk returns).
+    def schedule(t):
+        if t > 1500:
+            raise KeyboardInterrupt
+        return 1e-3
+
+    res = adaopt.minimize(rosen_fg, X0, jac=True, options=dict(
+        lr_schedule=schedule, maxiter=5000, driver="compiled"))
+    assert res.status == status.INTERRUPTED and not res.success
+    assert 0 < res.nit < 1500
+    # the last fully evaluated iterate: as if maxiter had been nit
+    ref = adaopt.minimize(rosen_fg, X0, jac=True, options=dict(
+        lr=1e-3, maxiter=res.nit, driver="python"))
+    np.testing.assert_array_equal(res.x, ref.x)
+    np.testing.assert_array_equal(res.jac, ref.jac)
+    assert res.fun == ref.fun
