@@ -132,12 +132,13 @@ def trajectory(seed, steps, n=N_PARALLEL):
     return x
 
 
-def pool_task(seed, steps=20):
-    """Work sent to a process pool: a trajectory, and whether the worker
-    was allowed parallel kernels (False in a fork of a GNU OpenMP parent)."""
+def pool_task(seed, steps=20, run="step"):
+    """Work sent to a process pool: a trajectory of ``RUNS[run]``, and whether
+    the worker was allowed parallel kernels (False in a fork of a GNU OpenMP
+    parent)."""
     from adaopt import _threading
 
-    return trajectory(seed, steps), _threading.parallel_allowed()
+    return RUNS[run](seed, steps), _threading.parallel_allowed()
 
 
 def de_objective(p):
@@ -153,3 +154,25 @@ def de_objective(p):
     for _ in range(3):
         opt.step(2 * (x - p[1]))
     return float(np.sum((x - p[1]) ** 2) + p[0] ** 2)
+
+
+def minimize_trajectory(seed, steps, n=N_PARALLEL):
+    """``adaopt.minimize`` on the quadratic of :func:`trajectory`; returns ``x``.
+
+    ``gtol=0`` so that every run takes exactly ``steps`` iterations.
+    """
+    import adaopt
+
+    dtype, options = CONFIGS[seed % len(CONFIGS)]
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal(n).astype(dtype)
+    c = rng.standard_normal(n).astype(dtype)
+    res = adaopt.minimize(lambda x: 0.5 * float(np.dot(x - c, x - c)), x0,
+                          jac=lambda x: x - c,
+                          options=dict(options, maxiter=steps, gtol=0.0))
+    assert res.nit == steps, res
+    return res.x
+
+
+#: What a thread or pool worker runs, by name.
+RUNS = {"step": trajectory, "minimize": minimize_trajectory}

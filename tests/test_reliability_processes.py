@@ -24,7 +24,7 @@ POOLS = f"""
     import numpy as np
     import scipy.optimize
 
-    from reliability_tools import de_objective, pool_task
+    from reliability_tools import RUNS, de_objective, pool_task
 
     # scipy's pool has no timeout: a hang there dumps the stacks and exits
     faulthandler.dump_traceback_later(240, exit=True)
@@ -37,7 +37,7 @@ POOLS = f"""
         "numba.np.ufunc.omppool", fromlist=["x"]).openmp_vendor == "GNU"
     report = {{"layer": layer, "gnu_omp": gnu_omp}}
 
-    def check(name, run):
+    def check(name, run, expected=expected):
         try:
             results = run()
         except Exception as err:      # a hang shows as a TimeoutError here
@@ -65,6 +65,16 @@ POOLS = f"""
 
     for method in ("fork", "spawn", "forkserver"):
         check(method, mp_pool(method))
+    # minimize in a fork, against its own trajectories from this process
+    expected_min = [RUNS["minimize"](s, 20) for s in seeds]
+    def fork_minimize():
+        pool = mp.get_context("fork").Pool(2)
+        try:
+            return pool.starmap_async(pool_task, [(s, 20, "minimize") for s in seeds]).get(timeout=120)
+        finally:
+            pool.terminate()
+            pool.join()
+    check("fork_minimize", fork_minimize, expected_min)
     check("ProcessPoolExecutor", executor)
 
     # scipy's usual process-based ``workers`` (a multiprocessing Pool of the
@@ -88,7 +98,8 @@ def pool_report(request):
     return last_json(run_child(POOLS, env=child_env(request.param), timeout=300))
 
 
-@pytest.mark.parametrize("pool", ["fork", "spawn", "forkserver", "ProcessPoolExecutor",
+@pytest.mark.parametrize("pool", ["fork", "spawn", "forkserver", "fork_minimize",
+                                  "ProcessPoolExecutor",
                                   "scipy_workers", "parent_after"])
 def test_pool_after_parallel_kernels(pool_report, pool):
     assert pool_report[pool]["ok"], pool_report[pool]

@@ -9,8 +9,7 @@ not kill pytest.  The children step vectors just above
 import numpy as np
 import pytest
 
-from reliability_tools import (CONFIGS, LAYERS, child_env, last_json, run_child,
-                               trajectory)
+from reliability_tools import CONFIGS, LAYERS, RUNS, child_env, last_json, run_child
 
 THREADS = 6
 STEPS = 60
@@ -19,14 +18,14 @@ STEPS = 60
 THREADED_RUN = f"""
     import json, threading
     import numpy as np, numba
-    from reliability_tools import trajectory
+    from reliability_tools import RUNS
 
     out = {{}}
     barrier = threading.Barrier({THREADS})
 
     def work(seed):
         barrier.wait()          # all threads enter their first step together
-        out[seed] = trajectory(seed, {STEPS})
+        out[seed] = RUNS[@RUN@](seed, {STEPS})
 
     threads = [threading.Thread(target=work, args=(s,)) for s in range({THREADS})]
     for t in threads:
@@ -38,10 +37,16 @@ THREADED_RUN = f"""
 """
 
 
+@pytest.fixture(scope="module", params=sorted(RUNS))
+def run(request):
+    """What each thread runs: ``RMSprop.step`` loops or ``adaopt.minimize``."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def sequential():
+def sequential(run):
     """The same trajectories run one after another in this process."""
-    return {seed: trajectory(seed, STEPS) for seed in range(THREADS)}
+    return {seed: RUNS[run](seed, STEPS) for seed in range(THREADS)}
 
 
 def test_layers_detected():
@@ -51,10 +56,10 @@ def test_layers_detected():
 
 @pytest.mark.parametrize("layer", [None, *LAYERS],
                          ids=lambda layer: layer or "default")
-def test_threads_step_at_once_like_one_after_another(layer, sequential, tmp_path):
+def test_threads_at_once_like_one_after_another(layer, run, sequential, tmp_path):
     out = tmp_path / "threads.npz"
-    proc = run_child(THREADED_RUN.replace("@OUT@", repr(str(out))),
-                     env=child_env(layer))
+    code = THREADED_RUN.replace("@OUT@", repr(str(out))).replace("@RUN@", repr(run))
+    proc = run_child(code, env=child_env(layer))
     used = last_json(proc)["layer"]
     if layer is not None:
         assert used == layer
