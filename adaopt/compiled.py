@@ -374,10 +374,13 @@ def step_settings(opt):
         bool(opt._per_step_scalars()), bool(h["centered"]), h["momentum"] > 0)
 
 
-#: First chunk, growth factor and cap of the iterations run between two
-#: returns to Python, and the time a chunk may take before it stops growing.
+#: First chunk and cap of the iterations run between two returns to Python
+#: (the cap is lower with a schedule, whose table of learning rates has one
+#: float per iteration of the chunk), and the time a chunk may take before it
+#: stops growing (by 4x per chunk).
 _FIRST_CHUNK = 1024
 _MAX_CHUNK = 1 << 22
+_MAX_CHUNK_SCHEDULED = 1 << 16
 _CHUNK_SECONDS = 0.05
 
 
@@ -394,6 +397,7 @@ def run_chunks(run_chunk, opt, ctl_k, maxiter, progress=None, every=0):
     """
     scheduled = opt.lr_schedule is not None
     size = _FIRST_CHUNK
+    cap = _MAX_CHUNK_SCHEDULED if scheduled else _MAX_CHUNK
     while True:
         k = ctl_k()
         kstop = k + size
@@ -408,7 +412,7 @@ def run_chunks(run_chunk, opt, ctl_k, maxiter, progress=None, every=0):
         if code != _CONTINUE:
             return code
         if time.perf_counter() - start < _CHUNK_SECONDS:
-            size = min(size * 4, _MAX_CHUNK)
+            size = min(size * 4, cap)
         if every and (ctl_k() - 1) % every == 0:
             progress()
 
