@@ -29,7 +29,10 @@ from adaopt.jitted_problems import rosenbrock_fg as rosen_fg
 X0 = np.array([-1.2, 1.0])
 
 
-@numba.njit(cache=True)
+# Not cache=True: asv imports this file as ``benchmarks.bench_compiled`` and
+# the command line as ``__main__``, and a cache entry written under one name
+# fails to load under the other.
+@numba.njit
 def call_loop(x, n):
     """Evaluate ``rosen_fg`` ``n`` times in compiled code: the objective's own cost."""
     s = 0.0
