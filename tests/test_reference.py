@@ -262,7 +262,7 @@ def rmsprop_options(draw):
        n=SIZES,
        options=rmsprop_options(),
        seed=st.integers(0, 2**32 - 1),
-       scale=st.sampled_from([1e-3, 1.0, 1e3]),
+       scale=st.sampled_from([1e-3, 1.0, 1e3, 1e-20, 1e20]),
        coupling=st.sampled_from([0.0, 1.0, -0.5]),
        inject=st.booleans())
 def test_combinations_match_reference(kernel_path, dtype, n, options, seed, scale,
