@@ -343,13 +343,15 @@ def _grad_cases():
     ]
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 @pytest.mark.parametrize("options", [{}, {"clip_norm": 1.0, "momentum": 0.5}])
 @pytest.mark.parametrize("what, make, error", _grad_cases(),
                          ids=[c[0] for c in _grad_cases()])
-def test_bad_grad_raises_before_changing_anything(what, make, error, options):
+def test_bad_grad_raises_before_changing_anything(kernel_path, what, make, error,
+                                                  options, parallel):
     opt = trained(lr=0.1, **options)
     before = snapshot(opt)
-    with pytest.raises(error, match="grad"):
+    with kernel_path(parallel), pytest.raises(error, match="grad"):
         opt.step(make(opt.params))
     assert snapshot(opt) == before
 
