@@ -24,7 +24,11 @@ def check_real(name, value, *, low=None, high=None, low_open=False,
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} "
                         f"of type {type(value).__name__}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:   # an int beyond float range (10**400)
+        raise ValueError(f"{name} must be finite, got an integer of "
+                         f"{len(str(abs(value)))} digits") from None
     if np.isnan(value):
         raise ValueError(f"{name} must not be NaN")
     if low is not None and (value < low or (low_open and value == low)):
