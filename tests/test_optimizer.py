@@ -263,7 +263,7 @@ def test_bad_state_dict_raises_before_changing_anything(name, error, sd):
 HYPER_CASES = [
     ("lr", -1e-3, ValueError), ("lr", math.nan, ValueError),
     ("lr", math.inf, ValueError), ("lr", "0.1", TypeError), ("lr", True, TypeError),
-    ("lr", None, TypeError), ("lr", 1j, TypeError),
+    ("lr", None, TypeError), ("lr", 1j, TypeError), ("lr", 10**400, ValueError),
     ("rho", -0.1, ValueError), ("rho", 1.0, ValueError), ("rho", 1.5, ValueError),
     ("rho", math.nan, ValueError), ("rho", "x", TypeError),
     ("eps", -1e-8, ValueError), ("eps", math.inf, ValueError),
@@ -284,13 +284,14 @@ HYPER_CASES = [
 
 
 @pytest.mark.parametrize("name, value, error", HYPER_CASES,
-                         ids=[f"{c[0]}={c[1]!r}" for c in HYPER_CASES])
+                         ids=[f"{c[0]}={c[1]!r}"[:30] for c in HYPER_CASES])
 def test_bad_hyperparameter_raises_naming_it(name, value, error):
     x = np.ones(4)
     with pytest.raises(error, match=name) as info:
         adaopt.RMSprop(x, **{name: value})
     if name != "lr_schedule":
-        assert repr(value) in str(info.value) or "NaN" in str(info.value)
+        message = str(info.value)
+        assert repr(value) in message or "NaN" in message or "401 digits" in message
     np.testing.assert_array_equal(x, 1.0)
 
 
@@ -369,7 +370,7 @@ def test_grad_overlapping_params_in_a_bigger_buffer_is_rejected():
 
 @pytest.mark.parametrize("bad, error", [(-0.1, ValueError), (math.nan, ValueError),
                                         (math.inf, ValueError), ("0.1", TypeError),
-                                        (None, TypeError)])
+                                        (None, TypeError), (10**400, ValueError)])
 def test_schedule_returning_bad_lr_raises_at_that_step(bad, error):
     sched = lambda t: 0.01 if t < 3 else bad   # noqa: E731
     opt = trained(lr_schedule=sched, steps=2, momentum=0.5)
