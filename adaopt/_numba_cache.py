@@ -25,6 +25,8 @@
   minimize driver) can be loaded from the cache in a new process (Numba
   drops this, and the load aborts the process with ``LLVM ERROR: Symbol
   not found: allocate_sched``);
+* is keyed on every adaopt source file, not only the function's own (see
+  :func:`package_digest`);
 * names each flavour of a closure factory apart (see :func:`_name_flavour`),
   so cached flavours never share a symbol;
 * compiles without caching when there is nowhere to write at all.
@@ -34,6 +36,7 @@ Numba's behaviour.
 """
 
 import contextlib
+import functools
 import hashlib
 import os
 import stat
@@ -120,10 +123,33 @@ class _CacheImpl(caching.CompileResultCacheImpl):
         return tuple(payload)
 
 
+@functools.lru_cache(maxsize=None)
+def package_digest():
+    """SHA-256 of every adaopt source file, part of every cache key.
+
+    Numba checks only the source file of the cached function, but a cached
+    function holds a copy of every compiled function it calls: after an
+    upgrade that changed ``kernels.py`` and not ``driver.py``, the cached
+    minimize driver would still run the old kernel.  Keying on the whole
+    package invalidates every adaopt cache entry when any source changes.
+    """
+    root = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(root)):
+        if name.endswith(".py"):
+            h.update(name.encode() + b"\0")
+            with open(os.path.join(root, name), "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()
+
+
 class _ForgivingFunctionCache(caching.FunctionCache):
     """A FunctionCache for which an unreadable or unwritable file is a miss."""
 
     _impl_class = _CacheImpl
+
+    def _index_key(self, sig, codegen):
+        return (*super()._index_key(sig, codegen), package_digest())
 
     @contextlib.contextmanager
     def _guard_against_spurious_io_errors(self):
