@@ -483,7 +483,7 @@ def main(argv=()):
     parser.add_argument("--quick", action="store_true",
                         help="short sampling, sizes up to 1e6 (under a minute)")
     parser.add_argument("--seconds", type=float, default=None,
-                        help="sampling time per size and dtype (default 2, quick 0.3)")
+                        help="sampling time per size and dtype (default 3, quick 1)")
     parser.add_argument("--no-others", action="store_true",
                         help="skip torch and optax even when installed")
     parser.add_argument("--threshold", action="store_true",
@@ -493,7 +493,7 @@ def main(argv=()):
     args = parser.parse_args(list(argv))
     if args.seconds is not None and not args.seconds > 0:
         parser.error(f"--seconds must be > 0, got {args.seconds}")
-    seconds = args.seconds or (0.3 if args.quick else 2.0)
+    seconds = args.seconds or (1.0 if args.quick else 3.0)
     out = sys.stdout
     print(f"adaopt bench: {os.cpu_count()} CPUs, numba threads "
           f"{numba.get_num_threads()}, {_versions()}", file=out)
