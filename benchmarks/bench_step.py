@@ -89,31 +89,33 @@ class NumPy:
         self.opt.step(self.g)
 
 
-class Torch:
+class _Foreign:
+    """A step of another library, timed when it is importable."""
+
     params = (SIZES, DTYPES)
     param_names = ["n", "dtype"]
+    make = None      # bench.torch_stepper or bench.optax_stepper
+    requires = ""
 
     def setup(self, n, dtype):
-        step = bench.torch_stepper(*_vectors(n, dtype))
+        step = type(self).make(*_vectors(n, dtype))
         if step is None:
-            raise NotImplementedError("torch is not installed")
+            raise NotImplementedError(f"{self.requires} not installed")
         self.step = step
-        step()
+        step()   # warm-up (jit compilation for optax)
+
+
+class Torch(_Foreign):
+    make = staticmethod(bench.torch_stepper)
+    requires = "torch is"
 
     def time_torch(self, n, dtype):
         self.step()
 
 
-class Optax:
-    params = (SIZES, DTYPES)
-    param_names = ["n", "dtype"]
-
-    def setup(self, n, dtype):
-        step = bench.optax_stepper(*_vectors(n, dtype))
-        if step is None:
-            raise NotImplementedError("jax/optax are not installed")
-        self.step = step
-        step()   # jit compilation
+class Optax(_Foreign):
+    make = staticmethod(bench.optax_stepper)
+    requires = "jax/optax are"
 
     def time_optax(self, n, dtype):
         self.step()
