@@ -37,7 +37,7 @@ import time
 import numba
 import numpy as np
 
-from . import kernels
+from . import _numba_cache, kernels
 from .rmsprop import RMSprop
 
 __all__ = [
@@ -91,8 +91,9 @@ def _make_loop(kind, parallel):
             v[i] = vi
             theta[i] = theta[i] - lr * (g / (math.sqrt(vi) + eps))
 
-    return numba.njit(probe if kind == "probe" else bare, parallel=parallel,
-                      cache=True, nogil=True, error_model="numpy")
+    # cached as the kernels are (survives read-only installs, corrupt caches)
+    return _numba_cache.njit_cached(probe if kind == "probe" else bare,
+                                    parallel=parallel, nogil=True, error_model="numpy")
 
 
 _loop_lock = threading.Lock()
