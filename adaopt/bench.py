@@ -208,7 +208,13 @@ class NumpyRMSprop:
 
 
 def torch_stepper(theta, grad):
-    """A ``torch.optim.RMSprop`` step on copies of ``theta``, or None."""
+    """One ``torch.optim.RMSprop`` step as a zero-argument callable, or None.
+
+    The optimizer (``lr``, ``alpha=rho``, ``eps`` of this module, PyTorch's
+    defaults otherwise) owns a copy of ``theta`` and of ``grad`` (shared with
+    torch without a copy), so calling it repeats the same step in place.
+    Returns None when torch is not importable.
+    """
     try:
         import torch
     except ImportError:
@@ -220,7 +226,15 @@ def torch_stepper(theta, grad):
 
 
 def optax_stepper(theta, grad):
-    """A jitted optax ``rmsprop`` update on copies of ``theta``, or None."""
+    """One jitted optax ``rmsprop`` update as a zero-argument callable, or None.
+
+    ``optax.rmsprop(lr, decay=rho, eps=eps)`` (optax's defaults otherwise:
+    eps inside the sqrt) followed by ``optax.apply_updates``, compiled with
+    ``jax.jit`` with the parameters and state donated, so XLA may update them
+    in place; each call waits for the result.  float64 switches on
+    ``jax_enable_x64`` for the process.  Returns None when jax or optax is
+    not importable.
+    """
     try:
         import jax
         import optax
