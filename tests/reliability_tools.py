@@ -69,17 +69,17 @@ def child_env(layer=None, **extra):
     return env
 
 
-def run_child(code, *, env=None, timeout=300, cwd=None, user=None, check=True):
+def run_child(code, *, env=None, timeout=300, cwd=None, unprivileged=False,
+              check=True):
     """Run ``code`` (dedented) in a fresh interpreter; return the CompletedProcess.
 
     With ``check``, a non-zero exit, a signal or a timeout fails with the
-    child's output.  ``user`` runs the child under that uid/gid pair
-    (``(uid, gid)``), for the read-only install tests.
+    child's output.  ``unprivileged`` runs it with
+    :func:`drop_file_privileges`, for the read-only install tests.
     """
     kwargs = {}
-    if user is not None:
-        uid, gid = user
-        kwargs.update(user=uid, group=gid, extra_groups=[])
+    if unprivileged:
+        kwargs["preexec_fn"] = drop_file_privileges
     try:
         proc = subprocess.run(
             [sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
@@ -176,3 +176,23 @@ def minimize_trajectory(seed, steps, n=N_PARALLEL):
 
 #: What a thread or pool worker runs, by name.
 RUNS = {"step": trajectory, "minimize": minimize_trajectory}
+
+
+def drop_file_privileges():
+    """``preexec_fn``: as root, give up the capabilities that bypass file modes.
+
+    Drops CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER from the
+    bounding set, so the child (and what it execs) is still uid 0 but can
+    no longer write into a directory without write permission: a read-only
+    site-packages as a plain user sees it, while the interpreter (under
+    /root here) stays reachable.  A no-op for a non-root user.
+    """
+    if os.geteuid() != 0:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_CAPBSET_DROP = 24
+    for cap in (1, 2, 3):  # DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
