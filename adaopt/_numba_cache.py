@@ -130,16 +130,19 @@ def package_digest():
     Numba checks only the source file of the cached function, but a cached
     function holds a copy of every compiled function it calls: after an
     upgrade that changed ``kernels.py`` and not ``driver.py``, the cached
-    minimize driver would still run the old kernel.  Keying on the whole
-    package invalidates every adaopt cache entry when any source changes.
+    minimize driver would still run the old kernel.  Keying on the package
+    invalidates every adaopt cache entry when any source that can hold
+    compiled code changes (the modules that mention numba; editing a pure
+    Python front end does not force a recompile).
     """
     root = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.sha256()
     for name in sorted(os.listdir(root)):
         if name.endswith(".py"):
-            h.update(name.encode() + b"\0")
             with open(os.path.join(root, name), "rb") as f:
-                h.update(f.read())
+                source = f.read()
+            if b"numba" in source:
+                h.update(name.encode() + b"\0" + source)
     return h.hexdigest()
 
 
