@@ -30,6 +30,7 @@ Bytes moved per plain step: :math:`5 n s` for :math:`n` elements of
 import argparse
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -53,6 +54,7 @@ __all__ = [
     "format_table",
     "threshold_scan",
     "step_overhead",
+    "vectorization_report",
     "main",
 ]
 
@@ -479,6 +481,43 @@ def step_overhead(sizes=(10, 1000), dtypes=(np.float32, np.float64), seconds=0.5
     return rows
 
 
+_PACKED_SQRT = re.compile(r"\bv?sqrtp[sd]\s+[^\n]*%([xyz]mm)|\bfsqrt\s+v\d+\.")
+
+
+def vectorization_report(dtypes=(np.float32, np.float64), out=None):
+    """Whether each step loop vectorizes: packed square roots in its assembly.
+
+    Each flavour (plain, centered, momentum; serial and parallel) is
+    compiled afresh without the disk cache (``inspect_asm`` has nothing to
+    show for code loaded from the cache) and its x86 or AArch64 assembly is
+    searched for packed square-root instructions (``sqrtps``/``sqrtpd`` on
+    ``xmm``/``ymm``/``zmm``, ``fsqrt v*``): a loop LLVM did not vectorize has
+    only scalar ones.  Returns rows ``(dtype, flavour, path, count, widest
+    register)``.
+    """
+    rows = []
+    for centered, momentum, flavour in ((False, False, "plain"), (True, False, "centered"),
+                                        (False, True, "momentum")):
+        for parallel in (False, True):
+            kernel = kernels.get_step_kernel(centered, momentum, parallel)
+            fresh = numba.njit(kernel.py_func, parallel=parallel, nogil=True,
+                               error_model="numpy")
+            for dtype in dtypes:
+                a = np.zeros(8, dtype)
+                fresh(a, a.copy(), a.copy(), a.copy(), a.copy(), kernels.make_hp(dtype))
+            for sig in fresh.signatures:
+                found = _PACKED_SQRT.findall(fresh.inspect_asm(sig))
+                widest = max(found, key=lambda r: "xyz".find(r[:1]) if r else -1,
+                             default="")
+                row = (str(sig[0].dtype), flavour, "parallel" if parallel else "serial",
+                       len(found), widest or ("neon" if found else "-"))
+                rows.append(row)
+                if out is not None:
+                    print(f"{row[0]:>7} {row[1]:>8} {row[2]:>8}: {row[3]} packed sqrt "
+                          f"instructions, widest register {row[4]}", file=out, flush=True)
+    return rows
+
+
 def _versions():
     parts = [f"numpy {np.__version__}", f"numba {numba.__version__}"]
     for mod in ("torch", "jax", "optax"):
@@ -505,6 +544,8 @@ def main(argv=()):
                         help="time serial vs parallel loops around PARALLEL_THRESHOLD")
     parser.add_argument("--overhead", action="store_true",
                         help="time the Python side of RMSprop.step at small n")
+    parser.add_argument("--asm", action="store_true",
+                        help="check in the assembly that every step loop vectorizes")
     args = parser.parse_args(list(argv))
     if args.seconds is not None and not args.seconds > 0:
         parser.error(f"--seconds must be > 0, got {args.seconds}")
@@ -519,6 +560,9 @@ def main(argv=()):
         return 0
     if args.overhead:
         step_overhead(seconds=seconds, out=out)
+        return 0
+    if args.asm:
+        vectorization_report(out=out)
         return 0
     sizes = SIZES[:3] if args.quick else SIZES
     bench_table(sizes=sizes, seconds=seconds, others=not args.no_others, out=out)

@@ -17,9 +17,9 @@ Design notes
   they cost about a third of a float32 step even at neutral values.
 * Inner loops index with an unsigned integer: a signed index that does not
   provably start at 0 keeps Numba's negative-index wraparound in the loop,
-  and then LLVM does not vectorize it at all (check with ``inspect_asm()``
-  in a fresh ``NUMBA_CACHE_DIR``: look for ``vsqrtps``/``vsqrtpd`` on
-  ``%ymm`` registers; code loaded from the cache has no assembly to show).
+  and then LLVM does not vectorize it at all (``python -m adaopt bench
+  --asm`` checks every loop's assembly for packed square roots; code
+  loaded from the cache has no assembly to show, so it compiles afresh).
 * A non-finite element is detected with bitwise ``&``/``|`` and written
   with a select whose kept value is multiplied by a runtime one: ``x if ok
   else old`` alone becomes a masked store, microcoded and slow on AMD.
