@@ -78,5 +78,5 @@ fig.tight_layout()
 # takes over.  At large :math:`n` memory bounds everything, and the step's
 # share of the probe's bandwidth is the figure of merit.  In the cache-resident
 # middle range a float64 step is bounded by its square root and division
-# rather than by memory.  The performance guide discusses the measurements and
-# the asv benchmarks that track them over time.
+# rather than by memory.  The :doc:`performance guide </guide/performance>`
+# discusses the measurements and the asv benchmarks that track them over time.
