@@ -78,7 +78,7 @@ from numba import types
 from numba.core.dispatcher import Dispatcher
 from numba.extending import overload
 
-from . import driver, kernels, status
+from . import _numba_cache, driver, kernels, status
 from .driver import Ctl, Row
 from .kernels import HP
 
@@ -339,8 +339,11 @@ def get_driver(kind, fun, jac, centered, momentum):
                 scope["_single"] = get_driver("single", fun, jac, centered, momentum)
             pyfunc = pytypes.FunctionType(template.__code__, scope, name)
             pyfunc.__qualname__ = name
-            found = numba.njit(pyfunc, cache=digest is not None, nogil=True,
-                               parallel=kind == "multi", error_model="numpy")
+            options = dict(nogil=True, parallel=kind == "multi", error_model="numpy")
+            # njit_cached: cache=True that survives read-only installs and
+            # corrupt cache files (see adaopt._numba_cache)
+            found = (_numba_cache.njit_cached(pyfunc, **options) if digest is not None
+                     else numba.njit(pyfunc, **options))
             _drivers[key] = found
     return found
 
