@@ -27,9 +27,11 @@ goes through :func:`run_kernel`, which
    OpenMP pool had started (the parallel speedup is lost there, nothing
    else: a pool of processes already spreads the work over the cores).
 
-The cost is one uncontended non-blocking lock acquire per parallel step,
-tens of nanoseconds next to a step over more than
-``kernels.PARALLEL_THRESHOLD`` elements.
+The cost is one uncontended non-blocking lock acquire and release and one
+more Python call per parallel step: about 0.4 us (``run_kernel`` around two
+no-op functions took 460 ns against 97 ns for the bare call, on the 2-core
+development machine), some 2% of a step at ``kernels.PARALLEL_THRESHOLD``
+elements (20 us); serial steps do not pass through here at all.
 """
 
 import os
