@@ -359,6 +359,12 @@ def rmsprop_step(theta, grad, v, m, b, hp, centered, momentum, parallel=None):
         True when some element's gradient or update was not finite; such
         elements are left unchanged, their state too, unless
         ``hp[HP.PROPAGATE]`` is set.
+
+    Raises
+    ------
+    ValueError
+        When ``grad`` shares memory with ``theta`` (checked by the compiled
+        loop before it changes anything).
     """
     if parallel is None:
         parallel = use_parallel(theta.shape[0])
