@@ -193,8 +193,11 @@ def advance_function(centered, momentum, step, parallel=False):
             return 1  # status.MAXITER
         if k >= ctl[7]:
             return 2  # status.MAXFEV
-        xprev[:] = x
-        gprev[:] = g
+        # explicit loops: at small n a slice assignment costs more than the
+        # copy itself, and this runs every iteration of the compiled driver
+        for i in range(n):
+            xprev[i] = x[i]
+            gprev[i] = g[i]
         ctl[1] = f
         # Numba prunes the branches on the closure constants: one call remains.
         if use_global:
