@@ -41,11 +41,12 @@ import hashlib
 import os
 import stat
 import tempfile
+import threading
 
 import numba
 from numba.core import caching
 
-__all__ = ["njit_cached", "private_cache_dir"]
+__all__ = ["njit_cached", "private_cache_dir", "built_once"]
 
 
 def private_cache_dir():
@@ -213,3 +214,22 @@ def njit_cached(func, signatures=None, **options):
             dispatcher.compile(sig)
         dispatcher.disable_compile()
     return dispatcher
+
+
+_build_lock = threading.RLock()  # re-entrant: one build may ask for another
+
+
+def built_once(table, key, build):
+    """Return ``table[key]``, calling ``build()`` to fill it the first time.
+
+    The tables of compiled functions (kernel flavours, minimize iterations)
+    are filled lazily; the lock keeps two threads from building, and so
+    compiling, the same entry twice.
+    """
+    found = table.get(key)
+    if found is None:
+        with _build_lock:
+            found = table.get(key)
+            if found is None:
+                found = table[key] = build()
+    return found

@@ -50,7 +50,6 @@ only), then the callback, then ``MODE = 2`` (steps 3-8).  Stopping by
 
 import dataclasses
 import math
-import threading
 import time
 from typing import Any, Callable, Optional
 
@@ -251,7 +250,6 @@ assert (Ctl.F, Ctl.FPREV, Ctl.K, Ctl.GTOL, Ctl.FTOL, Ctl.XTOL, Ctl.MAXITER,
         Ctl.KFEV, Ctl.BOUNDED, Ctl.MODE, Ctl.GNORM, Ctl.STEPNORM) == tuple(range(12))
 assert (Row.X, Row.XPREV, Row.GPREV, Row.V) == (0, 1, 2, 3)
 
-_lock = threading.Lock()
 _advances = {}
 
 
@@ -262,13 +260,7 @@ def get_advance(centered, momentum, parallel):
     the first request; it returns ``CONTINUE``, ``WRONG_LENGTH`` or a status.
     """
     key = (bool(centered), bool(momentum), bool(parallel))
-    fn = _advances.get(key)
-    if fn is None:
-        with _lock:
-            fn = _advances.get(key)
-            if fn is None:
-                fn = _advances[key] = _make_advance(*key)
-    return fn
+    return _numba_cache.built_once(_advances, key, lambda: _make_advance(*key))
 
 
 @dataclasses.dataclass

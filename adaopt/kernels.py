@@ -39,7 +39,6 @@ Design notes
 """
 
 import math
-import threading
 
 import numba
 import numpy as np
@@ -276,7 +275,6 @@ def _make_sumsq(parallel):
                                     error_model="numpy")
 
 
-_lock = threading.Lock()
 _step_loops = {}
 _sumsq_loops = {}
 
@@ -293,23 +291,12 @@ def get_step_kernel(centered, momentum, parallel):
     if kernel is not None:
         return kernel
     key = (bool(centered), bool(momentum), bool(parallel))
-    kernel = _step_loops.get(key)
-    if kernel is None:
-        with _lock:
-            kernel = _step_loops.get(key)
-            if kernel is None:
-                kernel = _step_loops[key] = _make_step_loop(*key)
-    return kernel
+    return _numba_cache.built_once(_step_loops, key, lambda: _make_step_loop(*key))
 
 
 def _get_sumsq(parallel):
-    kernel = _sumsq_loops.get(parallel)
-    if kernel is None:
-        with _lock:
-            kernel = _sumsq_loops.get(parallel)
-            if kernel is None:
-                kernel = _sumsq_loops[parallel] = _make_sumsq(parallel)
-    return kernel
+    return _numba_cache.built_once(_sumsq_loops, parallel,
+                                   lambda: _make_sumsq(parallel))
 
 
 def use_parallel(n):
