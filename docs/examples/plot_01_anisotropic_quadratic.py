@@ -35,16 +35,21 @@ def loss_and_grad(xy):
 # --------------------------------------
 # The loss is evaluated before each step, as a training loop does.
 
-xy = np.array([5.0, 5.0], dtype=np.float32)
-opt = adaopt.RMSprop(xy, lr=0.1, rho=0.9)
+def ten_epochs(rho):
+    """The tutorial's loop in float32: one printed line per epoch."""
+    xy = np.array([5.0, 5.0], dtype=np.float32)
+    opt = adaopt.RMSprop(xy, lr=0.1, rho=rho)
+    lines = []
+    for epoch in range(10):
+        loss, grad = loss_and_grad(xy)
+        opt.step(grad)
+        lines.append(f"Epoch {epoch + 1}: x = {xy[0]:.4f}, y = {xy[1]:.4f}, "
+                     f"loss = {loss:.4f}")
+    return lines
 
-table = []
-for epoch in range(10):
-    loss, grad = loss_and_grad(xy)
-    opt.step(grad)
-    line = f"Epoch {epoch + 1}: x = {xy[0]:.4f}, y = {xy[1]:.4f}, loss = {loss:.4f}"
-    table.append(line)
-    print(line)
+
+table = ten_epochs(rho=0.9)
+print("\n".join(table))
 
 # %%
 # This is the tutorial's printed table, copied verbatim.  The build of these
@@ -75,13 +80,7 @@ print("identical to the seed table")
 # a step of exactly 1.0.  That is :math:`\rho = 0.99`:
 # :math:`0.1/\sqrt{0.01} = 1`.  adaopt reproduces that one too.
 
-xy = np.array([5.0, 5.0], dtype=np.float32)
-opt = adaopt.RMSprop(xy, lr=0.1, rho=0.99)
-xs = []
-for epoch in range(10):
-    loss, grad = loss_and_grad(xy)
-    opt.step(grad)
-    xs.append(f"{xy[0]:.4f}")
+xs = [line.split()[4].rstrip(",") for line in ten_epochs(rho=0.99)]
 print("x after each epoch with rho=0.99:", ", ".join(xs))
 assert xs == ["4.0000", "3.3734", "2.9043", "2.5283", "2.2157",
               "1.9503", "1.7217", "1.5230", "1.3489", "1.1959"]
