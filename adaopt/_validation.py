@@ -19,17 +19,21 @@ def check_real(name, value, *, low=None, high=None, low_open=False,
     ``low``/``high`` bound the value (inclusive unless ``*_open``); NaN is
     always rejected.  Booleans are rejected: ``lr=True`` is a bug.
     """
-    if value is None and allow_none:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} "
-                        f"of type {type(value).__name__}")
-    try:
-        value = float(value)
-    except OverflowError:   # an int beyond float range (10**400)
-        raise ValueError(f"{name} must be finite, got an integer of "
-                         f"{len(str(abs(value)))} digits") from None
-    if np.isnan(value):
+    # A plain float skips the type checks: a schedule's value is checked at
+    # every step, where the general path (an ABC isinstance, np.isnan) cost
+    # about 2 µs.
+    if value.__class__ is not float:
+        if value is None and allow_none:
+            return None
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {value!r} "
+                            f"of type {type(value).__name__}")
+        try:
+            value = float(value)
+        except OverflowError:   # an int beyond float range (10**400)
+            raise ValueError(f"{name} must be finite, got an integer of "
+                             f"{len(str(abs(value)))} digits") from None
+    if value != value:
         raise ValueError(f"{name} must not be NaN")
     if low is not None and (value < low or (low_open and value == low)):
         op = ">" if low_open else ">="

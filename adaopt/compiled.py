@@ -416,8 +416,7 @@ def run_chunks(run_chunk, opt, ctl_k, maxiter, progress=None, every=0):
             kstop = min(kstop, ((k - 1) // every + 1) * every + 1)
         if maxiter != math.inf:
             kstop = min(kstop, maxiter + 1)
-        lrs = (np.array([opt._lr_at(t) for t in range(k + 1, kstop + 1)])
-               if scheduled else _NO_LRS)
+        lrs = opt._lr_table(k + 1, kstop + 1) if scheduled else _NO_LRS
         start = time.perf_counter()
         code = run_chunk(float(kstop), lrs)
         if code != _CONTINUE:

@@ -380,6 +380,31 @@ def test_schedule_returning_bad_lr_raises_at_that_step(bad, error):
     assert snapshot(opt) == before
 
 
+@pytest.mark.parametrize("bad, error", [(-0.1, ValueError), (math.nan, ValueError),
+                                        (math.inf, ValueError), ("0.1", TypeError)])
+def test_lr_table_names_the_first_bad_step_as_a_step_would(bad, error):
+    # the compiled driver tabulates a schedule in bulk (Optimizer._lr_table)
+    sched = lambda t: 0.01 if t < 7 else bad   # noqa: E731
+    opt = adaopt.RMSprop(np.ones(3), lr_schedule=sched)
+    np.testing.assert_array_equal(opt._lr_table(1, 7), np.full(6, 0.01))
+    with pytest.raises(error, match=r"lr_schedule.*t=7"):
+        opt._lr_table(3, 12)
+
+
+@pytest.mark.parametrize("sched", [
+    schedules.cosine_decay(0.1, decay_steps=50, alpha=0.1),
+    schedules.linear_warmup(schedules.exponential_decay(0.1, 0.5, 7), 10),
+    lambda t: np.float32(1.0 / t),          # not a float: checked step by step
+    lambda t: 1 if t % 2 else 0.5,          # an int among floats
+])
+def test_lr_table_equals_the_rates_of_each_step(sched):
+    opt = adaopt.RMSprop(np.ones(3), lr_schedule=sched)
+    table = opt._lr_table(5, 80)
+    assert table.dtype == np.float64
+    np.testing.assert_array_equal(table, [opt._lr_at(t) for t in range(5, 80)])
+    assert adaopt.RMSprop(np.ones(3), lr=0.25)._lr_table(1, 4).tolist() == [0.25] * 3
+
+
 # -- learning rate, schedules, repr, identity -----------------------------------
 
 def test_lr_property_and_setter():
