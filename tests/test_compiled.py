@@ -228,6 +228,24 @@ def test_rmsprop_njit_from_user_njit_code_equals_minimize():
     assert funs[0] == ref.fun and nits[0] == ref.nit == 300
 
 
+@numba.njit
+def _njit_result_arrays(x0):
+    r = adaopt.rmsprop_njit(rosen_fg, x0, lr=1e-3, maxiter=50)
+    return r.x, r.jac
+
+
+def test_rmsprop_njit_returns_arrays_that_own_their_memory():
+    # the loop inside works on borrowed (uncounted) arrays: what comes out
+    # must be ordinary, owned arrays that outlive the call
+    x, jac = _njit_result_arrays(X0.copy())
+    churn = [np.full(2, float(i)) for i in range(1000)]   # reuse freed memory
+    assert x.base is not None and jac.base is not None   # held by a Numba MemInfo
+    ref = adaopt.minimize(rosen_fg, X0, jac=True, options=dict(lr=1e-3, maxiter=50))
+    np.testing.assert_array_equal(x, ref.x)
+    np.testing.assert_array_equal(jac, ref.jac)
+    assert len(churn) == 1000
+
+
 def test_rmsprop_njit_rejects_bad_options():
     inf = np.full(2, np.inf)
     with pytest.raises(ValueError, match="rho"):
