@@ -271,20 +271,24 @@ def _check_method(method):
                          f"got {method!r}")
 
 
-def check_x0(x0):
-    """Return a private, finite, 1-D float32/float64 copy of ``x0`` (scipy's rules)."""
+def check_x0(x0, name="x0"):
+    """Return a private, finite, 1-D float32/float64 copy of ``x0`` (scipy's rules).
+
+    ``name`` is the argument the errors name (``multistart`` checks its
+    flattened ``x0s`` here).
+    """
     arr = np.atleast_1d(np.asarray(x0))
     if arr.ndim != 1:
-        raise ValueError(f"x0 must be 1-D (after np.atleast_1d), got shape {arr.shape}")
+        raise ValueError(f"{name} must be 1-D (after np.atleast_1d), got shape {arr.shape}")
     if arr.size == 0:
-        raise ValueError("x0 must not be empty")
+        raise ValueError(f"{name} must not be empty")
     if arr.dtype.kind in "iu":
         arr = arr.astype(np.float64)
     elif arr.dtype not in (np.float32, np.float64):
-        raise TypeError(f"x0 must be real floating point (float32 or float64) or "
+        raise TypeError(f"{name} must be real floating point (float32 or float64) or "
                         f"integer, got dtype {arr.dtype}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"x0 must be finite, got {arr!r}")
+        raise ValueError(f"{name} must be finite, got {arr!r}")
     return np.array(arr, order="C", copy=True)
 
 

@@ -146,7 +146,7 @@ def _check_starts(x0s):
         raise ValueError(f"x0s must have at least one row and one column, got shape "
                          f"{arr.shape}")
     # dtype and finiteness: exactly the rules (and messages) of minimize's x0
-    return check_x0(arr.reshape(-1)).reshape(arr.shape)
+    return check_x0(arr.reshape(-1), "x0s").reshape(arr.shape)
 
 
 def _best(results, maximize):

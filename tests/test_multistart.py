@@ -111,8 +111,8 @@ def test_dtype_rules_and_disp(capsys):
 @pytest.mark.parametrize("x0s, error, match", [
     (np.zeros(2), ValueError, "2-D"),
     (np.zeros((0, 2)), ValueError, "at least one row"),
-    (np.array([[0.0, 1.0], [0.0, np.nan]]), ValueError, "finite"),
-    (np.array([["a", "b"]]), TypeError, "dtype"),
+    (np.array([[0.0, 1.0], [0.0, np.nan]]), ValueError, "x0s must be finite"),
+    (np.array([["a", "b"]]), TypeError, "x0s must be real.*dtype"),
 ])
 def test_bad_starts_raise_naming_the_argument(x0s, error, match):
     with pytest.raises(error, match=match):
