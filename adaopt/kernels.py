@@ -212,6 +212,8 @@ def _make_step_loop(centered, momentum, parallel):
                  & (hp[_SCALE] == hp[_ONE]) & (hp[_WD] == hp[_ZERO])
                  & (hp[_LR_WD] == hp[_ZERO]) & (hp[_BIAS] == hp[_ONE])
                  & (hp[_EPS_IN] == hp[_ZERO]))
+        # Testing ``parallel`` also makes it part of the closure, hence of
+        # the on-disk cache key: the two builds of this source cache apart.
         if not parallel:
             # One loop over all elements: the same per-element code as a
             # block (so the same bits), without the block loop around it,

@@ -144,7 +144,11 @@ class Optimizer:
     def _lr_at(self, t):
         if self._schedule is None:
             return self._lr
-        lr = self._schedule(t)
+        return self._checked_lr(self._schedule(t), t)
+
+    @staticmethod
+    def _checked_lr(lr, t):
+        """``lr``, the schedule's value at step ``t``, checked as a float."""
         try:
             return check_real("lr_schedule(t)", lr, low=0.0, high=math.inf,
                               high_open=True)
@@ -154,10 +158,11 @@ class Optimizer:
     def _lr_table(self, first, stop):
         """Learning rates of steps ``first, ..., stop - 1``, a checked float64 array.
 
-        What ``_lr_at`` gives step by step, checked in bulk when every value
-        is a plain float (a few ns per step instead of ~0.4 µs); otherwise,
-        or when one is out of range, step by step, so that the error names
-        the first bad step.
+        What ``_lr_at`` gives step by step, with the schedule called once
+        per step.  The values are checked in bulk when every one is a plain
+        float (a few ns per step instead of ~0.4 µs); otherwise, or when one
+        is out of range, one by one, so that the error names the first bad
+        step.
         """
         if self._schedule is None:
             return np.full(max(stop - first, 0), self._lr)
@@ -166,7 +171,8 @@ class Optimizer:
             table = np.array(values, dtype=np.float64)
             if ((table >= 0.0) & (table < math.inf)).all():   # NaN fails too
                 return table
-        return np.array([self._lr_at(t) for t in range(first, stop)], dtype=np.float64)
+        return np.array([self._checked_lr(lr, t) for t, lr in zip(range(first, stop), values)],
+                        dtype=np.float64)
 
     def step(self, grad):
         """Take one step in place with gradient ``grad``.
