@@ -36,29 +36,26 @@ def _overflowing_norm(grad, clip):
 class RMSprop(Optimizer):
     r"""RMSprop over a flat parameter vector, updated in place.
 
-    Per element, at step :math:`t = 1, 2, \dots` with gradient :math:`g`,
-    parameter :math:`\theta` and learning rate :math:`\eta_t`:
+    Per element, at step t = 1, 2, ... with gradient g, parameter theta and
+    learning rate lr(t), in this order (each line only when its option is
+    on)::
 
-    .. math::
+        g     = -g                               maximize
+        g     = clip(g, -clip_value, clip_value) clip_value
+        g     = g * min(1, clip_norm / |g|_2)    clip_norm (whole vector)
+        g     = g + weight_decay * theta         weight_decay (coupled)
+        v     = rho * v + (1 - rho) * g**2       v starts at initial_scale
+        m     = rho * m + (1 - rho) * g          centered (m starts at 0)
+        s     = max(v - m**2, 0)                 centered; else s = v
+                (v and m divided by 1 - rho**t)  bias_correction
+        u     = g / (sqrt(s) + eps)              eps_in_sqrt: g / sqrt(s + eps)
+        b     = momentum * b + u;  u = b         momentum (b starts at 0)
+                nesterov: u = u + momentum * b
+        theta = theta - lr * weight_decay * theta    decoupled_weight_decay
+        theta = theta - lr * u
 
-        g &\leftarrow -g \quad\text{if maximize} \\
-        g &\leftarrow \operatorname{clip}(g, -c_v, c_v), \qquad
-        g \leftarrow g \,\min\!\left(1, \frac{c_n}{\lVert g\rVert_2}\right)
-            \quad\text{(clip\_value, clip\_norm)} \\
-        g &\leftarrow g + \lambda\,\theta
-            \quad\text{(weight\_decay, coupled)} \\
-        v &\leftarrow \rho\, v + (1-\rho)\, g^2, \qquad v_0 = \text{initial\_scale} \\
-        m &\leftarrow \rho\, m + (1-\rho)\, g, \qquad
-        s = \max(\hat v - \hat m^2, 0)\quad\text{(centered; else } s = \hat v) \\
-        \hat v &= v / (1-\rho^t), \quad \hat m = m / (1-\rho^t)
-            \quad\text{(bias\_correction; else } \hat v = v,\ \hat m = m) \\
-        u &= \frac{g}{\sqrt{s} + \epsilon}
-            \quad\left(\text{eps\_in\_sqrt: } \frac{g}{\sqrt{s + \epsilon}}\right) \\
-        b &\leftarrow \mu\, b + u, \qquad u \leftarrow b
-            \quad\text{(momentum; nesterov: } u \leftarrow u + \mu\, b) \\
-        \theta &\leftarrow \theta - \eta_t \lambda\, \theta
-            \quad\text{(weight\_decay, decoupled)} \\
-        \theta &\leftarrow \theta - \eta_t\, u
+    The same rule typeset, with where it comes from, is in the theory page
+    of the documentation.
 
     Parameters
     ----------
@@ -66,14 +63,14 @@ class RMSprop(Optimizer):
         Writable C-contiguous 1-D float32 or float64 array, updated in place.
         float32 stays float32: every scalar is rounded to the array's dtype.
     lr : float, default 1e-3
-        Learning rate :math:`\eta`, ``>= 0``.  Overridden by ``lr_schedule``.
+        Learning rate, ``>= 0``.  Overridden by ``lr_schedule``.
     rho : float, default 0.9
         Decay of the moving averages, ``0 <= rho < 1`` (PyTorch's ``alpha``,
         optax's ``decay``).  0.9 is Hinton's value and Keras' default.
     eps : float, default 1e-8
         Added to the denominator, ``>= 0``.
     momentum : float, default 0
-        Momentum :math:`\mu \ge 0`; the buffer holds ``g/d`` and ``lr`` is
+        Momentum ``>= 0``; the buffer holds ``g/d`` and ``lr`` is
         applied after it, as in PyTorch.
     nesterov : bool, default False
         Nesterov momentum as in optax (needs ``momentum > 0``).
@@ -82,20 +79,19 @@ class RMSprop(Optimizer):
         moment.  The variance is clamped at 0, so rounding cannot make it
         negative (PyTorch and optax can return NaN there).
     weight_decay : float, default 0
-        L2 penalty :math:`\lambda \ge 0` added to the gradient (coupled), or
+        L2 penalty ``>= 0`` added to the gradient (coupled), or
         applied to the parameters directly when ``decoupled_weight_decay``.
     decoupled_weight_decay : bool, default False
-        Keras-style decoupled weight decay :math:`\theta \leftarrow \theta -
-        \eta\lambda\theta`.
+        Keras-style decoupled weight decay ``theta -= lr * weight_decay * theta``.
     maximize : bool, default False
         Maximize the objective (ascend the gradient).
     eps_in_sqrt : bool, default False
         Put ``eps`` inside the square root, as optax and Keras do.
     bias_correction : bool, default False
-        Divide the averages by :math:`1-\rho^t`, as optax's
+        Divide the averages by ``1 - rho**t``, as optax's
         ``bias_correction=True``.
     initial_scale : float, default 0
-        Starting value :math:`v_0 \ge 0` of the second moment (TF1's
+        Starting value ``v0 >= 0`` of the second moment (TF1's
         ``RMSPropOptimizer`` uses 1).
     clip_value : float, optional
         Clip each gradient element to ``[-clip_value, clip_value]``.
@@ -121,8 +117,8 @@ class RMSprop(Optimizer):
     lr : float
         Learning rate of the next step.
     state : dict of ndarray
-        ``square_avg`` (:math:`v`), and ``grad_avg`` (:math:`m`, centered) and
-        ``momentum_buffer`` (:math:`b`, momentum) when used.
+        ``square_avg`` (v), and ``grad_avg`` (m, centered) and
+        ``momentum_buffer`` (b, momentum) when used.
 
     See Also
     --------
@@ -130,7 +126,7 @@ class RMSprop(Optimizer):
 
     Examples
     --------
-    The anisotropic quadratic :math:`f(x, y) = x^2 + 10 y^2` from (5, 5):
+    The anisotropic quadratic ``f(x, y) = x**2 + 10 y**2`` from (5, 5):
 
     >>> import numpy as np
     >>> import adaopt
