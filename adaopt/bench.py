@@ -52,6 +52,8 @@ __all__ = [
     "make_contenders",
     "bench_table",
     "format_table",
+    "is_unstable",
+    "UNSTABLE_SPREAD",
     "threshold_scan",
     "step_overhead",
     "vectorization_report",
@@ -301,7 +303,7 @@ def make_contenders(n, dtype, seed=0, others=True):
     return fns
 
 
-def measure(fns, seconds=1.0, min_rounds=5):
+def measure(fns, seconds=1.0, min_rounds=5, spread=None):
     """Minimum time per call of each callable, sampled in interleaved rounds.
 
     In each round every callable runs for about 0.2 ms.  A call of 20 µs or
@@ -313,6 +315,12 @@ def measure(fns, seconds=1.0, min_rounds=5):
     sleep since the previous round (its first call in a round wakes it).
     Rounds repeat until ``seconds`` have passed (at least ``min_rounds``).
     Returns ``{name: seconds per call}``.
+
+    With a dict ``spread``, it also receives ``{name: (median - best) /
+    best}`` over the rounds' own minima: how far a typical round was from
+    the best one.  On a quiet machine that is a few percent; a large spread
+    means other work interfered and the minimum (and every ratio built on
+    it) may be a lucky or an unlucky draw (see :data:`UNSTABLE_SPREAD`).
     """
     inner = {}
     for name, fn in fns.items():
@@ -322,24 +330,30 @@ def measure(fns, seconds=1.0, min_rounds=5):
         inner[name] = max(1, min(10_000, int(2e-4 / max(once, 1e-8))))
         if once >= 2e-5:
             inner[name] = -max(2, inner[name])  # negative: time calls one by one
-    best = dict.fromkeys(fns, math.inf)
+    per_round = {name: [] for name in fns}
     deadline = time.perf_counter() + seconds
     rounds = 0
     clock = time.perf_counter
     while rounds < min_rounds or clock() < deadline:
         for name, fn in fns.items():
             k = inner[name]
+            fastest = math.inf
             if k < 0:
                 for _ in range(-k):
                     t0 = clock()
                     fn()
-                    best[name] = min(best[name], clock() - t0)
+                    fastest = min(fastest, clock() - t0)
             else:
                 t0 = clock()
                 for _ in range(k):
                     fn()
-                best[name] = min(best[name], (clock() - t0) / k)
+                fastest = (clock() - t0) / k
+            per_round[name].append(fastest)
         rounds += 1
+    best = {name: min(times) for name, times in per_round.items()}
+    if spread is not None:
+        spread.update({name: float(np.median(times)) / best[name] - 1.0
+                       for name, times in per_round.items()})
     return best
 
 
@@ -362,10 +376,12 @@ def bench_table(sizes=SIZES, dtypes=(np.float32, np.float64), seconds=1.0,
             # which slows whatever runs next: they are timed on their own,
             # after adaopt and its references have been timed together.
             foreign = [name for name in ("torch", "optax") if name in fns]
+            spread = {}
             row.update(measure({k: f for k, f in fns.items() if k not in foreign},
-                               seconds=seconds))
+                               seconds=seconds, spread=spread))
             for name in foreign:
-                row.update(measure({name: fns[name]}, seconds=seconds / 2))
+                row.update(measure({name: fns[name]}, seconds=seconds / 2, spread=spread))
+            row["spread"] = max(spread.values())
             del fns
             rows.append(row)
             if out is not None:
@@ -377,7 +393,28 @@ def bench_table(sizes=SIZES, dtypes=(np.float32, np.float64), seconds=1.0,
 
 _HEADER = (f"{'dtype':>7} {'n':>9} {'path':>8} {'step':>10} {'kernel':>10} {'GB/s':>6} "
            f"{'probe':>10} {'%probe':>6} {'bare':>10} {'%bare':>6} "
-           f"{'xNumPy':>7} {'xtorch':>7} {'xoptax':>7}")
+           f"{'xNumPy':>7} {'xtorch':>7} {'xoptax':>7} {'spread':>7}")
+
+#: A row whose ``spread`` (see :func:`measure`) exceeds this is marked
+#: unstable: a typical round was more than 20% slower than the best one, so
+#: other work on the machine interfered and the row's ratios are unreliable.
+UNSTABLE_SPREAD = 0.20
+#: The note printed under a table with unstable rows.
+UNSTABLE_NOTE = ("! unstable: a typical sampling round of this row was more than "
+                 f"{UNSTABLE_SPREAD:.0%} slower than its best one; other work on the "
+                 "machine interfered, so its times and ratios are unreliable: "
+                 "rerun on a quiet machine or with a longer --seconds")
+
+
+def is_unstable(row):
+    """Whether a row of :func:`bench_table` has timings too spread to trust."""
+    return row.get("spread", 0.0) > UNSTABLE_SPREAD
+
+
+def _stability_mark(spread):
+    """`` !`` after a printed line whose timings spread too much, else ``''``."""
+    worst = max(spread.values())
+    return f"  ! unstable (spread {worst:.0%})" if worst > UNSTABLE_SPREAD else ""
 
 
 def _fmt_time(t):
@@ -396,7 +433,8 @@ def _format_row(row):
             f"{_fmt_time(t):>10} {_fmt_time(row['kernel']):>10} {gbs:6.1f} "
             f"{_fmt_time(row['probe']):>10} {100 * row['probe'] / t:5.0f}% "
             f"{_fmt_time(row['bare']):>10} {100 * row['bare'] / t:5.0f}% "
-            f"{ratio('numpy')} {ratio('torch')} {ratio('optax')}")
+            f"{ratio('numpy')} {ratio('torch')} {ratio('optax')} "
+            f"{100 * row.get('spread', 0.0):5.0f}%{' !' if is_unstable(row) else ''}")
 
 
 def format_table(rows):
@@ -407,9 +445,15 @@ def format_table(rows):
     bytes a plain step moves; ``%probe`` is the probe's time over the step's
     (the step's share of the roofline bandwidth), ``%bare`` the same for the
     bare arithmetic loop (how close the step is to its arithmetic limit);
-    ``xNumPy``, ``xtorch``, ``xoptax`` say how many times faster the step is.
+    ``xNumPy``, ``xtorch``, ``xoptax`` say how many times faster the step is;
+    ``spread`` is how much slower a typical sampling round was than the best
+    (:func:`measure`), and a row above :data:`UNSTABLE_SPREAD` is marked
+    ``!`` with :data:`UNSTABLE_NOTE` below the table.
     """
-    return "\n".join([_HEADER] + [_format_row(r) for r in rows])
+    lines = [_HEADER] + [_format_row(r) for r in rows]
+    if any(is_unstable(r) for r in rows):
+        lines.append(UNSTABLE_NOTE)
+    return "\n".join(lines)
 
 
 def threshold_scan(exponents=range(10, 19), dtypes=(np.float32, np.float64),
@@ -437,12 +481,14 @@ def threshold_scan(exponents=range(10, 19), dtypes=(np.float32, np.float64),
                 kernel = kernels.get_step_kernel(False, False, parallel)
                 fns[parallel] = (lambda kernel=kernel, arrays=arrays: kernel(*arrays))
                 fns[parallel]()
-            t = measure(fns, seconds=seconds)
+            spread = {}
+            t = measure(fns, seconds=seconds, spread=spread)
             result[name].append((n, t[False], t[True]))
             if out is not None:
                 print(f"{name:>7} n=2**{k:<2} ({n:>7}): serial {t[False] * 1e6:9.2f}us "
                       f"parallel {t[True] * 1e6:9.2f}us  serial/parallel "
-                      f"{t[False] / t[True]:5.2f}", file=out, flush=True)
+                      f"{t[False] / t[True]:5.2f}{_stability_mark(spread)}",
+                      file=out, flush=True)
     return result
 
 
@@ -470,14 +516,16 @@ def step_overhead(sizes=(10, 1000), dtypes=(np.float32, np.float64), seconds=0.5
                    "loop": lambda: kernel(*xv)}
             for fn in fns.values():
                 fn()
-            t = measure(fns, seconds=seconds)
+            spread = {}
+            t = measure(fns, seconds=seconds, spread=spread)
             rows.append((np.dtype(dtype).name, n, t["step"], t["rmsprop_step"], t["loop"]))
             if out is not None:
                 print(f"{np.dtype(dtype).name:>7} n={n:<5} RMSprop.step "
                       f"{t['step'] * 1e6:6.2f}us  rmsprop_step "
                       f"{t['rmsprop_step'] * 1e6:6.2f}us  compiled loop "
                       f"{t['loop'] * 1e6:6.2f}us  overhead "
-                      f"{(t['step'] - t['loop']) * 1e6:5.2f}us", file=out, flush=True)
+                      f"{(t['step'] - t['loop']) * 1e6:5.2f}us{_stability_mark(spread)}",
+                      file=out, flush=True)
     return rows
 
 
@@ -565,7 +613,10 @@ def main(argv=()):
         vectorization_report(out=out)
         return 0
     sizes = SIZES[:3] if args.quick else SIZES
-    bench_table(sizes=sizes, seconds=seconds, others=not args.no_others, out=out)
+    rows = bench_table(sizes=sizes, seconds=seconds, others=not args.no_others, out=out)
     print("step: one RMSprop.step; kernel: the compiled loop alone; %probe, %bare: "
-          "probe, bare-loop time / step time; xNAME: NAME time / step time", file=out)
+          "probe, bare-loop time / step time; xNAME: NAME time / step time; "
+          "spread: median over best sampling round", file=out)
+    if any(is_unstable(r) for r in rows):
+        print(UNSTABLE_NOTE, file=out)
     return 0

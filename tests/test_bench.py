@@ -6,6 +6,8 @@ baseline compute the plain RMSprop update, and that the bench machinery
 returns one positive time per contender.
 """
 
+import time
+
 import numpy as np
 import pytest
 
@@ -64,6 +66,7 @@ def test_bench_table_times_every_contender():
     assert row["n"] == 300 and row["dtype"] == "float32" and row["parallel"] is False
     for name in ("adaopt", "kernel", "probe", "bare", "numpy"):
         assert row[name] > 0, name
+    assert row["spread"] >= 0.0
     text = bench.format_table(rows)
     assert text.splitlines()[0].split()[:4] == ["dtype", "n", "path", "step"]
     assert text.splitlines()[1].split()[:3] == ["float32", "300", "serial"]
@@ -124,3 +127,39 @@ def test_rmsprop_step_refuses_params_as_grad():
     for k, a in opt.state.items():
         np.testing.assert_array_equal(a, state[k])
     assert opt.step_count == 1
+
+
+def _sleeper(durations):
+    """A callable that sleeps the next of ``durations`` on each call."""
+    it = iter(durations)
+    return lambda: time.sleep(next(it))
+
+
+def test_measure_reports_the_spread_between_rounds():
+    # first call calibrates (>= 20 us: timed one by one, two calls a round);
+    # then rounds alternate between 1 ms and 6 ms calls: the best is 1 ms,
+    # the median round 3.5 ms -> spread about 2.5
+    ms = 1e-3
+    rounds = [[1 * ms, 1 * ms], [6 * ms, 6 * ms]] * 2
+    noisy = _sleeper([2 * ms] + [d for r in rounds for d in r])
+    steady = _sleeper([2 * ms] + [1 * ms] * 8)
+    spread = {}
+    best = bench.measure({"noisy": noisy, "steady": steady}, seconds=0.0,
+                         min_rounds=4, spread=spread)
+    assert 1 * ms <= best["noisy"] < 3 * ms
+    assert spread["noisy"] > 1.5
+    assert spread["steady"] < bench.UNSTABLE_SPREAD
+
+
+def test_unstable_rows_are_marked_in_the_table():
+    row = {"n": 1000, "dtype": "float64", "parallel": False, "adaopt": 2e-6,
+           "kernel": 1.5e-6, "probe": 1e-6, "bare": 1.2e-6, "numpy": 6e-6}
+    calm = dict(row, spread=0.03)
+    noisy = dict(row, spread=0.8)
+    text = bench.format_table([calm])
+    assert "!" not in text and bench.UNSTABLE_NOTE not in text
+    assert text.splitlines()[1].split()[-1] == "3%"
+    lines = bench.format_table([calm, noisy]).splitlines()
+    assert lines[2].split()[-2:] == ["80%", "!"]
+    assert lines[-1] == bench.UNSTABLE_NOTE
+    assert not bench.is_unstable(calm) and bench.is_unstable(noisy)
