@@ -25,7 +25,7 @@ Importing adaopt compiles nothing: each kernel compiles (or loads from the
 on-disk cache) on its first use.
 """
 
-from . import schedules
+from . import _compile_notice, schedules
 from .layout import ParamLayout
 from .optimizer import NonFiniteUpdateError, Optimizer
 from .rmsprop import RMSprop
@@ -35,6 +35,9 @@ from .multistart import multistart
 from .compiled import rmsprop_njit
 
 __version__ = "0.1.0"
+
+# one line on stderr when a first use compiles (cheap: registers a listener)
+_compile_notice.install()
 
 __all__ = ["RMSprop", "Optimizer", "NonFiniteUpdateError", "ParamLayout",
            "schedules", "minimize", "rmsprop", "multistart", "rmsprop_njit",
