@@ -62,8 +62,14 @@ def check_choice(name, value, choices):
 def check_params(params, name="params"):
     """Check the user's parameter vector: a writable C-contiguous 1-D float array."""
     if not isinstance(params, np.ndarray):
+        hint = ""
+        if isinstance(params, (list, tuple)) and any(
+                isinstance(p, np.ndarray) for p in params):
+            # PyTorch takes a list of tensors; adaopt one flat vector
+            hint = ("; to optimize several arrays, pack them into one flat vector "
+                    "with adaopt.ParamLayout and pass that")
         raise TypeError(f"{name} must be a numpy.ndarray (it is updated in place), "
-                        f"got {type(params).__name__}")
+                        f"got {type(params).__name__}{hint}")
     if params.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must have dtype float32 or float64, got {params.dtype}")
     if params.ndim != 1:

@@ -46,10 +46,13 @@ def _read_only():
 CONSTRUCTOR = [
     # (id, params factory, kwargs, exception, words in the message)
     ("list", lambda: [1.0, 2.0], {}, TypeError, ["params", "list"]),
+    # a PyTorch habit: a list of parameter arrays -> pointed to ParamLayout
+    ("list of arrays", lambda: [np.ones((2, 3)), np.ones((2, 3))], {}, TypeError,
+     ["params", "list", "adaopt.ParamLayout"]),
     ("int", lambda: np.arange(4), {}, TypeError, ["params", "int64"]),
     ("float16", lambda: np.ones(4, np.float16), {}, TypeError, ["params", "float16"]),
     ("complex", lambda: np.ones(4, complex), {}, TypeError, ["params", "complex128"]),
-    ("2-D", lambda: np.ones((2, 2)), {}, ValueError, ["params", "(2, 2)"]),
+    ("2-D", lambda: np.ones((2, 2)), {}, ValueError, ["params", "(2, 2)", "ParamLayout"]),
     ("empty", lambda: np.ones(0), {}, ValueError, ["params", "empty"]),
     ("strided", lambda: np.ones(8)[::2], {}, ValueError, ["params", "contiguous"]),
     ("read-only", _read_only, {}, ValueError, ["params", "writeable"]),
