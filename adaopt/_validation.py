@@ -61,9 +61,9 @@ def check_choice(name, value, choices):
 
 def check_params(params, name="params"):
     """Check the user's parameter vector: a writable C-contiguous 1-D float array."""
-    if not isinstance(params, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray (it is updated in place), "
-                        f"got {type(params).__name__}")
+    if not isinstance(params, np.ndarray) or isinstance(params, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be a numpy.ndarray (it is updated in place; a "
+                        f"masked array's mask would be ignored), got {type(params).__name__}")
     if params.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must have dtype float32 or float64, got {params.dtype}")
     if params.ndim != 1:
@@ -93,8 +93,9 @@ def check_grad(grad, params, name="grad", overlap=True):
             and grad.ndim == 1 == params.ndim and grad.size == params.size
             and grad.flags.c_contiguous):
         return grad
-    if not isinstance(grad, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(grad).__name__}")
+    if not isinstance(grad, np.ndarray) or isinstance(grad, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be a numpy.ndarray (a masked array's mask would be "
+                        f"ignored), got {type(grad).__name__}")
     if grad.dtype != params.dtype:
         raise TypeError(f"{name} must have the dtype of params ({params.dtype}), "
                         f"got {grad.dtype}")
