@@ -203,6 +203,10 @@ def njit_cached(func, signatures=None, **options):
     does.
     """
     _name_flavour(func)
+    if numba.config.DISABLE_JIT:
+        # NUMBA_DISABLE_JIT=1 (debugging): numba.njit gives back the plain
+        # function, which has nothing to compile or cache; it runs as Python.
+        return func
     dispatcher = numba.njit(**options)(func)
     try:
         dispatcher._cache = _ForgivingFunctionCache(func)

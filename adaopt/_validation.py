@@ -61,9 +61,11 @@ def check_choice(name, value, choices):
 
 def check_params(params, name="params"):
     """Check the user's parameter vector: a writable C-contiguous 1-D float array."""
-    if not isinstance(params, np.ndarray):
+    if not isinstance(params, np.ndarray) or isinstance(params, np.ma.MaskedArray):
         hint = ""
-        if isinstance(params, (list, tuple)) and any(
+        if isinstance(params, np.ma.MaskedArray):
+            hint = " (a masked array's mask would be ignored)"
+        elif isinstance(params, (list, tuple)) and any(
                 isinstance(p, np.ndarray) for p in params):
             # PyTorch takes a list of tensors; adaopt one flat vector
             hint = ("; to optimize several arrays, pack them into one flat vector "
@@ -99,8 +101,9 @@ def check_grad(grad, params, name="grad", overlap=True):
             and grad.ndim == 1 == params.ndim and grad.size == params.size
             and grad.flags.c_contiguous):
         return grad
-    if not isinstance(grad, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(grad).__name__}")
+    if not isinstance(grad, np.ndarray) or isinstance(grad, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be a numpy.ndarray (a masked array's mask would be "
+                        f"ignored), got {type(grad).__name__}")
     if grad.dtype != params.dtype:
         raise TypeError(f"{name} must have the dtype of params ({params.dtype}), "
                         f"got {grad.dtype}")

@@ -618,7 +618,8 @@ def rmsprop_njit(fun, x0, args=(), jac=None, lower=None, upper=None, lr=1e-3,
     maxiter : int, default 10000
     maxfev : int, optional
     gtol : float, default 1e-5
-        :math:`\lVert g_k\rVert_\infty \le \mathrm{gtol}` stops the run.
+        :math:`\lVert g_k\rVert_\infty \le \mathrm{gtol}` stops the run,
+        :math:`g_k` projected on the bounds as in :func:`adaopt.minimize`.
     ftol, xtol : float, default 0 (off)
         :math:`|f_{k-1} - f_k| \le \mathrm{ftol}\max(|f_{k-1}|, |f_k|, 1)`,
         :math:`\lVert x_k - x_{k-1}\rVert_\infty \le \mathrm{xtol}`.

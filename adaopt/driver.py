@@ -24,7 +24,11 @@ With :math:`x_k` the iterate after :math:`k` iterations (``nit = k``) and
    non-finite values, ``nit = 0``).
 2. ``k >= 1`` and a callback: ``callback(intermediate_result)`` with
    ``x = x_k, fun = f_k``; ``StopIteration`` -> ``CALLBACK``.
-3. :math:`\lVert g_k\rVert_\infty \le` ``gtol`` -> ``GTOL``.
+3. :math:`\lVert P_g(g_k)\rVert_\infty \le` ``gtol`` -> ``GTOL``, with
+   :math:`P_g` the projected gradient: element :math:`i` counts as 0 where
+   :math:`x_i` is on its lower bound and :math:`s g_i > 0`, or on its upper
+   bound and :math:`s g_i < 0` (:math:`s = -1` with ``maximize``, else 1),
+   i.e. where a descent step would leave the box (L-BFGS-B's ``pgtol``).
 4. ``k >= 1`` and ``ftol > 0`` and :math:`|f_{k-1} - f_k| \le
    \mathrm{ftol}\cdot\max(|f_{k-1}|, |f_k|, 1)` -> ``FTOL``.
 5. ``k >= 1`` and ``xtol > 0`` and :math:`\lVert x_k - x_{k-1}
@@ -58,6 +62,7 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from . import _numba_cache, _threading, kernels, status
+from .finite_differences import check_value
 from .rmsprop import RMSprop
 
 __all__ = ["Problem", "Row", "Ctl", "CONTINUE", "WRONG_LENGTH", "get_advance",
@@ -102,7 +107,7 @@ class Ctl:
     KFEV = 7       # iteration limit implied by maxfev
     BOUNDED = 8    # 1.0 when W holds LO/HI rows
     MODE = 9       # 0: steps 1 and 3-8; 1: step 1 only; 2: steps 3-8
-    GNORM = 10     # out: inf-norm of g at W[X]
+    GNORM = 10     # out: inf-norm of the projected g at W[X] (step 3)
     STEPNORM = 11  # inf-norm of the last step x_k - x_{k-1}
     SIZE = 12
 
@@ -163,12 +168,24 @@ def advance_function(centered, momentum, step, parallel=False):
         f = ctl[0]
         mode = ctl[9]
         if mode != 2.0:
+            # the inf-norm of the projected gradient: g_i counts as 0 where x_i
+            # is on a bound and a descent step (along -sign * g_i) would leave
+            # the box, as L-BFGS-B's pgtol; sign is -1 when maximizing
+            bounded = ctl[8] != 0.0
+            lo = W[row_lo] if bounded else x     # unread when unbounded
+            hi = W[row_lo + 1] if bounded else x
+            sign = hp[9]
             gnorm = 0.0
             finite = True
             for i in range(n):
                 gi = g[i]
                 finite &= math.isfinite(gi)
-                gnorm = max(gnorm, abs(np.float64(gi)))
+                gabs = abs(np.float64(gi))
+                if bounded:
+                    gs = sign * gi
+                    if (gs > 0.0 and x[i] <= lo[i]) or (gs < 0.0 and x[i] >= hi[i]):
+                        gabs = 0.0
+                gnorm = max(gnorm, gabs)
             ctl[10] = gnorm
             if not (finite and math.isfinite(f)):
                 if k > 0.0:
@@ -330,10 +347,11 @@ class Problem:
     @property
     def evaluations_per_iteration(self):
         """Calls of ``fun`` per iteration (finite differences need more than 1)."""
-        from .finite_differences import calls_per_gradient
+        from .finite_differences import calls_per_gradient, free_variables
         if self.jac_mode in ("callable", "combined"):
             return 1
-        return calls_per_gradient(self.jac_mode, self.x0.size)
+        return calls_per_gradient(self.jac_mode,
+                                  free_variables(self.lower, self.upper, self.x0.size))
 
     @property
     def iteration_limit_from_maxfev(self):
@@ -459,8 +477,8 @@ def _run_python(problem, parallel):
 
     opt, W, hp, ctl, advance = make_workspace(problem, parallel)
     x = W[Row.X]
-    xview = x.view()
-    xview.flags.writeable = False     # the objective may not write into x
+    # fun and jac get a fresh copy of x at each call (as scipy hands its
+    # objectives): they may modify or keep it without touching the run
     dtype, shape = x.dtype, x.shape
     mode = problem.jac_mode
     fd = None
@@ -481,7 +499,7 @@ def _run_python(problem, parallel):
         opt._prepare_step(x, opt._lr_at(1), 1)
     progress = _Progress(problem.progress, problem.out) if problem.progress else None
     countdown = 1      # the first line shows iteration 0
-    F, K, wrong_length = Ctl.F, Ctl.K, WRONG_LENGTH
+    F, K, wrong_length, np_float64 = Ctl.F, Ctl.K, WRONG_LENGTH, np.float64
     nfev = njev = 0
     g = None
     code = CONTINUE
@@ -489,21 +507,29 @@ def _run_python(problem, parallel):
         # first evaluation: full checks of f and g
         if jac is None:
             nfev += 1
-            f, g = _split_pair(fun(xview))
+            f, g = _split_pair(fun(x.copy()))
         else:
             nfev += 1
-            f = fun(xview)
+            f = fun(x.copy())
             njev += 1
-            g = jac(xview)
+            g = jac(x.copy())
         if not isinstance(f, (float, np.floating)):
             # e.g. a 1-element array: convert every value (slow path)
             fun, jac = _float_objective(fun, jac)
         f = _check_f(f)
+        g_first = g
         g = _writable(check_gradient(g, x))
         if np.shares_memory(g, W):
             # jac returned (a view of) x itself: keep a private copy each time
             fun, jac = _copying(fun, jac)
+        if numba.config.DISABLE_JIT or isinstance(g_first, np.ma.MaskedArray):
+            # DISABLE_JIT: advance runs as Python and raises no TypeError for
+            # a gradient of another kind; a masked array passes as a plain
+            # one: check and convert every gradient instead
+            fun, jac = _converting(fun, jac, x)
         while True:
+            if f.__class__ is not float and f.__class__ is not np_float64:
+                f = _check_f(f)     # every value, not only the first
             ctl[F] = f
             if per_step:
                 t = int(ctl[K]) + 1
@@ -542,12 +568,12 @@ def _run_python(problem, parallel):
                     progress(int(ctl[K]) - 1, ctl[Ctl.FPREV], ctl[Ctl.GNORM])
             if jac is None:
                 nfev += 1
-                f, g = fun(xview)
+                f, g = fun(x.copy())
             else:
                 nfev += 1
-                f = fun(xview)
+                f = fun(x.copy())
                 njev += 1
-                g = jac(xview)
+                g = jac(x.copy())
     except KeyboardInterrupt:
         code = status.INTERRUPTED
         if math.isnan(ctl[Ctl.F]) and ctl[Ctl.K] > 0.0:
@@ -598,14 +624,8 @@ def _split_pair(out):
     return f, g
 
 
-def _check_f(f):
-    """Check the first value of the objective: a real scalar (scipy's rule)."""
-    try:
-        value = float(np.asarray(f).item()) if not np.isscalar(f) else float(f)
-    except (TypeError, ValueError):
-        raise ValueError("the objective function must return a real scalar, got "
-                         f"{f!r}") from None
-    return value
+#: The check of every value of the objective (see check_value).
+_check_f = check_value
 
 
 def _copying(fun, jac):

@@ -23,29 +23,93 @@ with :math:`\epsilon` the machine epsilon of ``x``'s dtype, and
 * ``'cs'``: complex step :math:`g_i = \operatorname{Im} f(x + i h_i e_i) / h_i`
   (exact to rounding; ``fun`` must accept complex input), ``n + 1`` calls.
 
-Every call counts in ``nfev``.
+Every evaluation point lies in the bounds, with scipy's rules for a step
+that would leave them (see :func:`_steps_in_bounds`); a fixed variable
+(``lb == ub``) is not perturbed at all and gets the derivative 0, so an
+iteration costs ``m + 1``, ``2m + 1`` or ``m + 1`` calls for ``m`` free
+variables.  Every call counts in ``nfev``.  ``fun`` must return a real
+scalar (a 1-element array is accepted) at every call; anything else raises
+``ValueError``.
 """
+
+import math
+import numbers
 
 import numpy as np
 
 __all__ = ["FD_METHODS", "FiniteDifferenceGradient", "calls_per_gradient",
-           "check_gradient"]
+           "check_gradient", "check_value", "free_variables"]
 
 FD_METHODS = ("2-point", "3-point", "cs")
 
 
 def calls_per_gradient(method, n):
-    """Calls of ``fun`` per ``(f, g)`` evaluation, including ``f(x)`` itself."""
+    """Calls of ``fun`` per ``(f, g)`` evaluation, including ``f(x)`` itself.
+
+    ``n`` counts the free variables only: a fixed one (``lb == ub``) is
+    never perturbed.
+    """
     return {"2-point": n + 1, "3-point": 2 * n + 1, "cs": n + 1}[method]
+
+
+def free_variables(lower, upper, n):
+    """The number of variables finite differences perturb: those with ``lb < ub``."""
+    if lower is None:
+        return n
+    return int(np.count_nonzero(lower != upper))
+
+
+def _steps_in_bounds(x, h, method, lo, hi):
+    """Steps that keep every evaluation point in ``[lo, hi]``, and which are one-sided.
+
+    scipy's ``_adjust_scheme_to_bounds`` (scipy/optimize/_numdiff.py, one
+    step in each direction): a ``'2-point'`` step is flipped when it leaves
+    the box and fits on the other side, else it goes to the farther bound; a
+    ``'3-point'`` stencil is central when both sides fit, else one-sided
+    into the larger side with steps at most half the room there (or central
+    with the smaller room when that is not shorter).  Computed in float64.
+    """
+    x = x.astype(np.float64)
+    lower_dist = x - lo
+    upper_dist = hi - x
+    if method == "2-point":
+        one_sided = np.ones(x.shape, dtype=bool)
+        xh = x + h
+        violated = (xh < lo) | (xh > hi)
+        fitting = np.abs(h) <= np.maximum(lower_dist, upper_dist)
+        h = np.where(violated & fitting, -h, h)
+        forward = (upper_dist >= lower_dist) & ~fitting
+        backward = (upper_dist < lower_dist) & ~fitting
+        h = np.where(forward, upper_dist, np.where(backward, -lower_dist, h))
+        return h, one_sided
+    h = np.abs(h)
+    one_sided = np.zeros(x.shape, dtype=bool)
+    central = (lower_dist >= h) & (upper_dist >= h)
+    forward = (upper_dist >= lower_dist) & ~central
+    backward = (upper_dist < lower_dist) & ~central
+    adj = np.where(forward, np.minimum(h, 0.5 * upper_dist),
+                   np.where(backward, -np.minimum(h, 0.5 * lower_dist), h))
+    one_sided = forward | backward
+    min_dist = np.minimum(upper_dist, lower_dist)
+    adjusted_central = ~central & (np.abs(adj) <= min_dist)
+    adj = np.where(adjusted_central, min_dist, adj)
+    one_sided &= ~adjusted_central
+    return adj, one_sided
 
 
 class FiniteDifferenceGradient:
     """``(x) -> (f(x), g)`` with ``g`` by finite differences of ``fun``.
 
+    Every evaluation point lies in the bounds.  A fixed variable
+    (``lb == ub``) is never perturbed and its derivative is reported as 0
+    (scipy's ``minimize`` removes such variables before differencing and
+    reports NaN there; for adaopt a NaN would read as a failed evaluation,
+    and 0 is the projected gradient of a fixed variable anyway).
+
     Parameters
     ----------
     fun : callable
-        ``fun(x, *args) -> float``.
+        ``fun(x, *args) -> float`` (a real scalar or a 1-element array).
     method : {'2-point', '3-point', 'cs'}
         The scheme (see the module docstring).
     lower, upper : ndarray or None
@@ -74,56 +138,64 @@ class FiniteDifferenceGradient:
         self.upper = upper
         self.args = args
         self.calls = 0
+        if lower is None:
+            self.free = None
+        else:
+            self.free = np.flatnonzero(lower != upper)
+            self.lower = lower.astype(np.float64)
+            self.upper = upper.astype(np.float64)
 
     def _f(self, x):
+        """One call of ``fun`` on a private copy of ``x``, checked as a real scalar."""
         self.calls += 1
-        return self.fun(x, *self.args)
+        return check_value(self.fun(x.copy(), *self.args))
 
     def __call__(self, x):
-        x = np.array(x)         # the caller's (read-only) iterate stays untouched
+        x = np.array(x)         # the caller's iterate stays untouched
         dtype = x.dtype
         eps = np.finfo(dtype).eps
-        f0 = self._f(x.copy())
-        f0r = float(np.real(f0))
+        if self.method == "cs":
+            self.calls += 1
+            f0 = check_value(self.fun(x.copy(), *self.args), "real")
+        else:
+            f0 = self._f(x)
         rel = eps ** (1 / 3) if self.method == "3-point" else eps ** 0.5
-        h = rel * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
-        g = np.empty(x.shape, dtype=dtype)
-        lo = self.lower if self.lower is not None else np.full(x.shape, -np.inf)
-        hi = self.upper if self.upper is not None else np.full(x.shape, np.inf)
+        h = rel * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x.astype(np.float64)))
+        g = np.zeros(x.shape, dtype=dtype)
+        free = range(x.size) if self.free is None else self.free
         if self.method == "cs":
             xc = x.astype(np.complex128 if dtype == np.float64 else np.complex64)
-            for i in range(x.size):
+            for i in free:
                 xc[i] = x[i] + 1j * h[i]
-                g[i] = np.imag(self._f(xc.copy())) / h[i]
+                self.calls += 1
+                g[i] = check_value(self.fun(xc.copy(), *self.args), "imag") / h[i]
                 xc[i] = x[i]
-            return f0r, g
+            return f0, g
+        one_sided = None
+        if self.lower is not None:
+            h, one_sided = _steps_in_bounds(x, h, self.method, self.lower, self.upper)
         xp = x.copy()
-        for i in range(x.size):
-            hi_ = h[i]
+        for i in free:
+            xi = x[i]
             if self.method == "2-point":
-                if not lo[i] <= x[i] + hi_ <= hi[i]:
-                    hi_ = -hi_
-                xp[i] = x[i] + hi_
-                dx = xp[i] - x[i]          # the step actually taken, after rounding
-                g[i] = (float(self._f(xp.copy())) - float(f0r)) / dx
+                xp[i] = xi + h[i]
+                dx = float(xp[i]) - float(xi)  # the step actually taken, after rounding
+                g[i] = (self._f(xp) - f0) / dx
+            elif one_sided is not None and one_sided[i]:
+                xp[i] = xi + h[i]
+                f1 = self._f(xp)
+                xp[i] = xi + 2 * h[i]
+                f2 = self._f(xp)
+                g[i] = (-3.0 * f0 + 4.0 * f1 - f2) / (float(xp[i]) - float(xi))
             else:
-                fwd_ok = x[i] + abs(hi_) <= hi[i]
-                bwd_ok = x[i] - abs(hi_) >= lo[i]
-                if fwd_ok and bwd_ok:
-                    xp[i] = x[i] + hi_
-                    f1 = float(self._f(xp.copy()))
-                    xp[i] = x[i] - hi_
-                    f2 = float(self._f(xp.copy()))
-                    g[i] = (f1 - f2) / (2 * hi_)
-                else:
-                    s = abs(hi_) if fwd_ok or x[i] + 2 * abs(hi_) <= hi[i] else -abs(hi_)
-                    xp[i] = x[i] + s
-                    f1 = float(self._f(xp.copy()))
-                    xp[i] = x[i] + 2 * s
-                    f2 = float(self._f(xp.copy()))
-                    g[i] = (-3 * float(f0r) + 4 * f1 - f2) / (2 * s)
-            xp[i] = x[i]
-        return f0r, g
+                xp[i] = xi - h[i]
+                f1 = self._f(xp)
+                lo_i = float(xp[i])
+                xp[i] = xi + h[i]
+                f2 = self._f(xp)
+                g[i] = (f2 - f1) / (float(xp[i]) - lo_i)
+            xp[i] = xi
+        return f0, g
 
 
 def check_gradient(g, x):
@@ -133,6 +205,9 @@ def check_gradient(g, x):
     float32 problem is common); anything that is not a real array of the
     right shape raises naming what was expected.
     """
+    if isinstance(g, np.ma.MaskedArray) and np.ma.is_masked(g):
+        raise TypeError(f"the gradient (jac) must be a real array of shape {x.shape}, "
+                        "got a masked array with masked elements")
     arr = np.asarray(g)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"the gradient (jac) must be a real array of shape {x.shape}, "
@@ -144,3 +219,37 @@ def check_gradient(g, x):
             raise ValueError(f"the gradient (jac) must have shape {x.shape} like x0, "
                              f"got shape {arr.shape}")
     return np.ascontiguousarray(arr, dtype=x.dtype)
+
+
+def check_value(f, part=None):
+    """Return a value of the objective as a float; raise ``ValueError`` if it is not one.
+
+    A real scalar or a 1-element real array (scipy's rule) is accepted;
+    anything else (complex, a string, a longer array) raises, at every call:
+    the driver calls this for every value that is not already a float.
+    ``part='real'``/``'imag'`` takes that part of a complex value instead (the
+    complex-step differences).
+    """
+    if f.__class__ is float and part is None:
+        return f
+    if isinstance(f, numbers.Real) and not isinstance(f, (str, bytes)):
+        try:
+            return 0.0 if part == "imag" else float(f)
+        except OverflowError:
+            return math.copysign(math.inf, f)   # an integer beyond float range
+    arr = None
+    if not isinstance(f, (str, bytes)):
+        try:
+            arr = np.asarray(f)
+        except Exception:   # an array-like that cannot be converted
+            arr = None
+    kinds = "biufc" if part is not None else "biuf"
+    if arr is None or arr.size != 1 or arr.dtype.kind not in kinds:
+        what = (f"an array of shape {arr.shape} and dtype {arr.dtype}"
+                if isinstance(f, np.ndarray) else repr(f))
+        raise ValueError("the objective function must return a real scalar (or a "
+                         f"1-element array), got {what}") from None
+    value = arr.reshape(()).item()
+    if part == "imag":
+        return float(value.imag) if isinstance(value, complex) else 0.0
+    return float(value.real) if isinstance(value, complex) else float(value)

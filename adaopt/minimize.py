@@ -10,6 +10,7 @@ protocol) goes through the same :func:`parse_problem` and drivers.
 import inspect
 import math
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -92,12 +93,16 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
     ----------
     fun : callable
         ``fun(x, *args) -> float``, ``x`` a 1-D array of ``x0``'s dtype.
-        ``x`` is a read-only view of the iterate, updated in place between
-        calls: copy it to keep it.
+        Each call of a Python ``fun`` (and ``jac``) gets its own copy of the
+        iterate, as with scipy: it may modify or keep it.  The value must be
+        a real scalar (a 1-element array is accepted) at every call; anything
+        else raises ``ValueError`` at that call.
     x0 : array_like
         Starting point: ``np.atleast_1d`` of it must be 1-D and finite.
         Integers become float64; float32 stays float32 (the whole run is then
-        float32); float64 stays float64.  It is never modified.
+        float32); float64 stays float64.  It is never modified.  A masked
+        array with masked elements raises ``TypeError``; one with nothing
+        masked is taken by its values.
     args : tuple, optional
         Extra arguments of ``fun`` and ``jac``; a non-tuple is wrapped as
         ``(args,)``.
@@ -110,9 +115,11 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         * ``True``: ``fun`` returns ``(f, g)`` (one call per iteration);
         * ``None``, ``False``, ``'2-point'``, ``'3-point'``, ``'cs'``: finite
           differences (``None``/``False`` mean ``'2-point'``), every call
-          counted in ``nfev`` (``n + 1``, ``2n + 1``, ``n + 1`` per
-          iteration).  See :mod:`adaopt.finite_differences` for the steps
-          and why adaopt has its own.
+          counted in ``nfev`` (``m + 1``, ``2m + 1``, ``m + 1`` per
+          iteration for ``m`` free variables).  Every evaluation point lies
+          in the bounds; a variable fixed by ``lo == hi`` is never stepped
+          and its derivative is 0.  See :mod:`adaopt.finite_differences`
+          for the steps and why adaopt has its own.
 
         A stochastic ``jac`` (a fresh minibatch at each call) is fine: each
         iteration calls it exactly once.
@@ -142,16 +149,25 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         lr_schedule``), and:
 
         maxiter : int, default 10000
-            Iteration limit.  RMSprop moves each coordinate by about ``lr``
+            Iteration limit.  Any real number is accepted, as scipy does:
+            the run stops at the first ``nit >= maxiter`` (``100.1`` allows
+            101 iterations); ``math.inf`` means none; beyond float range
+            (``10**400``) is a ``ValueError``.  RMSprop moves each coordinate by about ``lr``
             per step whatever ``n`` is, so the default does not grow with
             ``n`` (scipy's quasi-Newton defaults do); 10000 steps of the
             default ``lr=1e-3`` cross a distance of about 10.
         maxfev : int, optional
             Limit on calls of ``fun``; the run stops before an iteration
             whose calls would exceed it (the first evaluation always runs).
+            A non-integer is rounded down.
         gtol : float, default 1e-5
             Stop when :math:`\lVert g_k\rVert_\infty \le` ``gtol``, as BFGS
-            does.  With a constant ``lr`` RMSprop keeps moving by about
+            does, with :math:`g_k` the *projected* gradient when there are
+            bounds (L-BFGS-B's ``pgtol``): component :math:`i` counts as 0
+            where :math:`x_i` is on its lower bound and :math:`g_i > 0`, or
+            on its upper bound and :math:`g_i < 0` (signs flipped with
+            ``maximize``), so a solution on a bound reports success.
+            ``res.jac`` is the full gradient.  With a constant ``lr`` RMSprop keeps moving by about
             ``lr`` near a minimum, so reaching a small ``gtol`` usually takes
             a decaying ``lr_schedule``.
         ftol : float, default 0 (off)
@@ -277,6 +293,12 @@ def check_x0(x0, name="x0"):
     ``name`` is the argument the errors name (``multistart`` checks its
     flattened ``x0s`` here).
     """
+    if isinstance(x0, np.ma.MaskedArray):
+        if np.ma.is_masked(x0):
+            raise TypeError(f"{name} must not be a masked array with masked elements "
+                            "(scipy would silently use the values under the mask); "
+                            f"pass {name}.filled(value) or the values to start from")
+        x0 = np.ma.getdata(x0)     # nothing masked: its values, as scipy takes them
     arr = np.atleast_1d(np.asarray(x0))
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D (after np.atleast_1d), got shape {arr.shape}")
@@ -389,9 +411,11 @@ def _parse_options(options, tol):
     if tol is not None:
         given.setdefault("gtol", tol)
     opts.update(given)
-    opts["maxiter"] = _check_count("maxiter", opts["maxiter"], low=0)
+    opts["maxiter"] = _check_limit("maxiter", opts["maxiter"], low=0, round_up=True)
     if opts["maxfev"] is not None:
-        opts["maxfev"] = _check_count("maxfev", opts["maxfev"], low=1)
+        opts["maxfev"] = _check_limit("maxfev", opts["maxfev"], low=1, round_up=False)
+        if opts["maxfev"] == math.inf:
+            opts["maxfev"] = None
     for name in ("gtol", "ftol", "xtol"):
         opts[name] = check_real(name, opts[name], low=0.0)
     disp = opts["disp"]
@@ -412,9 +436,36 @@ def _parse_options(options, tol):
 
 def _check_count(name, value, low):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        if isinstance(value, float) and value == math.inf and name == "maxiter":
-            return math.inf
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if value < low:
         raise ValueError(f"{name} must be >= {low}, got {value!r}")
     return int(value)
+
+
+def _check_limit(name, value, low, round_up):
+    """``maxiter``/``maxfev`` as an int, or ``math.inf`` for no limit.
+
+    Any real number is accepted, as scipy does (``maxiter=1e4``, ``100.1``):
+    the run stops at the first ``nit >= maxiter`` (so ``maxiter=100.1``
+    allows 101 iterations, as scipy's BFGS and L-BFGS-B) and never lets
+    ``nfev`` exceed ``maxfev`` (``round_up=False`` rounds down).  A value
+    beyond float range (``10**400``) raises ``ValueError``: the limits are
+    compared as floats.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    try:
+        as_float = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be at most {sys.float_info.max:.4g} (math.inf for "
+                         f"no limit), got an integer of {len(str(abs(value)))} "
+                         "digits") from None
+    if as_float != as_float:
+        raise ValueError(f"{name} must not be NaN")
+    if as_float < low:
+        raise ValueError(f"{name} must be >= {low}, got {value!r}")
+    if as_float == math.inf:
+        return math.inf
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return math.ceil(as_float) if round_up else math.floor(as_float)

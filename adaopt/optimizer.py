@@ -186,14 +186,19 @@ class Optimizer:
         Raises
         ------
         TypeError, ValueError
-            For a bad ``grad`` or a bad learning rate from the schedule, before
-            anything changes.
+            For a bad ``grad``, for ``params`` made read-only since the
+            optimizer was created, or for a bad learning rate from the
+            schedule, before anything changes.
         NonFiniteUpdateError
             When ``nonfinite='raise'`` and some element met a non-finite
             gradient or update: those elements kept their values, the others
             took the step.
         """
         grad = check_grad(grad, self._params, overlap=self._grad_overlap_check)
+        if not self._params.flags.writeable:
+            # made read-only after construction: the step cannot update it
+            raise ValueError("params must be writeable (it is updated in place), but it "
+                             "was made read-only after the optimizer was created")
         t = self._t + 1
         lr = self._lr_at(t)
         bad = self._update(grad, lr, t)

@@ -210,7 +210,7 @@ MINIMIZE_RAISES = [
     ("rho=1", quad, _x0, dict(jac=quad_grad, options=dict(rho=1.0)), ValueError, ["rho"]),
     ("maxiter<0", quad, _x0, dict(jac=quad_grad, options=dict(maxiter=-1)), ValueError,
      ["maxiter"]),
-    ("maxiter 1.5", quad, _x0, dict(jac=quad_grad, options=dict(maxiter=1.5)), TypeError,
+    ("maxiter '1.5'", quad, _x0, dict(jac=quad_grad, options=dict(maxiter="1.5")), TypeError,
      ["maxiter"]),
     ("gtol<0", quad, _x0, dict(jac=quad_grad, options=dict(gtol=-1)), ValueError, ["gtol"]),
     ("bounds lo>hi", quad, _x0, dict(jac=quad_grad, bounds=[(1, 0), (0, 1)]), ValueError,
