@@ -25,9 +25,13 @@ Chunks
 :func:`run_compiled` runs the loop in chunks of iterations and returns to
 Python between them, the chunk growing while it takes less than about 50 ms.
 Between chunks it tabulates the learning rates of an ``lr_schedule`` for the
-next chunk (a schedule is Python code), prints the ``progress`` line, and
+next chunk (a schedule is Python code; never for a step beyond ``maxiter``
+or the ``maxfev`` limit, and a failing schedule is handled as the Python
+driver handles it: see :func:`run_chunks`), prints the ``progress`` line, and
 lets a ``KeyboardInterrupt`` end the run with the work done so far (status
-``INTERRUPTED``, as the Python driver does).  A ``callback``, which scipy
+``INTERRUPTED``, as the Python driver does).  Any other exception, from
+the jitted objective or the schedule, carries the result so far as
+``exc.adaopt_result``, as from the Python driver.  A ``callback``, which scipy
 calls after every iteration, is not supported by the compiled driver:
 ``driver='auto'`` takes the Python driver when there is one.
 

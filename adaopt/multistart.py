@@ -39,7 +39,9 @@ class MultiStartResult(OptimizeResult):
     xs : ndarray, shape (nstart, n)
         The final iterate of each start.
     funs, statuses : ndarray, shape (nstart,)
-        ``fun`` and ``status`` of each start.
+        ``fun`` and ``status`` of each start (status 8,
+        :data:`adaopt.status.NOT_RUN`, for a start that never began because
+        Ctrl-C or an exception stopped the multistart).
     """
 
 
@@ -73,8 +75,29 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
         The best start's result, with ``best``, ``results``, ``xs``,
         ``funs`` and ``statuses`` of all starts.
 
+    Raises
+    ------
+    Exception
+        An exception from ``fun``, ``jac`` or ``lr_schedule`` propagates
+        unchanged (as from :func:`adaopt.minimize`) and carries, as
+        ``adaopt_result``, the :class:`MultiStartResult` of every start:
+        those that had finished, with their results; those it stopped,
+        at their last evaluated iterate with status 7
+        (:data:`adaopt.status.EXCEPTION`); those not yet begun with
+        status 8 (below).
+
     Notes
     -----
+    Ctrl-C (``KeyboardInterrupt``) stops every start, not only the running
+    one, and returns the work done: a start it stops has status 6
+    (:data:`adaopt.status.INTERRUPTED`) and its last evaluated iterate; a
+    start that never began (with a Python objective the starts run one
+    after the other) has status 8 (:data:`adaopt.status.NOT_RUN`), ``x``
+    its start, ``fun`` and ``jac`` NaN, ``nit = nfev = njev = 0`` and a
+    message saying why.  ``best`` is the best of the starts that ran (a
+    start not run has no finite ``fun``).
+
+
     The parallel driver hands the starts to Numba's threads in one parallel
     region per chunk of iterations, so starts that stop early leave their
     thread idle until the chunk ends.  Like every adaopt parallel region, it
