@@ -25,9 +25,13 @@ Chunks
 :func:`run_compiled` runs the loop in chunks of iterations and returns to
 Python between them, the chunk growing while it takes less than about 50 ms.
 Between chunks it tabulates the learning rates of an ``lr_schedule`` for the
-next chunk (a schedule is Python code), prints the ``progress`` line, and
+next chunk (a schedule is Python code; never for a step beyond ``maxiter``
+or the ``maxfev`` limit, and a failing schedule is handled as the Python
+driver handles it: see :func:`run_chunks`), prints the ``progress`` line, and
 lets a ``KeyboardInterrupt`` end the run with the work done so far (status
-``INTERRUPTED``, as the Python driver does).  A ``callback``, which scipy
+``INTERRUPTED``, as the Python driver does).  Any other exception, from
+the jitted objective or the schedule, carries the result so far as
+``exc.adaopt_result``, as from the Python driver.  A ``callback``, which scipy
 calls after every iteration, is not supported by the compiled driver:
 ``driver='auto'`` takes the Python driver when there is one.
 
@@ -137,23 +141,29 @@ def is_jitted(func):
 
 # -- the loop ---------------------------------------------------------------------
 
-def _evaluate(fun, jac, x, args, g):  # pragma: no cover - replaced by the overload
-    """Return f(x) as float64 and write the gradient into ``g``."""
+def _evaluate(fun, jac, x, args, g, counts):  # pragma: no cover - replaced by the overload
+    """Return f(x) as float64, write the gradient into ``g``, count the calls."""
 
 
 @overload(_evaluate, inline="always")
-def _evaluate_overload(fun, jac, x, args, g):
+def _evaluate_overload(fun, jac, x, args, g, counts):
     # Chosen while typing: ``jac`` None means ``fun`` returns ``(f, g)``.
     # The copy gives advance a gradient of the parameters' dtype whatever the
     # objective returns (as check_gradient converts it on the Python path).
+    # ``counts`` (nfev, njev) grows before each call, as the Python driver
+    # counts: a call that raises is counted too.
     if isinstance(jac, (types.NoneType, types.Omitted)):
-        def impl(fun, jac, x, args, g):
+        def impl(fun, jac, x, args, g, counts):
+            counts[0] += 1
+            counts[1] += 1
             f, grad = fun(x, *args)
             _copy_gradient(grad, g)
             return np.float64(f)
     else:
-        def impl(fun, jac, x, args, g):
+        def impl(fun, jac, x, args, g, counts):
+            counts[0] += 1
             f = fun(x, *args)
+            counts[1] += 1
             _copy_gradient(jac(x, *args), g)
             return np.float64(f)
     return impl
@@ -250,9 +260,7 @@ def _iterate(fun, jac, advance, W, g, hp, ctl, counts, args, lrs, s, kstop):
     k0 = int(ctl[_K])
     scheduled = lrs.shape[0] > 0
     while True:
-        ctl[_F] = _evaluate(fun, jac, x, args, g)
-        counts[0] += 1
-        counts[1] += 1
+        ctl[_F] = _evaluate(fun, jac, x, args, g, counts)
         if s.per_step:
             t = int(ctl[_K]) + 1
             _prepare(hp, g, lrs[t - 1 - k0] if scheduled else s.lr, t, s)
@@ -395,16 +403,25 @@ _MAX_CHUNK_SCHEDULED = 1 << 16
 _CHUNK_SECONDS = 0.05
 
 
-def run_chunks(run_chunk, opt, ctl_k, maxiter, progress=None, every=0):
+def run_chunks(run_chunk, opt, ctl_k, limit, progress=None, every=0):
     """Call ``run_chunk(kstop, lrs) -> code`` until it returns a status.
 
     ``ctl_k()`` reads the iteration count ``k``.  With a progress interval
     ``every``, chunks end where the Python driver prints a progress line
     (right after the step that makes ``k - 1`` a multiple of ``every``) and
-    ``progress()`` is called there.  A chunk never ends after
-    ``maxiter + 1``: the last pass of a run sets up step ``maxiter + 1``
-    before ``advance`` stops it, so the learning-rate table of a schedule
-    needs that entry (the Python driver calls the schedule there too).
+    ``progress()`` is called there.
+
+    ``limit`` is the last step the run can take
+    (:func:`adaopt.driver.iteration_limit`).  A chunk never ends after
+    ``limit + 1``, and a schedule is asked for the rates of steps up to
+    ``limit`` only: the last pass of a run sets up step ``limit + 1`` before
+    ``advance`` stops it, with a placeholder rate.  Should the schedule
+    raise (or give a bad rate) at a step ``t`` of the next chunk, the chunk
+    ends at ``t`` with a placeholder rate for step ``t``: a run that stops
+    before step ``t`` returns its status as usual (the rate was never
+    needed, as in the Python driver); one that took step ``t`` gets the
+    schedule's exception raised here, and the caller goes back to
+    :math:`x_{t-1}` (:func:`adaopt.driver.back_to_evaluated`).
     """
     scheduled = opt.lr_schedule is not None
     size = _FIRST_CHUNK
@@ -414,13 +431,24 @@ def run_chunks(run_chunk, opt, ctl_k, maxiter, progress=None, every=0):
         kstop = k + size
         if every:
             kstop = min(kstop, ((k - 1) // every + 1) * every + 1)
-        if maxiter != math.inf:
-            kstop = min(kstop, maxiter + 1)
-        lrs = opt._lr_table(k + 1, kstop + 1) if scheduled else _NO_LRS
+        if limit != math.inf:
+            kstop = min(kstop, int(limit) + 1)
+        error = None
+        lrs = _NO_LRS
+        if scheduled:
+            lrs, error = opt._lr_prefix(k + 1, min(kstop, limit) + 1)
+            if error is not None:
+                kstop = k + 1 + lrs.shape[0]
+            if lrs.shape[0] < kstop - k:
+                # placeholders: the failing step, or step limit + 1
+                lrs = np.concatenate(
+                    [lrs, np.full(kstop - k - lrs.shape[0], driver.PLACEHOLDER_LR)])
         start = time.perf_counter()
         code = run_chunk(float(kstop), lrs)
         if code != _CONTINUE:
             return code
+        if error is not None:
+            raise error       # step kstop was taken with the placeholder
         if time.perf_counter() - start < _CHUNK_SECONDS:
             size = min(size * 4, cap)
         if every and (ctl_k() - 1) % every == 0:
@@ -434,6 +462,10 @@ def run_compiled(problem):
     (see :mod:`adaopt.driver`), with ``fun``/``jac`` called from compiled code.
     ``KeyboardInterrupt`` is seen between chunks (see the module docstring)
     and ends the run with status ``INTERRUPTED`` and the last evaluated iterate.
+    Any other exception, from the jitted objective or the schedule,
+    propagates unchanged and carries the result of that same iterate with
+    status ``EXCEPTION``, as from the Python driver
+    (:func:`adaopt.driver.attach_result`).
 
     Raises
     ------
@@ -465,36 +497,27 @@ def run_compiled(problem):
         # as the Python driver: the line of iteration k - 1, just stepped from
         progress(int(ctl[Ctl.K]) - 1, ctl[Ctl.FPREV], ctl[Ctl.GNORM])
 
+    def result(g, code):
+        return driver.make_result(x.copy(), float(ctl[Ctl.F]), g.copy(), int(ctl[Ctl.K]),
+                                  int(counts[0]), int(counts[1]), code)
+
     try:
-        code = run_chunks(chunk, opt, lambda: int(ctl[Ctl.K]), problem.maxiter,
-                          show_progress, problem.progress)
+        code = run_chunks(chunk, opt, lambda: int(ctl[Ctl.K]),
+                          driver.iteration_limit(problem), show_progress,
+                          problem.progress)
     except KeyboardInterrupt:
         code = status.INTERRUPTED
-        g = _back_to_evaluated(W, g, ctl)
+        g = driver.back_to_evaluated(W, g, ctl)
+    except Exception as exc:
+        driver.attach_result(exc, result(driver.back_to_evaluated(W, g, ctl),
+                                         status.EXCEPTION))
+        raise
     if code == status.NONFINITE:
         g = W[Row.GPREV]
-    result = driver.make_result(x.copy(), float(ctl[Ctl.F]), g.copy(), int(ctl[Ctl.K]),
-                                int(counts[0]), int(counts[1]), code)
+    res = result(g, code)
     if problem.disp:
-        driver.print_summary(result, problem.out)
-    return result
-
-
-def _back_to_evaluated(W, g, ctl):
-    """After an interrupt: return to the last iterate whose f and g are known.
-
-    A chunk stops right after a step, before ``f`` at the new iterate is
-    evaluated (``ctl[F]`` is NaN then): go back to the previous iterate, as
-    the Python driver does.  Returns the gradient at the iterate kept.
-    """
-    if math.isnan(ctl[Ctl.F]) and ctl[Ctl.K] > 0.0:
-        W[Row.X] = W[Row.XPREV]
-        ctl[Ctl.F] = ctl[Ctl.FPREV]
-        ctl[Ctl.K] -= 1.0
-        return W[Row.GPREV]
-    if math.isnan(ctl[Ctl.F]):
-        return np.full_like(g, np.nan)
-    return g
+        driver.print_summary(res, problem.out)
+    return res
 
 
 # -- the entry point for users' own Numba code ------------------------------------

@@ -455,7 +455,18 @@ def run_python(problem):
     ``KeyboardInterrupt`` (in ``fun``, ``jac``, the callback or between them)
     ends the run with status ``INTERRUPTED`` and returns the last iterate whose
     ``f`` and ``g`` were both evaluated (``x0`` with ``fun = nan`` if the
-    interrupt came during the very first evaluation).
+    interrupt came during the very first evaluation).  Any other exception
+    propagates unchanged, carrying the result of that same iterate with
+    status ``EXCEPTION`` (:func:`attach_result`).
+
+    The learning rate of step ``t`` is asked for only when ``t`` is at most
+    the iteration limit (``maxiter`` and the ``maxfev`` limit): the pass at
+    the limit stops before its step, which gets a placeholder rate.  When
+    the schedule raises (or gives a bad rate) for step ``t``, the iteration
+    goes on with a placeholder rate: if a stopping test ends the run before
+    step ``t``, the rate was never needed and the run ends as usual;
+    otherwise the step just taken is dropped (back to the evaluated
+    :math:`x_{t-1}`) and the schedule's exception propagates.
     """
     # A long vector takes the parallel kernel when adaopt's threading policy
     # allows one now; the run then holds the process-wide region lock (see
@@ -479,7 +490,6 @@ def _run_python(problem, parallel):
     x = W[Row.X]
     # fun and jac get a fresh copy of x at each call (as scipy hands its
     # objectives): they may modify or keep it without touching the run
-    dtype, shape = x.dtype, x.shape
     mode = problem.jac_mode
     fd = None
     if mode == "callable":
@@ -497,6 +507,8 @@ def _run_python(problem, parallel):
     per_step = opt._per_step_scalars()
     if not per_step:
         opt._prepare_step(x, opt._lr_at(1), 1)
+    limit = iteration_limit(problem)
+    deferred = None    # what the schedule raised for the step prepared last
     progress = _Progress(problem.progress, problem.out) if problem.progress else None
     countdown = 1      # the first line shows iteration 0
     F, K, wrong_length, np_float64 = Ctl.F, Ctl.K, WRONG_LENGTH, np.float64
@@ -533,7 +545,14 @@ def _run_python(problem, parallel):
             ctl[F] = f
             if per_step:
                 t = int(ctl[K]) + 1
-                opt._prepare_step(g, opt._lr_at(t), t)
+                lr = PLACEHOLDER_LR     # step t > limit is never taken
+                if t <= limit:
+                    try:
+                        lr = opt._lr_at(t)
+                    except Exception as err:
+                        # an error only if step t is taken: see below
+                        lr, deferred = PLACEHOLDER_LR, err
+                opt._prepare_step(g, lr, t)
             try:
                 code = advance(W, g, hp, ctl)
             except TypeError:
@@ -560,6 +579,10 @@ def _run_python(problem, parallel):
                 ctl[Ctl.MODE] = 1.0
                 if code >= 0:
                     break
+            if deferred is not None:
+                # step t was taken with the placeholder rate: the handler
+                # below goes back to x_{t-1}, the last good iterate
+                raise deferred
             if progress is not None:
                 countdown -= 1
                 if countdown == 0:
@@ -576,26 +599,91 @@ def _run_python(problem, parallel):
                 g = jac(x.copy())
     except KeyboardInterrupt:
         code = status.INTERRUPTED
-        if math.isnan(ctl[Ctl.F]) and ctl[Ctl.K] > 0.0:
-            # x was stepped but not (fully) evaluated: go back one iterate
-            x[:] = W[Row.XPREV]
-            ctl[Ctl.F] = ctl[Ctl.FPREV]
-            ctl[Ctl.K] -= 1.0
-            g = W[Row.GPREV]
-        elif math.isnan(ctl[Ctl.F]) or g is None:
-            g = np.full(shape, np.nan, dtype=dtype)
+        g = back_to_evaluated(W, _checked_or_none(g, x, ctl), ctl)
+    except Exception as exc:
+        g = back_to_evaluated(W, _checked_or_none(g, x, ctl), ctl)
+        attach_result(exc, _python_result(problem, W, g, ctl, fd, nfev, njev,
+                                          status.EXCEPTION))
+        raise
     if code == status.NONFINITE:
         g = W[Row.GPREV]
+    result = _python_result(problem, W, g, ctl, fd, nfev, njev, code)
+    if problem.disp:
+        print_summary(result, problem.out)
+    return result
+
+
+def _checked_or_none(g, x, ctl):
+    """``g`` if it and ``ctl[F]`` are a finite evaluation at ``x``, else None.
+
+    A run stopped by an exception may hold a gradient that was never
+    checked (the exception came from checking it); the result then goes
+    back to the last checked iterate (``ctl[F]`` is set to NaN).
+    """
+    if (isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype == x.dtype
+            and math.isfinite(ctl[Ctl.F]) and np.isfinite(g).all()):
+        return g
+    ctl[Ctl.F] = np.nan
+    return None
+
+
+def _python_result(problem, W, g, ctl, fd, nfev, njev, code):
+    """The OptimizeResult of :func:`_run_python` at the iterate in ``W[X]``."""
     if fd is not None:
         nfev = fd.calls
     elif problem.jac_mode == "combined":
         njev = nfev      # each call gave f and g
-    fval = float(ctl[Ctl.F])
-    result = make_result(x.copy(), fval, np.array(g, dtype=dtype, copy=True),
-                         int(ctl[Ctl.K]), nfev, njev, code)
-    if problem.disp:
-        print_summary(result, problem.out)
-    return result
+    x = W[Row.X]
+    return make_result(x.copy(), float(ctl[Ctl.F]), np.array(g, dtype=x.dtype, copy=True),
+                       int(ctl[Ctl.K]), nfev, njev, code)
+
+
+#: The rate given to a step that is prepared but never taken (see
+#: :func:`run_python`); any valid rate would do.
+PLACEHOLDER_LR = 0.0
+
+#: The attribute of an exception that stopped a run which holds the run's
+#: result (:func:`attach_result`).
+RESULT_ATTRIBUTE = "adaopt_result"
+
+
+def iteration_limit(problem):
+    """The last step a run of ``problem`` can take: ``maxiter`` or the
+    ``maxfev`` limit, whichever comes first (inf for neither)."""
+    return min(problem.maxiter, problem.iteration_limit_from_maxfev)
+
+
+def back_to_evaluated(W, g, ctl):
+    """Return to the last iterate whose ``f`` and ``g`` are both known.
+
+    Where a run stops between a step and the evaluation at the new iterate
+    (``ctl[F]`` is NaN then), go back to the previous iterate (``W[XPREV]``
+    with ``ctl[FPREV]``, ``nit`` one less) and return its gradient
+    ``W[GPREV]``.  At ``x0`` before its first evaluation, return a NaN
+    gradient; otherwise ``g``, the gradient at the current iterate.  Used
+    by every driver after an interrupt or an exception.
+    """
+    if math.isnan(ctl[Ctl.F]) and ctl[Ctl.K] > 0.0:
+        W[Row.X] = W[Row.XPREV]
+        ctl[Ctl.F] = ctl[Ctl.FPREV]
+        ctl[Ctl.K] -= 1.0
+        return W[Row.GPREV]
+    if math.isnan(ctl[Ctl.F]) or g is None:
+        return np.full(W.shape[1], np.nan, dtype=W.dtype)
+    return g
+
+
+def attach_result(exc, result):
+    """Give the exception ``exc`` that stopped a run the run's ``result``.
+
+    It becomes ``exc.adaopt_result`` (:data:`RESULT_ATTRIBUTE`); the
+    exception itself, its type and traceback, stay as they are.  An
+    exception that takes no attributes is left alone.
+    """
+    try:
+        setattr(exc, RESULT_ATTRIBUTE, result)
+    except (AttributeError, TypeError):
+        pass
 
 
 def _bind(fn, args):

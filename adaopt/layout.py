@@ -92,7 +92,13 @@ class ParamLayout:
                 for name, sl in self._slices.items()}
 
     def pack(self, arrays, out=None):
-        """Copy named arrays into a flat buffer (a new one unless ``out``)."""
+        """Copy named arrays into a flat buffer (a new one unless ``out``).
+
+        Raises ``ValueError`` for missing or unexpected names, a wrong shape,
+        an ``out`` that is not a writable flat buffer of this layout, or a
+        value that does not convert to its dtype; ``out`` is then left
+        unchanged (nothing is written before every value has converted).
+        """
         missing = sorted(set(self._shapes) - set(arrays))
         extra = sorted(set(arrays) - set(self._shapes))
         if missing or extra:
@@ -103,11 +109,23 @@ class ParamLayout:
             if value.shape != self._shapes[name]:
                 raise ValueError(f"{name!r} must have shape {self._shapes[name]}, "
                                  f"got {value.shape}")
-        # every check before the first write: a failed pack leaves ``out`` alone
-        flat = self.zeros() if out is None else out
-        for name, view in self.views(flat).items():
+        if out is None:
+            flat = self.zeros()
+            for name, view in self.views(flat).items():
+                view[...] = values[name]
+            return flat
+        self.views(out)                   # checks out's type, shape and layout
+        if not out.flags.writeable:
+            raise ValueError("out must be writable")
+        # A failed pack leaves ``out`` alone: the values are converted (with
+        # the casting of an assignment) into a staging buffer first, where a
+        # value that does not convert (e.g. a string) raises, and only a
+        # complete buffer is copied into ``out``.
+        staging = np.empty(self.size, dtype=out.dtype)
+        for name, view in self.views(staging).items():
             view[...] = values[name]
-        return flat
+        out[...] = staging
+        return out
 
     def __repr__(self):
         inner = ", ".join(f"{k}={v}" for k, v in self._shapes.items())

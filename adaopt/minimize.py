@@ -212,7 +212,28 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         the last iterate where both were finite), 4 ``ftol``, 5 ``xtol``,
         6 ``KeyboardInterrupt`` (``x`` is the last fully evaluated iterate:
         the work done is returned, not lost), 99 callback ``StopIteration``.
-        ``success`` is True for 0, 4 and 5.
+        ``success`` is True for 0, 4 and 5.  (Status 7 is never returned:
+        see Raises.)
+
+    Raises
+    ------
+    Exception
+        Any exception from ``fun``, ``jac``, the callback or
+        ``lr_schedule`` propagates unchanged, as scipy lets it: the same
+        object, type and traceback.  It carries the run so far as its
+        attribute ``adaopt_result``: an :class:`~scipy.optimize.OptimizeResult`
+        of the last iterate whose ``f`` and ``g`` were evaluated (``x``,
+        ``fun``, ``jac``, ``nit``; ``x0`` with ``fun = nan`` if the very
+        first evaluation raised), with ``nfev``/``njev`` counting every call
+        made (the one that raised too), status 7, ``success`` False.  The
+        same holds for both drivers, to the bit.
+
+        ``lr_schedule(t)`` is called only for steps ``t`` the run can take,
+        ``t <= maxiter`` and within ``maxfev`` (so a schedule or a list of
+        rates of length ``maxiter`` is enough), and its failure at step
+        ``t`` (an exception, or a rate that is negative, infinite, NaN or
+        not a real number) is raised only if the run takes step ``t``: a run
+        that a stopping test ends first returns as usual.
 
     See Also
     --------

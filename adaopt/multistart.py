@@ -39,7 +39,9 @@ class MultiStartResult(OptimizeResult):
     xs : ndarray, shape (nstart, n)
         The final iterate of each start.
     funs, statuses : ndarray, shape (nstart,)
-        ``fun`` and ``status`` of each start.
+        ``fun`` and ``status`` of each start (status 8,
+        :data:`adaopt.status.NOT_RUN`, for a start that never began because
+        Ctrl-C or an exception stopped the multistart).
     """
 
 
@@ -73,8 +75,29 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
         The best start's result, with ``best``, ``results``, ``xs``,
         ``funs`` and ``statuses`` of all starts.
 
+    Raises
+    ------
+    Exception
+        An exception from ``fun``, ``jac`` or ``lr_schedule`` propagates
+        unchanged (as from :func:`adaopt.minimize`) and carries, as
+        ``adaopt_result``, the :class:`MultiStartResult` of every start:
+        those that had finished, with their results; those it stopped,
+        at their last evaluated iterate with status 7
+        (:data:`adaopt.status.EXCEPTION`); those not yet begun with
+        status 8 (below).
+
     Notes
     -----
+    Ctrl-C (``KeyboardInterrupt``) stops every start, not only the running
+    one, and returns the work done: a start it stops has status 6
+    (:data:`adaopt.status.INTERRUPTED`) and its last evaluated iterate; a
+    start that never began (with a Python objective the starts run one
+    after the other) has status 8 (:data:`adaopt.status.NOT_RUN`), ``x``
+    its start, ``fun`` and ``jac`` NaN, ``nit = nfev = njev = 0`` and a
+    message saying why.  ``best`` is the best of the starts that ran (a
+    start not run has no finite ``fun``).
+
+
     The parallel driver hands the starts to Numba's threads in one parallel
     region per chunk of iterations, so starts that stop early leave their
     thread idle until the chunk ends.  Like every adaopt parallel region, it
@@ -120,20 +143,75 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
     why = compiled.compiled_driver_unsupported(problem)
     if name == "compiled" and why is not None:
         raise ValueError(why)
+    maximize = problem.hyper.get("maximize", False)
     if name == "compiled" or (name == "auto" and why is None):
-        results = _run_parallel(problem, x0s)
+        results = _run_parallel(problem, x0s, maximize)
     else:
         one = problem.driver if name == "python" else "auto"
-        results = [run_minimize(dataclasses.replace(problem, x0=row.copy(), driver=one))
-                   for row in x0s]
-    best = _best(results, problem.hyper.get("maximize", False))
+        results = _run_serial(run_minimize, dataclasses.replace(problem, driver=one),
+                              x0s, maximize)
+    out = _collect(results, maximize)
+    if disp:
+        driver.print_summary(out, problem.out)
+    return out
+
+
+def _collect(results, maximize):
+    """The :class:`MultiStartResult` of the per-start ``results``."""
+    best = _best(results, maximize)
     out = MultiStartResult(results[best])
     out.update(best=best, results=results, xs=np.array([r.x for r in results]),
                funs=np.array([r.fun for r in results]),
                statuses=np.array([r.status for r in results]))
-    if disp:
-        driver.print_summary(out, problem.out)
     return out
+
+
+def _unevaluated(x0, code):
+    """A result of status ``code`` at ``x0``, nothing evaluated (``fun``, ``jac`` NaN)."""
+    return driver.make_result(x0.copy(), math.nan,
+                              np.full(x0.shape, np.nan, dtype=x0.dtype), 0, 0, 0, code)
+
+
+def _not_run(x0, why):
+    """The result of a start that never began, ``why`` the status that stopped
+    the multistart."""
+    res = _unevaluated(x0, status.NOT_RUN)
+    res.message = status.NOT_RUN_MESSAGES[why]
+    return res
+
+
+def _run_serial(run_minimize, problem, x0s, maximize):
+    """Run the starts one after the other; return their results.
+
+    ``KeyboardInterrupt`` stops the whole multistart: the start it hits
+    returns its work so far (status ``INTERRUPTED``), the later ones are not
+    run.  Any other exception propagates with, as ``adaopt_result``, the
+    :class:`MultiStartResult` of every start: those finished, the failing
+    one's own ``adaopt_result`` (status ``EXCEPTION``) and the rest not run.
+    """
+    results = []
+    try:
+        for row in x0s:
+            res = run_minimize(dataclasses.replace(problem, x0=row.copy()))
+            results.append(res)
+            if res.status == status.INTERRUPTED:
+                break
+    except KeyboardInterrupt:
+        # outside the driver's own handling (between starts, or before the
+        # first evaluation): the start it hit has nothing evaluated
+        if len(results) < len(x0s):
+            results.append(_unevaluated(x0s[len(results)], status.INTERRUPTED))
+    except Exception as exc:
+        part = getattr(exc, driver.RESULT_ATTRIBUTE, None)
+        if len(results) < len(x0s):
+            if not isinstance(part, OptimizeResult) or isinstance(part, MultiStartResult):
+                part = _unevaluated(x0s[len(results)], status.EXCEPTION)
+            results.append(part)
+        results += [_not_run(row, status.EXCEPTION) for row in x0s[len(results):]]
+        driver.attach_result(exc, _collect(results, maximize))
+        raise
+    results += [_not_run(row, status.INTERRUPTED) for row in x0s[len(results):]]
+    return results
 
 
 def _check_starts(x0s):
@@ -160,8 +238,16 @@ def _best(results, maximize):
     return best
 
 
-def _run_parallel(problem, x0s):
-    """Run every start in the compiled multi-start driver; return their results."""
+def _run_parallel(problem, x0s, maximize):
+    """Run every start in the compiled multi-start driver; return their results.
+
+    ``KeyboardInterrupt`` (seen between chunks) stops every start with
+    status ``INTERRUPTED``.  Any other exception, from the schedule or a
+    start's objective, propagates unchanged with the
+    :class:`MultiStartResult` of every start as ``adaopt_result``: the
+    starts that had stopped with their status, the others (which were
+    running) at their last evaluated iterate with status ``EXCEPTION``.
+    """
     nstart, n = x0s.shape
     opt, W, hp, ctl, _ = driver.make_workspace(problem)
     s = compiled.step_settings(opt)
@@ -182,7 +268,17 @@ def _run_parallel(problem, x0s):
 
     def parallel(kstop, lrs):
         run = compiled.get_driver("multi", problem.fun, jac, s.centered, s.momentum)
-        run(Ws, gs, hps, ctls, counts, codes, args, lrs, s, kstop)
+        try:
+            run(Ws, gs, hps, ctls, counts, codes, args, lrs, s, kstop)
+            return
+        except SystemError as err:
+            # An exception raised by the objective in one of Numba's threads
+            # reaches Python as a SystemError ("returned a result with an
+            # exception set") whose cause is the objective's exception.
+            cause = err.__cause__
+            if not isinstance(cause, Exception):
+                raise
+        raise cause
 
     def serial(kstop, lrs):
         run = compiled.get_driver("single", problem.fun, jac, s.centered, s.momentum)
@@ -199,17 +295,33 @@ def _run_parallel(problem, x0s):
         return int(ctls[codes == driver.CONTINUE, Ctl.K].max())
 
     gs_final = list(gs)
-    try:
-        compiled.run_chunks(chunk, opt, iterations_done, problem.maxiter)
-    except KeyboardInterrupt:
+
+    def stop_running(code):
+        # the starts still running go back to their last evaluated iterate;
+        # one that never began (an objective raised in another start of the
+        # first chunk before its thread reached it) is not run
         for i in np.flatnonzero(codes == driver.CONTINUE):
-            codes[i] = status.INTERRUPTED
-            gs_final[i] = compiled._back_to_evaluated(Ws[i], gs[i], ctls[i])
-    results = []
-    for i in range(nstart):
-        code = int(codes[i])
-        g = Ws[i, Row.GPREV] if code == status.NONFINITE else gs_final[i]
-        results.append(driver.make_result(
-            Ws[i, Row.X].copy(), float(ctls[i, Ctl.F]), np.array(g, copy=True),
-            int(ctls[i, Ctl.K]), int(counts[i, 0]), int(counts[i, 1]), code))
-    return results
+            codes[i] = code if counts[i, 0] > 0 else status.NOT_RUN
+            gs_final[i] = driver.back_to_evaluated(Ws[i], gs[i], ctls[i])
+
+    def results():
+        out = []
+        for i in range(nstart):
+            code = int(codes[i])
+            g = Ws[i, Row.GPREV] if code == status.NONFINITE else gs_final[i]
+            out.append(driver.make_result(
+                Ws[i, Row.X].copy(), float(ctls[i, Ctl.F]), np.array(g, copy=True),
+                int(ctls[i, Ctl.K]), int(counts[i, 0]), int(counts[i, 1]), code))
+            if code == status.NOT_RUN:
+                out[-1].message = status.NOT_RUN_MESSAGES[status.EXCEPTION]
+        return out
+
+    try:
+        compiled.run_chunks(chunk, opt, iterations_done, driver.iteration_limit(problem))
+    except KeyboardInterrupt:
+        stop_running(status.INTERRUPTED)
+    except Exception as exc:
+        stop_running(status.EXCEPTION)
+        driver.attach_result(exc, _collect(results(), maximize))
+        raise
+    return results()

@@ -164,15 +164,43 @@ class Optimizer:
         is out of range, one by one, so that the error names the first bad
         step.
         """
+        table, error = self._lr_prefix(first, stop)
+        if error is not None:
+            raise error
+        return table
+
+    def _lr_prefix(self, first, stop):
+        """``(table, error)``: the rates of steps ``first, ...`` up to the first failure.
+
+        ``table`` holds the checked rates of steps ``first, ...,
+        first + len(table) - 1``; ``error`` is None when that reaches
+        ``stop - 1``, else the exception the schedule raised (or the
+        ``TypeError``/``ValueError`` of a bad rate) at step ``first +
+        len(table)``.  The schedule is called once per step, and not past a
+        step that raised.  ``KeyboardInterrupt`` propagates.
+        """
         if self._schedule is None:
-            return np.full(max(stop - first, 0), self._lr)
-        values = list(map(self._schedule, range(first, stop)))
+            return np.full(max(stop - first, 0), self._lr), None
+        schedule = self._schedule
+        values = []
+        append = values.append
+        error = None
+        try:
+            for t in range(first, stop):
+                append(schedule(t))
+        except Exception as err:
+            error = err
         if set(map(type, values)) <= {float}:
             table = np.array(values, dtype=np.float64)
             if ((table >= 0.0) & (table < math.inf)).all():   # NaN fails too
-                return table
-        return np.array([self._checked_lr(lr, t) for t, lr in zip(range(first, stop), values)],
-                        dtype=np.float64)
+                return table, error
+        checked = []
+        for t, lr in zip(range(first, stop), values):
+            try:
+                checked.append(self._checked_lr(lr, t))
+            except (TypeError, ValueError) as err:
+                return np.array(checked, dtype=np.float64), err
+        return np.array(checked, dtype=np.float64), error
 
     def step(self, grad):
         """Take one step in place with gradient ``grad``.

@@ -103,3 +103,19 @@ def test_bad_buffers_and_arrays():
     with pytest.raises(ValueError, match="'b' must have shape"):
         layout.pack({"W": np.ones((2, 2)), "b": np.ones(3)}, out=out)
     assert not out.any()                     # nothing written before the check
+
+
+def test_failed_pack_leaves_out_untouched():
+    # the second array cannot be converted: nothing of ``out`` is written,
+    # not even the first array's part
+    layout = ParamLayout(W=(2, 2), b=(2,))
+    out = np.full(layout.size, 7.0)
+    with pytest.raises(ValueError):
+        layout.pack({"W": np.ones((2, 2)), "b": np.array(["x", "y"])}, out=out)
+    np.testing.assert_array_equal(out, 7.0)
+    # a read-only ``out`` is refused before anything is converted
+    frozen = np.full(layout.size, 7.0)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="out"):
+        layout.pack({"W": np.ones((2, 2)), "b": np.ones(2)}, out=frozen)
+    np.testing.assert_array_equal(frozen, 7.0)
