@@ -28,6 +28,8 @@ Every call counts in ``nfev``.
 
 import numpy as np
 
+from ._validation import as_gradient
+
 __all__ = ["FD_METHODS", "FiniteDifferenceGradient", "calls_per_gradient",
            "check_gradient"]
 
@@ -127,20 +129,7 @@ class FiniteDifferenceGradient:
 
 
 def check_gradient(g, x):
-    """Return ``g`` as a C-contiguous array of ``x``'s dtype and shape.
-
-    A gradient of another float dtype is converted (a float64 gradient for a
-    float32 problem is common); anything that is not a real array of the
-    right shape raises naming what was expected.
-    """
-    arr = np.asarray(g)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"the gradient (jac) must be a real array of shape {x.shape}, "
-                        f"got dtype {arr.dtype}")
-    if arr.shape != x.shape:
-        if arr.size == x.size and arr.ndim <= 2:
-            arr = arr.reshape(x.shape)     # e.g. (n, 1) or (1, n), as scipy accepts
-        else:
-            raise ValueError(f"the gradient (jac) must have shape {x.shape} like x0, "
-                             f"got shape {arr.shape}")
-    return np.ascontiguousarray(arr, dtype=x.dtype)
+    """Return ``g`` as a writable, C-contiguous, aligned array of ``x``'s
+    dtype and shape: :func:`adaopt._validation.as_gradient` (the one
+    converting check of every path; see there)."""
+    return as_gradient(g, x)

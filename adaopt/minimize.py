@@ -274,6 +274,9 @@ def _check_method(method):
 def check_x0(x0, name="x0"):
     """Return a private, finite, 1-D float32/float64 copy of ``x0`` (scipy's rules).
 
+    The copy is C-contiguous, aligned and in native byte order whatever
+    ``x0`` is (``'>f8'`` becomes float64, ``'>f4'`` float32).
+
     ``name`` is the argument the errors name (``multistart`` checks its
     flattened ``x0s`` here).
     """
@@ -284,7 +287,9 @@ def check_x0(x0, name="x0"):
         raise ValueError(f"{name} must not be empty")
     if arr.dtype.kind in "iu":
         arr = arr.astype(np.float64)
-    elif arr.dtype not in (np.float32, np.float64):
+    elif arr.dtype.kind == "f" and not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))   # '>f8' -> float64
+    if arr.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} must be real floating point (float32 or float64) or "
                         f"integer, got dtype {arr.dtype}")
     if not np.all(np.isfinite(arr)):
