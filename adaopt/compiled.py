@@ -213,8 +213,8 @@ def _copy_gradient_overload(grad, g):
             # an explicit loop: a slice assignment costs more than the whole
             # copy at n=2
             if grad.shape[0] != g.shape[0]:
-                raise ValueError("the gradient (jac) must have shape (n,) like x0, "
-                                 "n = len(x0): a gradient of another length")
+                raise ValueError("the gradient (jac) must have the length of x0 "
+                                 "(shape (n,) like x0)")
             for i in range(g.shape[0]):
                 g[i] = grad[i]
         return impl
@@ -239,31 +239,50 @@ def check_jitted_returns(fun, jac, x0, args):
     where ``f`` was expected, ...), before a driver is compiled for it.
 
     The types are Numba's own for these arguments (the objective is compiled
-    for them here, as the driver's compilation would anyway); nothing is
-    called.  Shapes are checked at run time, with the Python driver's
-    ``ValueError``.
+    for them here, as the driver's compilation would anyway).  Nothing is
+    called unless the types leave the answer open (an array ``f``, a 2-D
+    gradient): then the objective is evaluated once at ``x0`` and its values
+    get the Python driver's checks, ``ValueError`` for a wrong shape.  A 1-D
+    gradient of the wrong length raises ``ValueError`` from the loop.
     """
     from numba.core.registry import cpu_target
     ctx = cpu_target.typing_context
     argtypes = tuple(numba.typeof(a) for a in (x0, *args))
 
-    def returned(func):
+    def returned(func, name):
         sig = ctx.resolve_value_type(func).get_call_type(ctx, argtypes, {})
+        if sig is None:     # fixed signatures, none for these types
+            raise TypeError(f"{name} {func.py_func.__qualname__} has no compiled "
+                            f"version for the arguments (x0, *args) of types "
+                            f"{', '.join(map(str, argtypes))} and may not compile "
+                            f"one (signatures {func.signatures})")
         return sig.return_type
 
-    out = returned(fun)
+    out = returned(fun, "fun")
+    gty = returned(jac, "jac") if jac is not None else None
     if jac is None:
         if not (isinstance(out, types.BaseTuple) and len(out) == 2):
             raise TypeError(f"with jac=True, fun must return a pair (f, g), got {out}")
         fty, gty = out[0], out[1]
     else:
-        fty, gty = out, returned(jac)
+        fty = out
     if _kind_of(fty) is None:
         raise ValueError(f"the objective function must return a real scalar, got {fty}")
     if _kind_of(gty) != "array" or gty.ndim > 2:
         dtype = getattr(gty, "dtype", gty)
         raise TypeError(f"the gradient (jac) must be a real array of shape "
                         f"{x0.shape}, got {gty} (dtype {dtype})")
+    if isinstance(fty, types.Array) or gty.ndim == 2:
+        # Only the values say whether an array f has one element, or a 2-D
+        # gradient is a column or a row: look at them once, with the Python
+        # driver's checks, rather than fail inside the (parallel) loop.
+        from ._validation import as_gradient
+        if jac is None:
+            f, g = fun(x0, *args)
+        else:
+            f, g = fun(x0, *args), jac(x0, *args)
+        driver._check_f(f)
+        as_gradient(g, x0)
 
 
 @numba.njit(inline="always")
@@ -758,7 +777,13 @@ def rmsprop_njit(fun, x0, args=(), jac=None, lower=None, upper=None, lr=1e-3,
     ------
     ValueError
         For an option out of range, bounds of the wrong length or with
-        ``lower > upper``, or a gradient of the wrong length.
+        ``lower > upper``, or a gradient of the wrong length (a column
+        ``(n, 1)`` or row ``(1, n)`` is read as the 1-D gradient).
+    numba.core.errors.TypingError
+        While Numba compiles the calling function, with a message starting
+        ``adaopt:``, for a gradient that is not a real array (e.g. complex),
+        an ``f`` that is not real, or an ``x0`` that is not a 1-D float or
+        integer array: inside ``@njit`` code nothing else can refuse them.
 
     Examples
     --------

@@ -97,7 +97,8 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
     x0 : array_like
         Starting point: ``np.atleast_1d`` of it must be 1-D and finite.
         Integers become float64; float32 stays float32 (the whole run is then
-        float32); float64 stays float64.  It is never modified.
+        float32); float64 stays float64, in either byte order.  It is never
+        modified.
     args : tuple, optional
         Extra arguments of ``fun`` and ``jac``; a non-tuple is wrapped as
         ``(args,)``.
@@ -106,7 +107,10 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         raises ``ValueError`` listing the choices.
     jac : callable, bool or str, optional
         * callable ``jac(x, *args) -> array`` of shape ``(n,)``; a gradient
-          of another float dtype is converted to ``x0``'s;
+          of another dtype or byte order, a list or tuple, a strided,
+          read-only or unaligned array, a column ``(n, 1)`` or row ``(1, n)``
+          is converted to a 1-D array of ``x0``'s dtype (any other shape
+          raises ``ValueError``, a complex gradient ``TypeError``);
         * ``True``: ``fun`` returns ``(f, g)`` (one call per iteration);
         * ``None``, ``False``, ``'2-point'``, ``'3-point'``, ``'cs'``: finite
           differences (``None``/``False`` mean ``'2-point'``), every call

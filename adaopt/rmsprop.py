@@ -49,7 +49,8 @@ class RMSprop(Optimizer):
     Parameters
     ----------
     params : ndarray
-        Writable C-contiguous 1-D float32 or float64 array, updated in place.
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
         float32 stays float32: every scalar is rounded to the array's dtype.
     lr : float, default 1e-3
         Learning rate :math:`\eta`, ``>= 0``.  Overridden by ``lr_schedule``.
