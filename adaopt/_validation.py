@@ -59,8 +59,31 @@ def check_choice(name, value, choices):
     return value
 
 
+def _layout_problem(arr, name, advice):
+    """Why a compiled loop cannot read the array ``arr`` as it is, or None.
+
+    Returns ``(exception class, message)``.  Numba's dispatcher does not
+    look at byte order or alignment when it matches an argument to compiled
+    code it already has: an array in the other byte order can be read as if
+    it were native (wrong numbers) and an unaligned one with aligned loads.
+    So both are refused here, before any compiled code sees the array.
+    ``advice`` says what to do instead, with ``{fix}`` for the conversion.
+    """
+    if not arr.dtype.isnative:
+        fix = f"{name}.astype({arr.dtype.newbyteorder('=').name!r})"
+        return (TypeError, f"{name} must be in the machine's native byte order, "
+                f"got dtype {arr.dtype.str!r}; " + advice.format(fix=fix))
+    if not arr.flags.aligned:
+        return (ValueError, f"{name} must be aligned to its element size, got an "
+                "unaligned array (e.g. from np.frombuffer at an odd offset); "
+                + advice.format(fix=f"np.array({name})"))
+    return None
+
+
 def check_params(params, name="params"):
-    """Check the user's parameter vector: a writable C-contiguous 1-D float array."""
+    """Check the user's parameter vector: a writable, C-contiguous, aligned
+    1-D float32/float64 array in native byte order (it is updated in place,
+    so it cannot be converted)."""
     if not isinstance(params, np.ndarray) or isinstance(params, np.ma.MaskedArray):
         hint = ""
         if isinstance(params, np.ma.MaskedArray):
@@ -72,6 +95,10 @@ def check_params(params, name="params"):
                     "with adaopt.ParamLayout and pass that")
         raise TypeError(f"{name} must be a numpy.ndarray (it is updated in place), "
                         f"got {type(params).__name__}{hint}")
+    problem = _layout_problem(params, name, "it is updated in place, so adaopt "
+                              "cannot convert it: optimize a converted copy, {fix}")
+    if problem is not None and params.dtype.kind == "f":
+        raise problem[0](problem[1])
     if params.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must have dtype float32 or float64, got {params.dtype}")
     if params.ndim != 1:
@@ -82,13 +109,18 @@ def check_params(params, name="params"):
     if not params.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous (it is updated in place; "
                          "a strided view cannot be)")
+    if problem is not None:
+        raise problem[0](problem[1])
     if not params.flags.writeable:
         raise ValueError(f"{name} must be writeable (it is updated in place)")
     return params
 
 
 def check_grad(grad, params, name="grad", overlap=True):
-    """Check a gradient against the parameter vector it belongs to.
+    """Check a gradient against the parameter vector it belongs to: an
+    ndarray of the dtype and shape of ``params``, C-contiguous, aligned, in
+    native byte order.  Strict: nothing is converted (see
+    :func:`as_gradient` for the converting check of :func:`adaopt.minimize`).
 
     ``overlap=False`` leaves out the shared-memory test, for callers whose
     compiled loop makes it itself (``np.shares_memory`` costs about 0.3 µs,
@@ -96,14 +128,19 @@ def check_grad(grad, params, name="grad", overlap=True):
     """
     # The common valid case in one test that builds no shape tuples (each
     # ``.shape`` is a new tuple); anything else takes the checks below,
-    # which name what is wrong.
+    # which name what is wrong.  ``params.dtype`` is native (check_params),
+    # so ``is`` also rules out the other byte order.
     if (not overlap and grad.__class__ is np.ndarray and grad.dtype is params.dtype
             and grad.ndim == 1 == params.ndim and grad.size == params.size
-            and grad.flags.c_contiguous):
+            and grad.flags.c_contiguous and grad.flags.aligned):
         return grad
     if not isinstance(grad, np.ndarray) or isinstance(grad, np.ma.MaskedArray):
         raise TypeError(f"{name} must be a numpy.ndarray (a masked array's mask would be "
                         f"ignored), got {type(grad).__name__}")
+    problem = _layout_problem(grad, name, "step() does not copy inside a "
+                              "training loop: pass {fix}")
+    if problem is not None and problem[0] is TypeError:
+        raise problem[0](problem[1])
     if grad.dtype != params.dtype:
         raise TypeError(f"{name} must have the dtype of params ({params.dtype}), "
                         f"got {grad.dtype}")
@@ -112,6 +149,43 @@ def check_grad(grad, params, name="grad", overlap=True):
                          f"got {grad.shape}")
     if not grad.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous")
+    if problem is not None:
+        raise problem[0](problem[1])
     if overlap and np.shares_memory(grad, params):
         raise ValueError(f"{name} must not share memory with params")
     return grad
+
+
+def as_gradient(g, x, name="the gradient (jac)"):
+    """Return the gradient ``g`` as what the compiled loop reads: a writable,
+    C-contiguous, aligned array of ``x``'s (native) dtype and shape.
+
+    The converting check of :func:`adaopt.minimize` (as scipy's solvers
+    convert): a list or tuple, integers or booleans, another float dtype or byte order,
+    a strided, read-only or unaligned array, and a column ``(n, 1)`` or row
+    ``(1, n)`` (which L-BFGS-B accepts) are converted, in one copy at most;
+    anything else raises naming what was expected: ``TypeError`` for a
+    complex, string or object gradient, ``ValueError`` for another shape.
+    A gradient that already fits is returned as it is.
+    """
+    if isinstance(g, np.ma.MaskedArray) and np.ma.is_masked(g):
+        raise TypeError(f"{name} must be a real array of shape {x.shape}, "
+                        "got a masked array with masked elements")
+    try:
+        arr = np.asarray(g)
+    except (TypeError, ValueError) as err:   # e.g. a ragged list
+        raise TypeError(f"{name} must be a real array of shape {x.shape}, got "
+                        f"{type(g).__name__} ({err})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real array of shape {x.shape}, "
+                        f"got dtype {arr.dtype}")
+    n = x.shape[0]
+    if arr.shape != x.shape:
+        if arr.shape in ((n, 1), (1, n)):
+            arr = arr.reshape(x.shape)     # a column or a row, as L-BFGS-B accepts
+        else:
+            raise ValueError(f"{name} must have shape {x.shape} like x0, "
+                             f"got shape {arr.shape}")
+    # One copy at most, and only when needed: to x's dtype (and native byte
+    # order), C order, aligned, writeable (the compiled loop's signature).
+    return np.require(arr, dtype=x.dtype, requirements=("C", "A", "W"))

@@ -88,6 +88,7 @@ from .driver import Ctl, Row
 from .kernels import HP
 
 __all__ = ["RMSpropResult", "rmsprop_njit", "run_compiled", "is_jitted",
+           "check_jitted_returns",
            "compiled_driver_unsupported", "get_driver", "step_settings"]
 
 #: What :func:`rmsprop_njit` returns (a plain namedtuple inside Numba code).
@@ -129,7 +130,7 @@ _advance_plain = _serial_advance(False, False)
 _advance_centered = _serial_advance(True, False)
 _advance_momentum = _serial_advance(False, True)
 _advance_centered_momentum = _serial_advance(True, True)
-_sumsq = kernels._get_sumsq(False)
+_clip_scale = kernels.clip_scale_serial
 
 _NO_LRS = np.empty(0, dtype=np.float64)
 
@@ -149,33 +150,148 @@ def _evaluate(fun, jac, x, args, g, counts):  # pragma: no cover - replaced by t
 def _evaluate_overload(fun, jac, x, args, g, counts):
     # Chosen while typing: ``jac`` None means ``fun`` returns ``(f, g)``.
     # The copy gives advance a gradient of the parameters' dtype whatever the
-    # objective returns (as check_gradient converts it on the Python path).
-    # ``counts`` (nfev, njev) grows before each call, as the Python driver
-    # counts: a call that raises is counted too.
+    # objective returns (as adaopt._validation.as_gradient converts it on the
+    # Python path).  ``counts`` (nfev, njev) grows before each call, as the
+    # Python driver counts: a call that raises is counted too.
     if isinstance(jac, (types.NoneType, types.Omitted)):
         def impl(fun, jac, x, args, g, counts):
             counts[0] += 1
             counts[1] += 1
             f, grad = fun(x, *args)
             _copy_gradient(grad, g)
-            return np.float64(f)
+            return _as_f(f)
     else:
         def impl(fun, jac, x, args, g, counts):
             counts[0] += 1
             f = fun(x, *args)
             counts[1] += 1
             _copy_gradient(jac(x, *args), g)
-            return np.float64(f)
+            return _as_f(f)
     return impl
 
 
-@numba.njit(inline="always")
-def _copy_gradient(grad, g):
-    # an explicit loop: a slice assignment costs more than the whole copy at n=2
-    if grad.shape[0] != g.shape[0]:
-        raise ValueError("the gradient must have the length of x0")
-    for i in range(g.shape[0]):
-        g[i] = grad[i]
+_REAL = (types.Float, types.Integer, types.Boolean)
+
+
+def _kind_of(ty):
+    """``'real'``, ``'array'`` (a real array) or None: what the compiled loop
+    can take ``ty`` for (``f`` and the gradient)."""
+    if isinstance(ty, _REAL):
+        return "real"
+    if isinstance(ty, types.Array) and isinstance(ty.dtype, _REAL):
+        return "array"
+    return None
+
+
+def _as_f(f):  # pragma: no cover - replaced by the overload
+    """``f`` as float64: a real scalar, or an array of one element (as the
+    Python driver's check of ``f`` accepts)."""
+
+
+@overload(_as_f, inline="always")
+def _as_f_overload(f):
+    kind = _kind_of(f)
+    if kind == "real":
+        return lambda f: np.float64(f)
+    if kind == "array":
+        def impl(f):
+            if f.size != 1:
+                raise ValueError("the objective function must return a real scalar, "
+                                 "got an array of more than one element")
+            return np.float64(f.flat[0])
+        return impl
+    raise numba.core.errors.TypingError(
+        f"adaopt: the objective function must return a real scalar, got {f}")
+
+
+def _copy_gradient(grad, g):  # pragma: no cover - replaced by the overload
+    """Copy the objective's gradient ``grad`` into ``g`` (x's dtype)."""
+
+
+@overload(_copy_gradient, inline="always")
+def _copy_gradient_overload(grad, g):
+    # The rule of adaopt._validation.as_gradient: a real 1-D array of len(x0),
+    # or a column (n, 1) or row (1, n); a wrong shape raises ValueError at run
+    # time, a wrong kind is refused here, while typing.
+    if _kind_of(grad) != "array" or grad.ndim > 2:
+        raise numba.core.errors.TypingError(
+            "adaopt: the gradient (jac) must be a real array of shape (n,) like "
+            f"x0, got {grad}")
+    if grad.ndim == 1:
+        def impl(grad, g):
+            # an explicit loop: a slice assignment costs more than the whole
+            # copy at n=2
+            if grad.shape[0] != g.shape[0]:
+                raise ValueError("the gradient (jac) must have the length of x0 "
+                                 "(shape (n,) like x0)")
+            for i in range(g.shape[0]):
+                g[i] = grad[i]
+        return impl
+
+    def impl2(grad, g):
+        n = g.shape[0]
+        if grad.shape[0] == n and grad.shape[1] == 1:
+            for i in range(n):
+                g[i] = grad[i, 0]
+        elif grad.shape[0] == 1 and grad.shape[1] == n:
+            for i in range(n):
+                g[i] = grad[0, i]
+        else:
+            raise ValueError("the gradient (jac) must have shape (n,) like x0, "
+                             "n = len(x0), or (n, 1) or (1, n)")
+    return impl2
+
+
+def check_jitted_returns(fun, jac, x0, args):
+    """Raise the Python driver's ``TypeError`` for a jitted objective whose
+    return types the compiled loop cannot take (a complex gradient, a pair
+    where ``f`` was expected, ...), before a driver is compiled for it.
+
+    The types are Numba's own for these arguments (the objective is compiled
+    for them here, as the driver's compilation would anyway).  Nothing is
+    called unless the types leave the answer open (an array ``f``, a 2-D
+    gradient): then the objective is evaluated once at ``x0`` and its values
+    get the Python driver's checks, ``ValueError`` for a wrong shape.  A 1-D
+    gradient of the wrong length raises ``ValueError`` from the loop.
+    """
+    from numba.core.registry import cpu_target
+    ctx = cpu_target.typing_context
+    argtypes = tuple(numba.typeof(a) for a in (x0, *args))
+
+    def returned(func, name):
+        sig = ctx.resolve_value_type(func).get_call_type(ctx, argtypes, {})
+        if sig is None:     # fixed signatures, none for these types
+            raise TypeError(f"{name} {func.py_func.__qualname__} has no compiled "
+                            f"version for the arguments (x0, *args) of types "
+                            f"{', '.join(map(str, argtypes))} and may not compile "
+                            f"one (signatures {func.signatures})")
+        return sig.return_type
+
+    out = returned(fun, "fun")
+    gty = returned(jac, "jac") if jac is not None else None
+    if jac is None:
+        if not (isinstance(out, types.BaseTuple) and len(out) == 2):
+            raise TypeError(f"with jac=True, fun must return a pair (f, g), got {out}")
+        fty, gty = out[0], out[1]
+    else:
+        fty = out
+    if _kind_of(fty) is None:
+        raise ValueError(f"the objective function must return a real scalar, got {fty}")
+    if _kind_of(gty) != "array" or gty.ndim > 2:
+        dtype = getattr(gty, "dtype", gty)
+        raise TypeError(f"the gradient (jac) must be a real array of shape "
+                        f"{x0.shape}, got {gty} (dtype {dtype})")
+    if isinstance(fty, types.Array) or gty.ndim == 2:
+        # Only the values say whether an array f has one element, or a 2-D
+        # gradient is a column or a row: look at them once, with the Python
+        # driver's checks, rather than fail inside the (parallel) loop.
+        from ._validation import as_gradient
+        if jac is None:
+            f, g = fun(x0, *args)
+        else:
+            f, g = fun(x0, *args), jac(x0, *args)
+        driver._check_f(f)
+        as_gradient(g, x0)
 
 
 @numba.njit(inline="always")
@@ -189,9 +305,8 @@ def _prepare(hp, g, lr, t, s):
         # integer exponent multiplies by squaring and can round differently.
         hp[_HP_BIAS] = 1.0 / (1.0 - math.pow(s.rho, float(t)))
     if s.clip_norm < math.inf:
-        sumsq, _ = _sumsq(g, s.clip_value)
-        norm = math.sqrt(sumsq)
-        hp[_HP_SCALE] = min(1.0, s.clip_norm / norm) if norm > 0 else 1.0
+        # the object's rule itself (overflow-safe), not a copy of it
+        hp[_HP_SCALE] = _clip_scale(g, s.clip_value, s.clip_norm)
 
 
 @numba.njit(inline="always")
@@ -471,7 +586,11 @@ def run_compiled(problem):
     ------
     ValueError
         When the problem cannot run compiled (see
-        :func:`compiled_driver_unsupported`).
+        :func:`compiled_driver_unsupported`), or the objective returns a
+        gradient or ``f`` of the wrong shape.
+    TypeError
+        For an objective whose return types the loop cannot take (see
+        :func:`check_jitted_returns`), before any driver is compiled.
     """
     why = compiled_driver_unsupported(problem)
     if why is not None:
@@ -485,6 +604,7 @@ def run_compiled(problem):
     g = np.zeros(x.shape, dtype=x.dtype)
     counts = np.zeros(2, dtype=np.int64)
     jac = problem.jac if problem.jac_mode == "callable" else None
+    check_jitted_returns(problem.fun, jac, x, problem.args)
     run = get_driver("single", problem.fun, jac, s.centered, s.momentum)
     args = problem.args
     progress = (driver._Progress(problem.progress, problem.out)
@@ -575,6 +695,27 @@ def _kfev_overload(maxfev):
     return lambda maxfev: np.float64(max(maxfev - 1, 0))
 
 
+def _start(x0):  # pragma: no cover - replaced by the overload
+    """``x0`` as the run's float array: integers become float64, as
+    :func:`adaopt.minimize` converts them."""
+
+
+@overload(_start, inline="always")
+def _start_overload(x0):
+    if not (isinstance(x0, types.Array) and x0.ndim == 1
+            and isinstance(x0.dtype, (types.Float, types.Integer))
+            and not isinstance(x0.dtype, types.Boolean)):
+        raise numba.core.errors.TypingError(
+            f"adaopt.rmsprop_njit: x0 must be a 1-D float32, float64 or integer "
+            f"array, got {x0}")
+    if isinstance(x0.dtype, types.Integer):
+        return lambda x0: x0.astype(np.float64)
+    if x0.dtype not in (types.float32, types.float64):
+        raise numba.core.errors.TypingError(
+            f"adaopt.rmsprop_njit: x0 must be float32 or float64, got {x0}")
+    return lambda x0: x0
+
+
 @numba.njit(inline="always")
 def _fill_hp(hp, rho, eps, eps_in_sqrt, weight_decay, decoupled_weight_decay,
              momentum, nesterov, maximize, clip_value):
@@ -623,6 +764,7 @@ def rmsprop_njit(fun, x0, args=(), jac=None, lower=None, upper=None, lr=1e-3,
         ``fun(x, *args) -> float``; with ``jac`` None, ``-> (float, gradient)``.
     x0 : ndarray
         1-D float32 or float64 start, not modified; the run keeps its dtype.
+        An integer ``x0`` runs in float64, as :func:`adaopt.minimize` runs it.
     args : tuple, default ()
         Extra arguments of ``fun`` and ``jac``.
     jac : numba dispatcher, optional
@@ -658,7 +800,13 @@ def rmsprop_njit(fun, x0, args=(), jac=None, lower=None, upper=None, lr=1e-3,
     ------
     ValueError
         For an option out of range, bounds of the wrong length or with
-        ``lower > upper``, or a gradient of the wrong length.
+        ``lower > upper``, or a gradient of the wrong length (a column
+        ``(n, 1)`` or row ``(1, n)`` is read as the 1-D gradient).
+    numba.core.errors.TypingError
+        While Numba compiles the calling function, with a message starting
+        ``adaopt:``, for a gradient that is not a real array (e.g. complex),
+        an ``f`` that is not real, or an ``x0`` that is not a 1-D float or
+        integer array: inside ``@njit`` code nothing else can refuse them.
 
     Examples
     --------
@@ -693,6 +841,7 @@ def rmsprop_njit(fun, x0, args=(), jac=None, lower=None, upper=None, lr=1e-3,
     if not (maxiter >= 0 and gtol >= 0.0 and ftol >= 0.0 and xtol >= 0.0):
         raise ValueError("maxiter, gtol, ftol and xtol must be >= 0")
     kfev = _kfev(maxfev)
+    x0 = _start(x0)
     n = x0.shape[0]
     lo = _bound(lower, n, -np.inf)
     hi = _bound(upper, n, np.inf)

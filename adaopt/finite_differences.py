@@ -37,6 +37,8 @@ import numbers
 
 import numpy as np
 
+from ._validation import as_gradient
+
 __all__ = ["FD_METHODS", "FiniteDifferenceGradient", "calls_per_gradient",
            "check_gradient", "check_value", "free_variables"]
 
@@ -199,26 +201,10 @@ class FiniteDifferenceGradient:
 
 
 def check_gradient(g, x):
-    """Return ``g`` as a C-contiguous array of ``x``'s dtype and shape.
-
-    A gradient of another float dtype is converted (a float64 gradient for a
-    float32 problem is common); anything that is not a real array of the
-    right shape raises naming what was expected.
-    """
-    if isinstance(g, np.ma.MaskedArray) and np.ma.is_masked(g):
-        raise TypeError(f"the gradient (jac) must be a real array of shape {x.shape}, "
-                        "got a masked array with masked elements")
-    arr = np.asarray(g)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"the gradient (jac) must be a real array of shape {x.shape}, "
-                        f"got dtype {arr.dtype}")
-    if arr.shape != x.shape:
-        if arr.size == x.size and arr.ndim <= 2:
-            arr = arr.reshape(x.shape)     # e.g. (n, 1) or (1, n), as scipy accepts
-        else:
-            raise ValueError(f"the gradient (jac) must have shape {x.shape} like x0, "
-                             f"got shape {arr.shape}")
-    return np.ascontiguousarray(arr, dtype=x.dtype)
+    """Return ``g`` as a writable, C-contiguous, aligned array of ``x``'s
+    dtype and shape: :func:`adaopt._validation.as_gradient` (the one
+    converting check of every path; see there)."""
+    return as_gradient(g, x)
 
 
 def check_value(f, part=None):

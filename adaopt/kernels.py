@@ -52,6 +52,7 @@ __all__ = [
     "make_hp",
     "rmsprop_step",
     "masked_sumsq",
+    "clip_scale",
     "get_step_kernel",
 ]
 
@@ -327,6 +328,81 @@ def masked_sumsq(grad, clip=np.inf, parallel=None):
         # _threading decides whether a parallel region is safe right now.
         return _threading.run_kernel(_get_sumsq(True), _get_sumsq(False), grad, clip)
     return _get_sumsq(False)(grad, clip)
+
+
+def _clip_scale_from(grad, sumsq, clip_value, clip_norm):
+    r"""The ``clip_norm`` factor from the blocked sum of squares ``sumsq``.
+
+    :math:`\min(1, c_n / \lVert g\rVert_2)` over the finite, value-clipped
+    entries, 1 for a zero norm.  When the squares overflow (``sumsq`` is inf:
+    entries above about 1e154 in float64) the norm is recomputed with every
+    entry divided by the largest magnitude first, so that the factor is the
+    right small number instead of ``c_n / inf = 0`` (which would freeze the
+    run).  The one rule of every path (the optimizer object and the compiled
+    loops): do not write it twice.
+    """
+    if sumsq < math.inf:
+        norm = math.sqrt(sumsq)
+        return min(1.0, clip_norm / norm) if norm > 0.0 else 1.0
+    n = grad.shape[0]
+    big = 0.0
+    for i in range(n):
+        g = np.float64(grad[i])
+        if math.isfinite(g):
+            big = max(big, min(abs(g), clip_value))
+    acc = 0.0
+    for i in range(n):
+        g = np.float64(grad[i])
+        if math.isfinite(g):
+            r = min(max(g, -clip_value), clip_value) / big
+            acc += r * r
+    root = math.sqrt(acc)          # in [1, sqrt(n)]
+    norm = big * root
+    if norm < math.inf:
+        return min(1.0, clip_norm / norm)
+    return min(1.0, (clip_norm / root) / big)   # the norm itself overflows
+
+
+_clip_scale_rule = numba.njit(_clip_scale_from, inline="always", error_model="numpy")
+_sumsq_serial = _get_sumsq(False)
+
+
+def _clip_scale_serial(grad, clip_value, clip_norm):
+    total, _ = _sumsq_serial(grad, clip_value)
+    return _clip_scale_rule(grad, total, clip_value, clip_norm)
+
+
+#: ``clip_scale_serial(grad, clip_value, clip_norm) -> factor``: the serial
+#: sum of squares and :func:`_clip_scale_from` in one compiled call (what the
+#: compiled loops of :mod:`adaopt.compiled` call; ``clip_value`` inf when off).
+clip_scale_serial = _numba_cache.njit_cached(_clip_scale_serial, nogil=True,
+                                             error_model="numpy")
+
+
+def _clip_scale_after_sum(grad, sumsq, clip_value, clip_norm):
+    return _clip_scale_rule(grad, sumsq, clip_value, clip_norm)
+
+
+_clip_scale_from_jit = _numba_cache.njit_cached(_clip_scale_after_sum, nogil=True,
+                                                error_model="numpy")
+
+
+def clip_scale(grad, clip_value=math.inf, clip_norm=math.inf, parallel=None):
+    r"""The factor ``clip_norm`` multiplies the gradient by, overflow-safe.
+
+    :math:`\min(1, c_n / \lVert \operatorname{clip}(g, -c_v, c_v)\rVert_2)`
+    over the finite entries of ``grad`` (1 for a zero norm), with the norm
+    summed as :func:`masked_sumsq` does and recomputed with rescaled entries
+    when the squares overflow.  The compiled loops call the same rule
+    (:data:`clip_scale_serial`), so every path gets the same bits.
+    """
+    if parallel is None:
+        parallel = use_parallel(grad.shape[0])
+    clip_value = float(clip_value)
+    if parallel:
+        total, _ = masked_sumsq(grad, clip_value, parallel=True)
+        return _clip_scale_from_jit(grad, total, clip_value, float(clip_norm))
+    return clip_scale_serial(grad, clip_value, float(clip_norm))
 
 
 def rmsprop_step(theta, grad, v, m, b, hp, centered, momentum, parallel=None):

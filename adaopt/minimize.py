@@ -100,9 +100,9 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
     x0 : array_like
         Starting point: ``np.atleast_1d`` of it must be 1-D and finite.
         Integers become float64; float32 stays float32 (the whole run is then
-        float32); float64 stays float64.  It is never modified.  A masked
-        array with masked elements raises ``TypeError``; one with nothing
-        masked is taken by its values.
+        float32); float64 stays float64, in either byte order.  It is never
+        modified.  A masked array with masked elements raises ``TypeError``;
+        one with nothing masked is taken by its values.
     args : tuple, optional
         Extra arguments of ``fun`` and ``jac``; a non-tuple is wrapped as
         ``(args,)``.
@@ -111,7 +111,10 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         raises ``ValueError`` listing the choices.
     jac : callable, bool or str, optional
         * callable ``jac(x, *args) -> array`` of shape ``(n,)``; a gradient
-          of another float dtype is converted to ``x0``'s;
+          of another dtype or byte order, a list or tuple, a strided,
+          read-only or unaligned array, a column ``(n, 1)`` or row ``(1, n)``
+          is converted to a 1-D array of ``x0``'s dtype (any other shape
+          raises ``ValueError``, a complex gradient ``TypeError``);
         * ``True``: ``fun`` returns ``(f, g)`` (one call per iteration);
         * ``None``, ``False``, ``'2-point'``, ``'3-point'``, ``'cs'``: finite
           differences (``None``/``False`` mean ``'2-point'``), every call
@@ -311,6 +314,9 @@ def _check_method(method):
 def check_x0(x0, name="x0"):
     """Return a private, finite, 1-D float32/float64 copy of ``x0`` (scipy's rules).
 
+    The copy is C-contiguous, aligned and in native byte order whatever
+    ``x0`` is (``'>f8'`` becomes float64, ``'>f4'`` float32).
+
     ``name`` is the argument the errors name (``multistart`` checks its
     flattened ``x0s`` here).
     """
@@ -327,7 +333,9 @@ def check_x0(x0, name="x0"):
         raise ValueError(f"{name} must not be empty")
     if arr.dtype.kind in "iu":
         arr = arr.astype(np.float64)
-    elif arr.dtype not in (np.float32, np.float64):
+    elif arr.dtype.kind == "f" and not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))   # '>f8' -> float64
+    if arr.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} must be real floating point (float32 or float64) or "
                         f"integer, got dtype {arr.dtype}")
     if not np.all(np.isfinite(arr)):

@@ -265,6 +265,7 @@ def _run_parallel(problem, x0s, maximize):
     codes = np.full(nstart, driver.CONTINUE, dtype=np.int64)
     jac = problem.jac if problem.jac_mode == "callable" else None
     args = problem.args
+    compiled.check_jitted_returns(problem.fun, jac, W[Row.X], args)
 
     def parallel(kstop, lrs):
         run = compiled.get_driver("multi", problem.fun, jac, s.centered, s.momentum)

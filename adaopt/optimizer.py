@@ -29,8 +29,9 @@ class Optimizer:
     Parameters
     ----------
     params : ndarray
-        Writable, C-contiguous, 1-D float32 or float64 array.  It is updated in
-        place by :meth:`step` and never copied.
+        Writable, C-contiguous, aligned, 1-D float32 or float64 array in
+        native byte order.  It is updated in place by :meth:`step` and never
+        copied.
     lr : float
         Learning rate, ``lr >= 0``.  Used when ``lr_schedule`` is None.
     lr_schedule : callable, optional
@@ -208,8 +209,9 @@ class Optimizer:
         Parameters
         ----------
         grad : ndarray
-            Gradient of the objective at :attr:`params`: same dtype and shape,
-            C-contiguous.  It is read, never modified.
+                Gradient of the objective at :attr:`params`: same dtype and shape,
+            C-contiguous, aligned, in native byte order.  It is read, never
+            modified, and never copied: anything else raises.
 
         Raises
         ------

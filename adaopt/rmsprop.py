@@ -19,20 +19,6 @@ _NONFINITE = ("raise", "skip", "propagate")
 _LR = HP.LR
 
 
-def _overflowing_norm(grad, clip):
-    """L2 norm of the finite, value-clipped entries of a float64 gradient
-    whose squares overflow (entries above about 1e154).
-
-    Summing the squares would give inf, the clip_norm factor c / inf = 0,
-    and every element would silently stay put.  Dividing by the largest
-    magnitude first keeps the sum finite.  Rare, so temporaries are fine.
-    """
-    finite = np.clip(grad[np.isfinite(grad)], -clip, clip)
-    big = float(np.max(np.abs(finite)))
-    sumsq, _ = kernels.masked_sumsq(finite / big, math.inf)
-    return big * math.sqrt(sumsq)
-
-
 class RMSprop(Optimizer):
     r"""RMSprop over a flat parameter vector, updated in place.
 
@@ -60,7 +46,8 @@ class RMSprop(Optimizer):
     Parameters
     ----------
     params : ndarray
-        Writable C-contiguous 1-D float32 or float64 array, updated in place.
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
         float32 stays float32: every scalar is rounded to the array's dtype.
     lr : float, default 1e-3
         Learning rate, ``>= 0``.  Overridden by ``lr_schedule``.
@@ -290,11 +277,10 @@ class RMSprop(Optimizer):
         if hyper["bias_correction"]:
             hp[HP.BIAS] = 1.0 / (1.0 - hyper["rho"] ** t)
         if hyper["clip_norm"] is not None:
+            # One rule, overflow-safe, shared with the compiled loops
+            # (adaopt.kernels.clip_scale): the same factor on every path.
             clip = math.inf if hyper["clip_value"] is None else hyper["clip_value"]
-            sumsq, _ = kernels.masked_sumsq(grad, clip)
-            norm = (math.sqrt(sumsq) if not math.isinf(sumsq)
-                    else _overflowing_norm(grad, clip))
-            hp[HP.SCALE] = min(1.0, hyper["clip_norm"] / norm) if norm > 0 else 1.0
+            hp[HP.SCALE] = kernels.clip_scale(grad, clip, hyper["clip_norm"])
 
     def _on_nonfinite(self, grad, t):
         if self._hyper["nonfinite"] == "raise":

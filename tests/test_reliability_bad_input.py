@@ -43,6 +43,14 @@ def _read_only():
     return a
 
 
+def _unaligned(n, dtype):
+    """n ones of ``dtype`` at an odd byte offset (np.frombuffer): unaligned."""
+    itemsize = np.dtype(dtype).itemsize
+    out = np.frombuffer(bytearray(n * itemsize + 1), dtype=dtype, count=n, offset=1)
+    out[:] = 1
+    return out
+
+
 CONSTRUCTOR = [
     # (id, params factory, kwargs, exception, words in the message)
     ("list", lambda: [1.0, 2.0], {}, TypeError, ["params", "list"]),
@@ -56,6 +64,9 @@ CONSTRUCTOR = [
     ("empty", lambda: np.ones(0), {}, ValueError, ["params", "empty"]),
     ("strided", lambda: np.ones(8)[::2], {}, ValueError, ["params", "contiguous"]),
     ("read-only", _read_only, {}, ValueError, ["params", "writeable"]),
+    ("big-endian", lambda: np.ones(4, np.dtype(np.float64).newbyteorder("S")), {}, TypeError, ["params", "byte order"]),
+    ("unaligned", lambda: _unaligned(4, np.float64), {}, ValueError,
+     ["params", "aligned"]),
     ("lr<0", lambda: np.ones(4), dict(lr=-1), ValueError, ["lr", "-1"]),
     ("lr nan", lambda: np.ones(4), dict(lr=math.nan), ValueError, ["lr", "NaN"]),
     ("lr inf", lambda: np.ones(4), dict(lr=math.inf), ValueError, ["lr", "inf"]),
@@ -109,6 +120,10 @@ STEP = [
     ("2-D", lambda opt: np.ones((1, 4), opt.params.dtype), {}, ValueError, ["grad", "(1, 4)"]),
     ("strided", lambda opt: np.ones(8, opt.params.dtype)[::2], {}, ValueError, ["grad", "contiguous"]),
     ("aliases params", _shared, {}, ValueError, ["grad", "share memory"]),
+    ("big-endian", lambda opt: np.ones(4, opt.params.dtype.newbyteorder("S")), {},
+     TypeError, ["grad", "byte order"]),
+    ("unaligned", lambda opt: _unaligned(4, opt.params.dtype), {}, ValueError,
+     ["grad", "aligned"]),
     ("schedule nan", lambda opt: np.ones(4, opt.params.dtype), dict(lr_schedule=lambda t: math.nan),
      ValueError, ["lr_schedule", "NaN"]),
     ("schedule negative", lambda opt: np.ones(4, opt.params.dtype), dict(lr_schedule=lambda t: -1.0),
