@@ -19,8 +19,9 @@ import textwrap
 import numba
 import numpy as np
 import pytest
+from numba.core import caching
 
-from reliability_tools import ROOT, child_env
+from reliability_tools import ROOT, child_env, last_json, run_child
 
 #: The objective of the stale-driver cases: ``0.5 |x - TARGET|^2``, with
 #: TARGET a module-level array read from the environment when the script
@@ -299,3 +300,235 @@ def test_digest_is_none_for_what_cannot_be_proven(modules, expression):
             return np.sum(g), g
     """)
     assert digest(mod.fg) is None
+
+
+# -- nobody else's cache is loaded ---------------------------------------------
+
+from adaopt import _numba_cache  # noqa: E402
+
+OTHER_UID = 65534    # nobody
+as_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                             reason="giving a file to another user needs root")
+
+
+def test_own_private_directory_is_safe(tmp_path):
+    os.chmod(tmp_path, 0o700)
+    assert _numba_cache.unsafe_dir(tmp_path) is None
+    os.chmod(tmp_path, 0o755)
+    assert _numba_cache.unsafe_dir(tmp_path) is None
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o775, 0o1777])
+def test_directory_others_can_write_is_unsafe(tmp_path, mode):
+    os.chmod(tmp_path, mode)
+    assert "writable by other users" in _numba_cache.unsafe_dir(tmp_path)
+
+
+def test_directory_under_one_others_can_write_is_unsafe(tmp_path):
+    # others could rename the cache away and put their own in its place
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    os.chmod(tmp_path, 0o777)
+    assert _numba_cache.unsafe_dir(cache) == f"{tmp_path} is writable by other users"
+    # ... unless the sticky bit stops them, as in /tmp
+    os.chmod(tmp_path, 0o1777)
+    assert _numba_cache.unsafe_dir(cache) is None
+
+
+@as_root
+def test_directory_of_another_user_is_unsafe(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    os.chown(cache, OTHER_UID, OTHER_UID)
+    assert _numba_cache.unsafe_dir(cache) == f"{cache} belongs to uid {OTHER_UID}"
+    os.chown(cache, os.geteuid(), -1)
+    os.chown(tmp_path, OTHER_UID, OTHER_UID)     # an owner above it
+    assert _numba_cache.unsafe_dir(cache) == f"{tmp_path} belongs to uid {OTHER_UID}"
+
+
+@as_root
+def test_directory_reached_through_another_users_link_is_unsafe(tmp_path):
+    target = tmp_path / "mine"
+    target.mkdir(mode=0o700)
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert _numba_cache.unsafe_dir(link) is None
+    os.lchown(link, OTHER_UID, OTHER_UID)
+    assert _numba_cache.unsafe_dir(link) == f"{link} belongs to uid {OTHER_UID}"
+    # the target's own chain is checked too
+    os.lchown(link, os.geteuid(), -1)
+    os.chmod(target, 0o777)
+    assert _numba_cache.unsafe_dir(link).endswith("is writable by other users")
+
+
+def test_file_checks(tmp_path):
+    path = tmp_path / "f.nbi"
+    assert _numba_cache.unsafe_file(path) is None          # missing: a plain miss
+    path.write_bytes(b"x")
+    os.chmod(path, 0o644)
+    assert _numba_cache.unsafe_file(path) is None
+    os.chmod(path, 0o664)
+    assert _numba_cache.unsafe_file(path) == f"{path} is writable by other users"
+    os.chmod(path, 0o644)
+    link = tmp_path / "g.nbi"
+    link.symlink_to(path)
+    assert _numba_cache.unsafe_file(link) == f"{link} is not a regular file"
+    assert _numba_cache.unsafe_file(tmp_path) == f"{tmp_path} is not a regular file"
+    if os.geteuid() == 0:
+        os.chown(path, OTHER_UID, OTHER_UID)
+        assert _numba_cache.unsafe_file(path) == f"{path} belongs to uid {OTHER_UID}"
+
+
+#: What a child computes with a cache planted in NUMBA_CACHE_DIR: a few steps
+#: of the plain serial kernel, and where that kernel's cache is and its hits.
+PLANT_WORK = """
+    import json
+    from adaopt import kernels
+    from reliability_tools import trajectory
+
+    x = trajectory(0, 5, n=50)
+    kernel = kernels.get_step_kernel(False, False, False)
+    print(json.dumps({"x": x.tolist(), "cache_path": kernel._cache.cache_path,
+                      "hits": sum(kernel.stats.cache_hits.values())}))
+"""
+
+
+class _Planted:
+    """A pickle that, when loaded, creates the file ``marker``: planted code."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return exec, (f"open({self.marker!r}, 'w').close()",)
+
+
+@pytest.fixture(scope="module")
+def real_cache(tmp_path_factory):
+    """A NUMBA_CACHE_DIR filled by a child running PLANT_WORK."""
+    cache = tmp_path_factory.mktemp("real") / "cache"
+    run_child(PLANT_WORK, env=child_env(NUMBA_CACHE_DIR=cache))
+    assert any(cache.rglob("*.nbi")) and any(cache.rglob("*.nbc"))
+    return cache
+
+
+def plant(real_cache, cache, marker, what):
+    """Copy ``real_cache`` to ``cache``, ``what`` ('index' or 'data') files planted.
+
+    A planted index is Numba's version stamp followed by a :class:`_Planted`
+    pickle; a planted data file is that pickle alone.  Returns their paths.
+    """
+    import pickle
+    import shutil
+
+    shutil.copytree(real_cache, cache)
+    planted = []
+    for path in cache.rglob("*"):
+        if path.suffix == {"index": ".nbi", "data": ".nbc"}[what]:
+            head = pickle.dumps(numba.__version__, protocol=-1) if what == "index" else b""
+            path.write_bytes(head + pickle.dumps(_Planted(marker)))
+            planted.append(path)
+    return planted
+
+
+def run_planted(cache, tmp_path):
+    proc = run_child(PLANT_WORK, env=child_env(NUMBA_CACHE_DIR=cache), cwd=tmp_path)
+    return last_json(proc), proc.stderr
+
+
+@pytest.fixture(scope="module")
+def expected_x():
+    from reliability_tools import trajectory
+    return trajectory(0, 5, n=50).tolist()
+
+
+def test_planted_entry_runs_when_its_files_pass(real_cache, tmp_path, expected_x):
+    """The control: loading a planted pickle of ours does run its code."""
+    marker = tmp_path / "marker"
+    plant(real_cache, tmp_path / "cache", marker, "data")
+    report, _ = run_planted(tmp_path / "cache", tmp_path)
+    assert marker.exists()
+    assert report["x"] == expected_x and report["hits"] == 0
+
+
+@pytest.mark.parametrize("where", ["cache dir", "dir above"])
+def test_cache_dir_others_can_write_is_not_used(real_cache, tmp_path, expected_x, where):
+    marker = tmp_path / "marker"
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    cache = shared / "cache"
+    planted = plant(real_cache, cache, marker, "index")
+    os.chmod(cache if where == "cache dir" else shared, 0o777)   # no sticky bit
+    before = files_and_bytes(cache)
+    report, stderr = run_planted(cache, tmp_path)
+    assert not marker.exists()
+    assert planted and report["x"] == expected_x
+    # compiled elsewhere (a safe locator: here the package's __pycache__)
+    assert not report["cache_path"].startswith(str(cache))
+    assert files_and_bytes(cache) == before          # nothing written there
+    assert "adaopt does not use NUMBA_CACHE_DIR" in stderr
+    assert "is writable by other users" in stderr
+
+
+def files_and_bytes(root):
+    return {str(p): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("what, damage", [
+    ("index", "other owner"), ("data", "other owner"), ("data", "others can write"),
+    ("index", "link"),
+])
+def test_cache_file_of_someone_else_is_not_loaded(real_cache, tmp_path, expected_x,
+                                                  what, damage):
+    if damage == "other owner" and os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    marker = tmp_path / "marker"
+    cache = tmp_path / "cache"
+    for path in plant(real_cache, cache, marker, what):
+        if damage == "other owner":
+            os.chown(path, OTHER_UID, OTHER_UID)
+        elif damage == "others can write":
+            os.chmod(path, 0o666)
+        else:
+            target = tmp_path / path.name
+            path.rename(target)
+            path.symlink_to(target)
+    report, _ = run_planted(cache, tmp_path)
+    assert not marker.exists()
+    assert report["x"] == expected_x
+    assert report["cache_path"].startswith(str(cache)) and report["hits"] == 0
+    # the refused entry is replaced by this user's own: the next run loads it
+    report, _ = run_planted(cache, tmp_path)
+    assert not marker.exists()
+    assert report["x"] == expected_x and report["hits"] == 1
+
+
+# -- an untested Numba gets no disk cache --------------------------------------
+
+def test_untested_numba_compiles_in_memory(monkeypatch):
+    monkeypatch.setattr(_numba_cache, "numba_tested", lambda version=None: False)
+    monkeypatch.setattr(_numba_cache, "_warned", set())
+
+    def add_one(x):
+        return x + 1.0
+
+    with pytest.warns(RuntimeWarning, match="compile cache is off"):
+        dispatcher = _numba_cache.njit_cached(add_one)
+    assert isinstance(dispatcher._cache, caching.NullCache)    # cache=False
+    assert dispatcher(1.5) == 2.5
+
+
+@pytest.mark.parametrize("version, tested", [
+    ("0.68.0", True), ("0.68.1", True), ("0.68.2rc1", True), ("0.67.0", False),
+    ("0.69.0", False), ("0.69.0rc1", False), ("1.0.0", False), ("unknown", False)])
+def test_numba_versions_tested(version, tested):
+    assert _numba_cache.numba_tested(version) is tested
+
+
+def test_tested_numba_is_installed_and_required():
+    import re
+
+    assert _numba_cache.numba_tested()
+    requirement = re.search(r'"numba([^"]*)"', (ROOT / "pyproject.toml").read_text())
+    low, high = (".".join(map(str, v)) for v in _numba_cache.TESTED_NUMBA)
+    assert requirement.group(1) == f">={low},<{high}"
