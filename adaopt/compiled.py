@@ -40,21 +40,35 @@ is a runtime value):
 
 * :func:`run_compiled` and :func:`adaopt.multistart` build, per objective, a
   small driver that names ``fun`` and ``jac`` as constants, and cache it on
-  disk (Numba's ``cache=True``) under a name derived from the objective's
-  module, qualified name, bytecode and the modification stamp of its source
-  file (and of adaopt's own kernel modules).  A later process finds it there
-  and compiles nothing.  Like Numba's own cache this does not notice edits to
-  *other* files whose functions the objective calls: clear the cache
-  (``NUMBA_CACHE_DIR`` or the ``__pycache__`` folders) after editing those.
-  Objectives without a source file (typed at the interpreter prompt, built
-  with ``exec``) or with a closure over anything but plain numbers and
-  strings get an in-memory driver only.
+  disk (Numba's ``cache=True``) under a name that covers everything Numba
+  compiles into it (``_objective_digest``): the module, qualified name,
+  bytecode, options and source-file stamp of the objective and of every
+  jitted function it calls, in any module; the values of the globals, closure
+  cells and defaults they read (numbers and strings, NumPy arrays by dtype,
+  shape and contents, tuples of those; objects of numpy, math, cmath, numba
+  and adaopt by name and version); and the stamps of adaopt's own kernel
+  modules.  A later process finds the driver there and compiles nothing; one
+  whose objective reads other values (a module-level array set from the
+  environment, say) or calls edited code compiles its own.  An objective
+  whose name cannot be proven so gets an in-memory driver only: one without
+  a source file (typed at the interpreter prompt, built with ``exec``), or
+  one that reads a module of the user's (``mymod.f``), an object, a list or
+  a Python function that is not jitted.  A driver compiled against other
+  values would return their answer.  (The objective's own compiled code
+  comes from its dispatcher: for an objective decorated ``cache=True``,
+  from Numba's own cache, which does not notice changed globals either,
+  as Numba documents.)
 * :func:`rmsprop_njit` is inlined into the calling function (Numba IR
   inlining, ``inline='always'``), so a caller decorated with
-  ``@njit(cache=True)`` is cached with the whole optimization inside it.  (A
+  ``@njit(cache=True)`` is cached with the whole optimization inside it, by
+  Numba's own cache: keyed on the caller's source file, not on the key
+  above, so it does not notice changed globals or edits to other files.  (A
   non-inlined optimizer that takes a jitted function as an argument makes
   every caller uncacheable: Numba then embeds the address of the function
   object, a "dynamic global".)
+
+adaopt's own cache files are loaded only from directories and files no other
+user can write (see ``adaopt._numba_cache``).
 
 To keep first-call latency low, decorate objectives with
 ``@numba.njit(cache=True)``: with a warm cache the first call of a new
