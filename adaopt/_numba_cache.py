@@ -108,21 +108,47 @@ def unsafe_dir(path):
             return f"{full} belongs to uid {st.st_uid}"
         if st.st_mode & _OTHERS_WRITE:
             return f"{full} is writable by other users"
-        part = full
-        while True:
-            try:
-                st = os.lstat(part)
-            except OSError as err:
-                return f"{part}: {err.strerror}"
-            if st.st_uid not in (euid, 0):
-                return f"{part} belongs to uid {st.st_uid}"
-            if (stat.S_ISDIR(st.st_mode) and st.st_mode & _OTHERS_WRITE
-                    and not st.st_mode & stat.S_ISVTX):
-                return f"{part} is writable by other users"
-            parent = os.path.dirname(part)
-            if parent == part:
-                break
-            part = parent
+        why = _unsafe_chain(full, euid)
+        if why is not None:
+            return why
+    return None
+
+
+def _unsafe_chain(full, euid):
+    """Why someone else could replace ``full`` or a directory above it, or None."""
+    part = full
+    while True:
+        try:
+            st = os.lstat(part)
+        except OSError as err:
+            return f"{part}: {err.strerror}"
+        if st.st_uid not in (euid, 0):
+            return f"{part} belongs to uid {st.st_uid}"
+        if (stat.S_ISDIR(st.st_mode) and st.st_mode & _OTHERS_WRITE
+                and not st.st_mode & stat.S_ISVTX):
+            return f"{part} is writable by other users"
+        parent = os.path.dirname(part)
+        if parent == part:
+            return None
+        part = parent
+
+
+def _unsafe_to_create(path):
+    """Why directories must not be created down to ``path``, or None.
+
+    The deepest existing one, and every one above it, must be safe above a
+    cache directory (see :func:`unsafe_dir`); nothing is created in a
+    directory someone else can write to.
+    """
+    if not hasattr(os, "geteuid"):
+        return None
+    existing = os.path.abspath(path)
+    while not os.path.isdir(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    for full in dict.fromkeys((existing, os.path.realpath(existing))):
+        why = _unsafe_chain(full, os.geteuid())
+        if why is not None:
+            return why
     return None
 
 
@@ -238,8 +264,10 @@ def _function_cache_class():
         def ensure_cache_path(self):
             # Called by the locator's from_function and before every save.
             path = self.get_cache_path()
-            _make_dirs(path)
-            why = unsafe_dir(path)
+            why = _unsafe_to_create(path)
+            if why is None:
+                _make_dirs(path)
+                why = unsafe_dir(path)
             if why is not None:
                 if isinstance(self, caching.UserProvidedCacheLocator):
                     _warn_once(f"adaopt does not use NUMBA_CACHE_DIR for its compiled "

@@ -451,27 +451,39 @@ def test_planted_entry_runs_when_its_files_pass(real_cache, tmp_path, expected_x
     assert report["x"] == expected_x and report["hits"] == 0
 
 
-@pytest.mark.parametrize("where", ["cache dir", "dir above"])
+@pytest.mark.parametrize("where", ["cache dir", "dir above", "new dir"])
 def test_cache_dir_others_can_write_is_not_used(real_cache, tmp_path, expected_x, where):
     marker = tmp_path / "marker"
     shared = tmp_path / "shared"
     shared.mkdir()
     cache = shared / "cache"
-    planted = plant(real_cache, cache, marker, "index")
+    if where == "new dir":      # NUMBA_CACHE_DIR not there yet: nothing is created
+        planted = ["none"]
+    else:
+        planted = plant(real_cache, cache, marker, "index")
     os.chmod(cache if where == "cache dir" else shared, 0o777)   # no sticky bit
-    before = files_and_bytes(cache)
+    before = entries_and_bytes(shared)
     report, stderr = run_planted(cache, tmp_path)
     assert not marker.exists()
     assert planted and report["x"] == expected_x
     # compiled elsewhere (a safe locator: here the package's __pycache__)
     assert not report["cache_path"].startswith(str(cache))
-    assert files_and_bytes(cache) == before          # nothing written there
+    assert entries_and_bytes(shared) == before          # nothing written there
     assert "adaopt does not use NUMBA_CACHE_DIR" in stderr
     assert "is writable by other users" in stderr
 
 
-def files_and_bytes(root):
-    return {str(p): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+def entries_and_bytes(root):
+    return {str(p): p.read_bytes() if p.is_file() else None
+            for p in sorted(root.rglob("*"))}
+
+
+def test_nothing_is_created_in_a_directory_others_can_write(tmp_path):
+    os.chmod(tmp_path, 0o777)
+    why = _numba_cache._unsafe_to_create(tmp_path / "a" / "b")
+    assert why == f"{tmp_path} is writable by other users"
+    os.chmod(tmp_path, 0o1777)
+    assert _numba_cache._unsafe_to_create(tmp_path / "a" / "b") is None
 
 
 @pytest.mark.parametrize("what, damage", [
