@@ -44,21 +44,35 @@ is a runtime value):
 
 * :func:`run_compiled` and :func:`adaopt.multistart` build, per objective, a
   small driver that names ``fun`` and ``jac`` as constants, and cache it on
-  disk (Numba's ``cache=True``) under a name derived from the objective's
-  module, qualified name, bytecode and the modification stamp of its source
-  file (and of adaopt's own kernel modules).  A later process finds it there
-  and compiles nothing.  Like Numba's own cache this does not notice edits to
-  *other* files whose functions the objective calls: clear the cache
-  (``NUMBA_CACHE_DIR`` or the ``__pycache__`` folders) after editing those.
-  Objectives without a source file (typed at the interpreter prompt, built
-  with ``exec``) or with a closure over anything but plain numbers and
-  strings get an in-memory driver only.
+  disk (Numba's ``cache=True``) under a name that covers everything Numba
+  compiles into it (``_objective_digest``): the module, qualified name,
+  bytecode, options and source-file stamp of the objective and of every
+  jitted function it calls, in any module; the values of the globals, closure
+  cells and defaults they read (numbers and strings, NumPy arrays by dtype,
+  shape and contents, tuples of those; objects of numpy, math, cmath, numba
+  and adaopt by name and version); and the stamps of adaopt's own kernel
+  modules.  A later process finds the driver there and compiles nothing; one
+  whose objective reads other values (a module-level array set from the
+  environment, say) or calls edited code compiles its own.  An objective
+  whose name cannot be proven so gets an in-memory driver only: one without
+  a source file (typed at the interpreter prompt, built with ``exec``), or
+  one that reads a module of the user's (``mymod.f``), an object, a list or
+  a Python function that is not jitted.  A driver compiled against other
+  values would return their answer.  (The objective's own compiled code
+  comes from its dispatcher: for an objective decorated ``cache=True``,
+  from Numba's own cache, which does not notice changed globals either,
+  as Numba documents.)
 * :func:`rmsprop_njit` is inlined into the calling function (Numba IR
   inlining, ``inline='always'``), so a caller decorated with
-  ``@njit(cache=True)`` is cached with the whole optimization inside it.  (A
+  ``@njit(cache=True)`` is cached with the whole optimization inside it, by
+  Numba's own cache: keyed on the caller's source file, not on the key
+  above, so it does not notice changed globals or edits to other files.  (A
   non-inlined optimizer that takes a jitted function as an argument makes
   every caller uncacheable: Numba then embeds the address of the function
   object, a "dynamic global".)
+
+adaopt's own cache files are loaded only from directories and files no other
+user can write (see ``adaopt._numba_cache``).
 
 To keep first-call latency low, decorate objectives with
 ``@numba.njit(cache=True)``: with a warm cache the first call of a new
@@ -67,11 +81,13 @@ process then loads everything from disk (``python -m asv`` benchmark
 """
 
 import collections
+import dis
 import hashlib
 import inspect
 import marshal
 import math
 import os
+import sys
 import threading
 import time
 import types as pytypes
@@ -405,40 +421,169 @@ def _multi_template(W, G, HPS, CTL, COUNTS, CODES, args, lrs, s, kstop):
 _TEMPLATES = {"single": _single_template, "multi": _multi_template}
 _drivers = {}
 _drivers_lock = threading.RLock()
-_PLAIN_CELLS = (bool, int, float, complex, str, bytes, type(None))
 # adaopt's own code inlined into a driver: part of the cache name, since
 # Numba does not track what a cached function calls.
 _OWN_SOURCES = (driver.__file__, kernels.__file__)
 
+#: Values Numba freezes into compiled code that are hashed by their repr.
+_PLAIN_VALUES = (bool, int, float, complex, str, bytes, type(None))
+#: Modules whose objects a cached objective may name: they change only with
+#: their version (adaopt's own with its sources, see package_digest).
+_TRUSTED_MODULES = ("builtins", "math", "cmath", "numpy", "numba", "adaopt")
+
+
+class _Unprovable(Exception):
+    """The objective depends on something whose identity cannot be hashed."""
+
+
+def _module_stamp(name):
+    """The version under which module ``name`` (a trusted one) is hashed."""
+    root = name.partition(".")[0]
+    if root == "adaopt":
+        return _numba_cache.package_digest()
+    if root in ("numpy", "numba"):
+        return __import__(root).__version__
+    return sys.version          # builtins, math, cmath: part of the interpreter
+
+
+def _trusted_name(value):
+    """``module.qualname@version`` of a trusted module's own object, else None.
+
+    A module is trusted by name; any other object only if its module is
+    trusted and names it so (``numpy.sqrt``, ``math.pi`` reached as
+    ``math.pi`` is the module ``math``), which rules out an instance or a
+    function merely created by trusted code.
+    """
+    if isinstance(value, pytypes.ModuleType):
+        module, qualname = value.__name__, ""
+    else:
+        module = getattr(value, "__module__", None)
+        qualname = getattr(value, "__qualname__", None)
+        if not isinstance(qualname, str):
+            return None
+    if not isinstance(module, str) or module.partition(".")[0] not in _TRUSTED_MODULES:
+        return None
+    if qualname:
+        found = sys.modules.get(module)
+        for part in qualname.split("."):
+            found = getattr(found, part, None)
+        if found is not value:
+            return None
+    return f"{module}:{qualname}@{_module_stamp(module)}"
+
+
+def _global_names(code, names):
+    """Add to ``names`` the globals ``code`` and its nested code objects load."""
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            names.add(ins.argval)
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            _global_names(const, names)
+    return names
+
+
+def _hash_value(h, value, seen):
+    """Feed what Numba freezes of ``value`` (a global, cell or default) into ``h``.
+
+    Raises :class:`_Unprovable` for anything else: a Python function that is
+    not jitted, an object, a module or class of the user's own (which can
+    change without a trace in the objective's code).
+    """
+    kind = type(value)
+    if kind in _PLAIN_VALUES:
+        h.update(f"{kind.__name__}:{value!r};".encode())
+    elif isinstance(value, np.ndarray):
+        # Numba freezes a global array, contents and all, as a constant.
+        if value.dtype.hasobject:
+            raise _Unprovable(value)
+        flags = value.flags
+        h.update(f"ndarray:{kind.__qualname__}:{value.dtype.descr!r}:{value.shape}:"
+                 f"{value.strides}:{flags.c_contiguous}{flags.f_contiguous}"
+                 f"{flags.writeable}{flags.aligned};".encode())
+        h.update(value.tobytes(order="A"))
+    elif isinstance(value, np.generic) and not value.dtype.hasobject:
+        h.update(f"scalar:{value.dtype.descr!r};".encode() + value.tobytes())
+    elif isinstance(value, np.dtype) and not value.hasobject:
+        h.update(f"dtype:{value.descr!r};".encode())
+    elif kind is tuple:
+        h.update(f"tuple{len(value)}(".encode())
+        for item in value:
+            _hash_value(h, item, seen)
+        h.update(b");")
+    elif isinstance(value, types.Type):
+        h.update(f"numba-type:{kind.__module__}.{kind.__qualname__}:{value!r};".encode())
+    elif (trusted := _trusted_name(value)) is not None:
+        h.update(f"trusted:{trusted};".encode())
+    elif is_jitted(value):
+        _hash_function(h, value.py_func, value.targetoptions, seen)
+    else:
+        raise _Unprovable(value)
+
+
+def _hash_function(h, py, options, seen):
+    """Feed a jitted function's code, options, defaults, closure and globals into ``h``.
+
+    Recurses into the jitted functions it calls; ``seen`` cuts recursion.
+    """
+    if id(py) in seen:
+        h.update(f"again:{seen[id(py)]};".encode())
+        return
+    seen[id(py)] = len(seen)
+    try:
+        path = inspect.getsourcefile(py)
+        st = os.stat(path)
+    except (TypeError, OSError):   # typed at the prompt, built with exec
+        raise _Unprovable(py) from None
+    h.update(f"{py.__module__}.{py.__qualname__}@{path}:{st.st_mtime_ns}:{st.st_size};"
+             f"{sorted(options.items())!r};".encode())
+    h.update(marshal.dumps(py.__code__))
+    _hash_value(h, py.__defaults__ or (), seen)
+    _hash_value(h, tuple(sorted((py.__kwdefaults__ or {}).items())), seen)
+    for cell in py.__closure__ or ():
+        try:
+            contents = cell.cell_contents
+        except ValueError:          # an empty cell
+            raise _Unprovable(py) from None
+        _hash_value(h, contents, seen)
+    scope = py.__globals__
+    builtins = scope.get("__builtins__", {})
+    if isinstance(builtins, pytypes.ModuleType):
+        builtins = vars(builtins)
+    for name in sorted(_global_names(py.__code__, set())):
+        h.update(f"global {name}=".encode())
+        if name in scope:
+            _hash_value(h, scope[name], seen)
+        elif name in builtins:
+            _hash_value(h, builtins[name], seen)
+        else:
+            h.update(b"undefined;")    # Numba will not compile it
+
 
 def _objective_digest(fun, jac):
-    """A name for the compiled code of ``(fun, jac)``, or None when not cacheable."""
+    """A name for the compiled code of ``(fun, jac)``, or None when not cacheable.
+
+    Numba freezes into the compiled objective every global it reads (an
+    array included), its closure values and defaults, and the code of every
+    jitted function it calls, with *their* globals: all of it goes into the
+    name (see :func:`_hash_value`), with the objectives' bytecode, options
+    and source-file stamps, and those of adaopt's own inlined code.  When
+    something cannot be hashed the driver is not cached on disk: reusing a
+    driver compiled against other values would return their answer.
+    """
     h = hashlib.sha256()
     for path in _OWN_SOURCES:
         st = os.stat(path)
         h.update(f"{st.st_mtime_ns}:{st.st_size};".encode())
+    seen = {}
     for func in (fun, jac):
         if func is None:
             h.update(b"None;")
             continue
-        py = func.py_func
         try:
-            path = inspect.getsourcefile(py)
-            st = os.stat(path)
-        except (TypeError, OSError):
+            _hash_function(h, func.py_func, func.targetoptions, seen)
+        except _Unprovable:
             return None
-        cells = ()
-        if py.__closure__:
-            try:
-                cells = tuple(c.cell_contents for c in py.__closure__)
-            except ValueError:      # an empty cell
-                return None
-            if not all(isinstance(c, _PLAIN_CELLS) for c in cells):
-                return None
-        h.update(f"{py.__module__}.{py.__qualname__}@{path}:{st.st_mtime_ns}:"
-                 f"{st.st_size};{cells!r};{sorted(func.targetoptions.items())!r};"
-                 .encode())
-        h.update(marshal.dumps(py.__code__))
     return h.hexdigest()[:24]
 
 
