@@ -158,30 +158,46 @@ def is_jitted(func):
 
 # -- the loop ---------------------------------------------------------------------
 
-def _evaluate(fun, jac, x, args, g, counts):  # pragma: no cover - replaced by the overload
-    """Return f(x) as float64, write the gradient into ``g``, count the calls."""
+def _evaluate(fun, jac, x, xe, args, g, counts):  # pragma: no cover - replaced by the overload
+    """Return f(x) as float64, write the gradient into ``g``, count the calls.
+
+    ``fun`` and ``jac`` get ``xe``, refilled from ``x`` before each call.
+    """
+
+
+@numba.njit(inline="always", nogil=True)
+def _refill(xe, x):
+    """Copy the iterate ``x`` into the objective's own array ``xe``."""
+    for i in range(x.shape[0]):
+        xe[i] = x[i]
 
 
 @overload(_evaluate, inline="always")
-def _evaluate_overload(fun, jac, x, args, g, counts):
+def _evaluate_overload(fun, jac, x, xe, args, g, counts):
     # Chosen while typing: ``jac`` None means ``fun`` returns ``(f, g)``.
-    # The copy gives advance a gradient of the parameters' dtype whatever the
+    # The objective gets ``xe``, an array of its own refilled from the
+    # iterate before each call (as the Python driver hands it a copy): it may
+    # write into it without touching the run (scipy's contract).  The copy
+    # of the gradient gives advance one of the parameters' dtype whatever the
     # objective returns (as adaopt._validation.as_gradient converts it on the
     # Python path).  ``counts`` (nfev, njev) grows before each call, as the
     # Python driver counts: a call that raises is counted too.
     if isinstance(jac, (types.NoneType, types.Omitted)):
-        def impl(fun, jac, x, args, g, counts):
+        def impl(fun, jac, x, xe, args, g, counts):
             counts[0] += 1
             counts[1] += 1
-            f, grad = fun(x, *args)
+            _refill(xe, x)
+            f, grad = fun(xe, *args)
             _copy_gradient(grad, g)
             return _as_f(f)
     else:
-        def impl(fun, jac, x, args, g, counts):
+        def impl(fun, jac, x, xe, args, g, counts):
             counts[0] += 1
-            f = fun(x, *args)
+            _refill(xe, x)
+            f = fun(xe, *args)
             counts[1] += 1
-            _copy_gradient(jac(x, *args), g)
+            _refill(xe, x)
+            _copy_gradient(jac(xe, *args), g)
             return _as_f(f)
     return impl
 
@@ -380,10 +396,13 @@ def _iterate(fun, jac, advance, W, g, hp, ctl, counts, args, lrs, s, kstop):
     ``counts`` accumulates ``nfev`` and ``njev``.  Returns the status, or
     ``CONTINUE`` at ``kstop``.
     """
-    x = W[0]        # the objective gets an ordinary view: it may keep it
-    # Everything else works on borrowed arrays: no atomic reference counting
-    # in the loop (a third of an iteration at n = 2; see adaopt._borrow).
+    # The objective gets an ordinary array of its own (it may keep or modify
+    # it); everything else works on borrowed arrays: no atomic reference
+    # counting in the loop (a third of an iteration at n = 2; see
+    # adaopt._borrow).
+    xe = W[0].copy()
     W = borrowed(W)
+    x = W[0]
     g = borrowed(g)
     hp = borrowed(hp)
     ctl = borrowed(ctl)
@@ -391,7 +410,7 @@ def _iterate(fun, jac, advance, W, g, hp, ctl, counts, args, lrs, s, kstop):
     k0 = int(ctl[_K])
     scheduled = lrs.shape[0] > 0
     while True:
-        ctl[_F] = _evaluate(fun, jac, x, args, g, counts)
+        ctl[_F] = _evaluate(fun, jac, x, xe, args, g, counts)
         if s.per_step:
             t = int(ctl[_K]) + 1
             _prepare(hp, g, lrs[t - 1 - k0] if scheduled else s.lr, t, s)
