@@ -525,17 +525,13 @@ def _run_python(problem, parallel):
             f = fun(x.copy())
             njev += 1
             g = jac(x.copy())
-        if not isinstance(f, (float, np.floating)):
-            # e.g. a 1-element array: convert every value (slow path)
-            fun, jac = _float_objective(fun, jac)
         f = _check_f(f)
-        g = _writable(check_gradient(g, x))
-        if np.shares_memory(g, W):
-            # jac returned (a view of) x itself: keep a private copy each time
-            fun, jac = _copying(fun, jac)
+        g = check_gradient(g, x)
         # Every later gradient is checked too, before the optimizer or
         # advance reads it: Numba's dispatcher can take an array in the other
-        # byte order for a native one (adaopt._validation).
+        # byte order for a native one (adaopt._validation).  (Each value of
+        # f is checked in the loop; fun and jac get a copy of x, so nothing
+        # they return shares memory with the work array.)
         fun, jac = _converting(fun, jac, x)
         while True:
             if f.__class__ is not float and f.__class__ is not np_float64:
@@ -551,15 +547,7 @@ def _run_python(problem, parallel):
                         # an error only if step t is taken: see below
                         lr, deferred = PLACEHOLDER_LR, err
                 opt._prepare_step(g, lr, t)
-            try:
-                code = advance(W, g, hp, ctl)
-            except TypeError:
-                # not a C-contiguous writable array of x's dtype (advance has
-                # no compiled version for it): from now on check and convert
-                # every gradient in Python (e.g. float64 ones for a float32 x)
-                fun, jac = _converting(fun, jac, x)
-                g = _writable(check_gradient(g, x))
-                code = advance(W, g, hp, ctl)
+            code = advance(W, g, hp, ctl)
             if code >= 0:
                 break
             if code == wrong_length:
@@ -695,11 +683,6 @@ def _bind(fn, args):
     return bound
 
 
-def _writable(g):
-    """``g``, copied if read-only (advance is compiled for writable arrays only)."""
-    return g if g.flags.writeable else g.copy()
-
-
 def _split_pair(out):
     """Split what a ``jac=True`` objective returns into ``(f, g)``."""
     try:
@@ -712,17 +695,6 @@ def _split_pair(out):
 
 #: The check of every value of the objective (see check_value).
 _check_f = check_value
-
-
-def _copying(fun, jac):
-    """Wrap the gradient source so that each gradient is a private copy."""
-    if jac is not None:
-        return fun, (lambda x, *a: np.array(jac(x, *a)))
-
-    def fun_copy(x, *a):
-        f, g = fun(x, *a)
-        return f, np.array(g)
-    return fun_copy, None
 
 
 def _converting(fun, jac, x):
@@ -755,14 +727,3 @@ def _converting(fun, jac, x):
             return f, g
         return f, as_gradient(g, x)
     return fun_converting, None
-
-
-def _float_objective(fun, jac):
-    """Wrap the objective so that it returns a float (it returned e.g. an array)."""
-    if jac is not None:
-        return (lambda x, *a: _check_f(fun(x, *a))), jac
-
-    def fun_float(x, *a):
-        f, g = fun(x, *a)
-        return _check_f(f), g
-    return fun_float, None
