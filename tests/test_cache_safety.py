@@ -23,6 +23,18 @@ from numba.core import caching
 
 from reliability_tools import ROOT, child_env, last_json, run_child
 
+#: The end of each script below: minimize its ``fg`` with the compiled and the
+#: Python driver and print both answers as JSON.
+RUN_BOTH_DRIVERS = """
+    options = dict(lr=0.05, maxiter=40, gtol=0.0)
+    res = adaopt.minimize(fg, np.zeros(2), jac=True,
+                          options=dict(options, driver="compiled"))
+    ref = adaopt.minimize(fg, np.zeros(2), jac=True,
+                          options=dict(options, driver="python"))
+    print(json.dumps({"x": res.x.tolist(), "status": res.status,
+                      "ref": ref.x.tolist()}))
+"""
+
 #: The objective of the stale-driver cases: ``0.5 |x - TARGET|^2``, with
 #: TARGET a module-level array read from the environment when the script
 #: starts.  The run is compared with the Python driver in the same process
@@ -44,14 +56,7 @@ STALE_SCRIPT = """
         d = x - TARGET
         return 0.5 * np.sum(d * d), d
 
-    options = dict(lr=0.05, maxiter=40, gtol=0.0)
-    res = adaopt.minimize(fg, np.zeros(2), jac=True,
-                          options=dict(options, driver="compiled"))
-    ref = adaopt.minimize(fg, np.zeros(2), jac=True,
-                          options=dict(options, driver="python"))
-    print(json.dumps({"x": res.x.tolist(), "status": res.status,
-                      "ref": ref.x.tolist()}))
-"""
+""" + RUN_BOTH_DRIVERS
 
 #: The objective calls a jitted function of another module file, whose
 #: module-level array comes from the environment.
@@ -83,14 +88,7 @@ HELPER_SCRIPT = """
         g = scaled(x - 1.0)
         return 0.5 * np.sum(g * (x - 1.0)), g
 
-    options = dict(lr=0.05, maxiter=40, gtol=0.0)
-    res = adaopt.minimize(fg, np.zeros(2), jac=True,
-                          options=dict(options, driver="compiled"))
-    ref = adaopt.minimize(fg, np.zeros(2), jac=True,
-                          options=dict(options, driver="python"))
-    print(json.dumps({"x": res.x.tolist(), "status": res.status,
-                      "ref": ref.x.tolist()}))
-"""
+""" + RUN_BOTH_DRIVERS
 
 
 def run_script(path, env, timeout=300):
@@ -113,17 +111,24 @@ def script_env(cache, directory, **extra):
     return env
 
 
+def run_with_each(script, cache, variable, values):
+    """Run ``script`` once per value of the environment ``variable``, one
+    cache for all; each run's compiled answer must be its Python driver's."""
+    runs = {}
+    for value in values:
+        runs[value] = run_script(script, script_env(cache, script.parent,
+                                                    **{variable: value}))
+    for value, got in runs.items():
+        # the compiled driver agrees with the Python driver to the bit
+        assert got["x"] == got["ref"], (value, got)
+    return runs
+
+
 def test_driver_of_an_objective_whose_global_changed_is_not_reused(tmp_path, shared_cache):
     """Regression: the second process got the first one's answer, status 0."""
     script = tmp_path / "stale_global.py"
     script.write_text(textwrap.dedent(STALE_SCRIPT))
-    runs = {}
-    for target in ("1.0", "-2.0"):
-        runs[target] = run_script(script, script_env(shared_cache, tmp_path,
-                                                     ADAOPT_TEST_TARGET=target))
-    for target, got in runs.items():
-        # the compiled driver agrees with the Python driver to the bit
-        assert got["x"] == got["ref"], (target, got)
+    runs = run_with_each(script, shared_cache, "ADAOPT_TEST_TARGET", ("1.0", "-2.0"))
     # and the two runs really went to different targets
     assert np.all(np.sign(runs["1.0"]["x"]) == 1.0)
     assert np.all(np.sign(runs["-2.0"]["x"]) == -1.0)
@@ -134,12 +139,7 @@ def test_driver_of_an_objective_whose_callee_global_changed_is_not_reused(
     (tmp_path / "cache_helper.py").write_text(textwrap.dedent(HELPER_MODULE))
     script = tmp_path / "stale_callee.py"
     script.write_text(textwrap.dedent(HELPER_SCRIPT))
-    runs = {}
-    for scale in ("1.0", "4.0"):
-        runs[scale] = run_script(script, script_env(shared_cache, tmp_path,
-                                                    ADAOPT_TEST_SCALE=scale))
-    for scale, got in runs.items():
-        assert got["x"] == got["ref"], (scale, got)
+    runs = run_with_each(script, shared_cache, "ADAOPT_TEST_SCALE", ("1.0", "4.0"))
     assert runs["1.0"]["x"] != runs["4.0"]["x"]
 
 
