@@ -209,7 +209,7 @@ class Optimizer:
         Parameters
         ----------
         grad : ndarray
-                Gradient of the objective at :attr:`params`: same dtype and shape,
+            Gradient of the objective at :attr:`params`: same dtype and shape,
             C-contiguous, aligned, in native byte order.  It is read, never
             modified, and never copied: anything else raises.
 
