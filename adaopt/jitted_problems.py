@@ -1,9 +1,11 @@
 r"""Numba-jitted test problems, for the compiled driver (:mod:`adaopt.compiled`).
 
 The functions of :mod:`adaopt.problems` are plain Python; these are the same
-objectives as ``@numba.njit(cache=True)`` functions, so that
-``adaopt.minimize`` can run its whole loop compiled and ``rmsprop_njit`` can
-call them from compiled code.  Importing this module compiles nothing.
+objectives as Numba-jitted functions, so that ``adaopt.minimize`` can run its
+whole loop compiled and ``rmsprop_njit`` can call them from compiled code.
+They are cached on disk as adaopt's own kernels are
+(``adaopt._numba_cache.njit_cached``: never loaded from a cache that
+another user can write).  Importing this module compiles nothing.
 
 >>> import numpy as np
 >>> from adaopt.jitted_problems import rosenbrock_fg
@@ -11,13 +13,14 @@ call them from compiled code.  Importing this module compiles nothing.
 (0.0, array([0., 0.]))
 """
 
-import numba
 import numpy as np
+
+from ._numba_cache import njit_cached
 
 __all__ = ["rosenbrock_fg", "rosenbrock_f", "rosenbrock_grad"]
 
 
-@numba.njit(cache=True)
+@njit_cached
 def rosenbrock_fg(x):
     r"""The Rosenbrock function and its gradient (for ``jac=True``).
 
@@ -39,13 +42,13 @@ def rosenbrock_fg(x):
     return f, g
 
 
-@numba.njit(cache=True)
+@njit_cached
 def rosenbrock_f(x):
     """The Rosenbrock function alone (for a separate ``jac``)."""
     return rosenbrock_fg(x)[0]
 
 
-@numba.njit(cache=True)
+@njit_cached
 def rosenbrock_grad(x):
     """The gradient of the Rosenbrock function alone."""
     return rosenbrock_fg(x)[1]

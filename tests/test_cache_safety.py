@@ -544,3 +544,25 @@ def test_tested_numba_is_installed_and_required():
     requirement = re.search(r'"numba([^"]*)"', (ROOT / "pyproject.toml").read_text())
     low, high = (".".join(map(str, v)) for v in _numba_cache.TESTED_NUMBA)
     assert requirement.group(1) == f">={low},<{high}"
+
+
+def test_every_cached_dispatcher_of_adaopt_uses_the_safe_cache():
+    """No module of adaopt caches through Numba's plain ``cache=True``,
+    which loads entries from any directory (regression: the jitted test
+    problems did, so a planted pickle ran)."""
+    import importlib
+    import pkgutil
+
+    import adaopt
+    from numba.core.dispatcher import Dispatcher
+
+    found = []
+    for info in pkgutil.iter_modules(adaopt.__path__):
+        module = importlib.import_module(f"adaopt.{info.name}")
+        for name, obj in vars(module).items():
+            if isinstance(obj, Dispatcher) and isinstance(obj._cache, caching.FunctionCache):
+                found.append((info.name, name, type(obj._cache)))
+    assert found, "no cached dispatcher found at module level"
+    plain = [f for f in found if f[2] is caching.FunctionCache or
+             f[2].__module__ != "adaopt._numba_cache"]
+    assert not plain, plain
