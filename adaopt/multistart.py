@@ -217,7 +217,8 @@ def _run_serial(run_minimize, problem, x0s, maximize):
 def _check_starts(x0s):
     """``x0s`` as a private C-contiguous 2-D array, under the rules of ``x0``."""
     check_x0 = sys.modules[__package__ + ".minimize"].check_x0
-    arr = np.asarray(x0s)
+    # a masked array keeps its mask, for check_x0 to refuse masked elements
+    arr = x0s if isinstance(x0s, np.ma.MaskedArray) else np.asarray(x0s)
     if arr.ndim != 2:
         raise ValueError(f"x0s must be 2-D (one start per row), got shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:

@@ -419,12 +419,20 @@ def test_masked_arrays():
         opt.step(np.ma.array([1.0, 2.0]))
     with pytest.raises(TypeError, match="x0"):
         adaopt.minimize(quad, masked, jac=quad_grad)
+    # multistart's starts too (regression: the mask was dropped, the run
+    # started from the hidden value)
+    with pytest.raises(TypeError, match="x0s must not be a masked array"):
+        adaopt.multistart(quad, np.ma.array([masked.data], mask=[masked.mask]),
+                          jac=quad_grad)
+    many = adaopt.multistart(quad, np.ma.array([[0.0, 0.0]]), jac=quad_grad,
+                             options=dict(maxiter=5))
     # nothing masked: x0's values, as scipy takes them
     res = adaopt.minimize(quad, np.ma.array([0.0, 0.0]), jac=quad_grad,
                           options=dict(maxiter=5))
     ref = adaopt.minimize(quad, np.zeros(2), jac=quad_grad, options=dict(maxiter=5))
     assert type(res.x) is np.ndarray
     assert_array_equal(res.x, ref.x)
+    assert_array_equal(many.xs[0], ref.x)
     count = [0]
 
     def jac(x):
