@@ -206,12 +206,18 @@ _REAL = (types.Float, types.Integer, types.Boolean)
 
 
 def _kind_of(ty):
-    """``'real'``, ``'array'`` (a real array) or None: what the compiled loop
-    can take ``ty`` for (``f`` and the gradient)."""
+    """``'real'``, ``'array'`` (a real array), ``'sequence'`` (a tuple or list
+    of reals) or None: what the compiled loop can take ``ty`` for (``f`` and
+    the gradient)."""
     if isinstance(ty, _REAL):
         return "real"
     if isinstance(ty, types.Array) and isinstance(ty.dtype, _REAL):
         return "array"
+    if isinstance(ty, types.BaseTuple) and len(ty) > 0 and all(
+            isinstance(item, _REAL) for item in ty):
+        return "sequence"
+    if isinstance(ty, types.List) and isinstance(ty.dtype, _REAL):
+        return "sequence"
     return None
 
 
@@ -236,16 +242,36 @@ def _as_f_overload(f):
         f"adaopt: the objective function must return a real scalar, got {f}")
 
 
+#: The compiled loop's error for a 1-D gradient of another length than x0.
+_WRONG_LENGTH = "the gradient (jac) must have the length of x0 (shape (n,) like x0)"
+
+
 def _copy_gradient(grad, g):  # pragma: no cover - replaced by the overload
     """Copy the objective's gradient ``grad`` into ``g`` (x's dtype)."""
 
 
 @overload(_copy_gradient, inline="always")
 def _copy_gradient_overload(grad, g):
-    # The rule of adaopt._validation.as_gradient: a real 1-D array of len(x0),
-    # or a column (n, 1) or row (1, n); a wrong shape raises ValueError at run
-    # time, a wrong kind is refused here, while typing.
-    if _kind_of(grad) != "array" or grad.ndim > 2:
+    # The rule of adaopt._validation.as_gradient: a real 1-D array, tuple or
+    # list of len(x0), or a column (n, 1) or row (1, n); a wrong shape raises
+    # ValueError at run time, a wrong kind is refused here, while typing.
+    kind = _kind_of(grad)
+    if kind == "sequence":
+        if isinstance(grad, types.List):
+            def impl_list(grad, g):
+                if len(grad) != g.shape[0]:
+                    raise ValueError(_WRONG_LENGTH)
+                for i in range(g.shape[0]):
+                    g[i] = grad[i]
+            return impl_list
+        # a tuple, maybe of mixed types (2 * x[0], 0): one statement per item,
+        # each with a constant index, which any tuple supports
+        lines = [f"    g[{i}] = grad[{i}]\n" for i in range(len(grad))]
+        scope = {"_WRONG_LENGTH": _WRONG_LENGTH}
+        exec(f"def impl_tuple(grad, g):\n    if g.shape[0] != {len(grad)}:\n"
+             f"        raise ValueError(_WRONG_LENGTH)\n" + "".join(lines), scope)
+        return scope["impl_tuple"]
+    if kind != "array" or grad.ndim > 2:
         raise numba.core.errors.TypingError(
             "adaopt: the gradient (jac) must be a real array of shape (n,) like "
             f"x0, got {grad}")
@@ -254,8 +280,7 @@ def _copy_gradient_overload(grad, g):
             # an explicit loop: a slice assignment costs more than the whole
             # copy at n=2
             if grad.shape[0] != g.shape[0]:
-                raise ValueError("the gradient (jac) must have the length of x0 "
-                                 "(shape (n,) like x0)")
+                raise ValueError(_WRONG_LENGTH)
             for i in range(g.shape[0]):
                 g[i] = grad[i]
         return impl
@@ -309,11 +334,19 @@ def check_jitted_returns(fun, jac, x0, args):
         fty = out
     if _kind_of(fty) is None:
         raise ValueError(f"the objective function must return a real scalar, got {fty}")
-    if _kind_of(gty) != "array" or gty.ndim > 2:
+    gkind = _kind_of(gty)
+    if gkind is None:
         dtype = getattr(gty, "dtype", gty)
         raise TypeError(f"the gradient (jac) must be a real array of shape "
                         f"{x0.shape}, got {gty} (dtype {dtype})")
-    if isinstance(fty, types.Array) or gty.ndim == 2:
+    if gkind == "array" and gty.ndim > 2:
+        # as adaopt._validation.as_gradient says of such an array
+        raise ValueError(f"the gradient (jac) must have shape {x0.shape} like x0, "
+                         f"got a {gty.ndim}-D array")
+    if isinstance(gty, types.BaseTuple) and len(gty) != x0.shape[0]:
+        raise ValueError(f"the gradient (jac) must have shape {x0.shape} like x0, "
+                         f"got a tuple of {len(gty)}")
+    if isinstance(fty, types.Array) or (gkind == "array" and gty.ndim == 2):
         # Only the values say whether an array f has one element, or a 2-D
         # gradient is a column or a row: look at them once, with the Python
         # driver's checks, rather than fail inside the (parallel) loop.
