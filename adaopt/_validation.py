@@ -189,3 +189,24 @@ def as_gradient(g, x, name="the gradient (jac)"):
     # One copy at most, and only when needed: to x's dtype (and native byte
     # order), C order, aligned, writeable (the compiled loop's signature).
     return np.require(arr, dtype=x.dtype, requirements=("C", "A", "W"))
+
+
+def native_arrays(args):
+    """``args`` with each array Numba could misread replaced by a native copy.
+
+    An array in the other byte order or unaligned, passed to a jitted
+    objective, is either refused by Numba with its own error or (once such
+    code exists in the process) read as if it were native: the wrong
+    numbers (see :func:`_layout_problem`).  Such arrays, also inside tuples,
+    become native, aligned copies with the same values; every other
+    argument is passed as it is.
+    """
+    def native(a):
+        if isinstance(a, tuple):
+            return tuple(native(item) for item in a)
+        if isinstance(a, np.ndarray) and not isinstance(a, np.ma.MaskedArray) and (
+                not a.dtype.isnative or not a.flags.aligned):
+            return np.require(a, dtype=a.dtype.newbyteorder("="), requirements="A")
+        return a
+    return tuple(native(a) for a in args)
+

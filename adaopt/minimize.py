@@ -19,7 +19,7 @@ from scipy.optimize import Bounds, OptimizeWarning
 from . import compiled as _compiled
 from . import driver as _driver
 from . import kernels as _kernels
-from ._validation import check_real
+from ._validation import check_real, native_arrays
 from .finite_differences import FD_METHODS
 from .rmsprop import RMSprop
 
@@ -105,7 +105,9 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         one with nothing masked is taken by its values.
     args : tuple, optional
         Extra arguments of ``fun`` and ``jac``; a non-tuple is wrapped as
-        ``(args,)``.
+        ``(args,)``.  For a Numba-jitted ``fun`` or ``jac``, an array in the
+        other byte order or unaligned (which Numba would refuse or misread)
+        is passed as a native copy with the same values.
     method : str, default 'rmsprop'
         Only ``'rmsprop'`` (or :func:`adaopt.rmsprop` itself); anything else
         raises ``ValueError`` listing the choices.
@@ -283,6 +285,8 @@ def parse_problem(fun, x0, args=(), method="rmsprop", jac=None, bounds=None,
         raise TypeError(f"fun must be callable, got {fun!r}")
     if not isinstance(args, tuple):
         args = (args,)
+    if _compiled.is_jitted(fun) or _compiled.is_jitted(jac):
+        args = native_arrays(args)   # what Numba cannot read as it is, converted
     x0 = check_x0(x0)
     jac_mode, jac = _parse_jac(jac)
     opts = _parse_options(options, tol)

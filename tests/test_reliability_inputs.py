@@ -431,3 +431,30 @@ def test_rmsprop_njit_runs_an_integer_x0_in_float64_as_minimize_does():
     assert x.dtype == np.float64
     np.testing.assert_array_equal(x, ref.x)
     assert nit == ref.nit == 30 and code == ref.status == adaopt.status.MAXITER
+
+
+# -- arrays in args of a jitted objective -------------------------------------------
+
+def _unaligned_copy(a):
+    buf = np.zeros(a.nbytes + 1, dtype=np.uint8)
+    out = np.frombuffer(buf.data, dtype=a.dtype, count=a.size, offset=1)
+    out[...] = a
+    assert not out.flags.aligned
+    return out
+
+
+def test_arrays_in_args_numba_cannot_read_are_passed_as_native_copies():
+    """Regression: a '>f8' array in args made Numba raise its own
+    NumbaValueError ('Unsupported array dtype: >f8'), on every driver."""
+    from test_compiled import quad_fg
+
+    d, c = np.array([1.0, 3.0, 0.5]), np.array([0.5, -1.0, 2.0])
+    opts = dict(lr=0.05, maxiter=30)
+    ref = adaopt.minimize(quad_fg, X0, args=(d, c, np.inf), jac=True,
+                          options=dict(opts, driver="python"))
+    odd = (d.astype(">f8"), _unaligned_copy(c), np.inf)
+    for driver in ("python", "compiled"):
+        got = adaopt.minimize(quad_fg, X0, args=odd, jac=True,
+                              options=dict(opts, driver=driver))
+        assert_same_result(got, ref)
+    assert odd[0].dtype == np.dtype(">f8") and not odd[1].flags.aligned   # untouched
