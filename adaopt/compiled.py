@@ -242,6 +242,9 @@ def _as_f_overload(f):
         f"adaopt: the objective function must return a real scalar, got {f}")
 
 
+#: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): rmsprop_njit cannot run.
+_DISABLE_JIT = bool(numba.config.DISABLE_JIT)
+
 #: The compiled loop's error for a 1-D gradient of another length than x0.
 _WRONG_LENGTH = "the gradient (jac) must have the length of x0 (shape (n,) like x0)"
 
@@ -1004,6 +1007,9 @@ def rmsprop_njit(fun, x0, args=(), jac=None, lower=None, upper=None, lr=1e-3,
         ``adaopt:``, for a gradient that is not a real array (e.g. complex),
         an ``f`` that is not real, or an ``x0`` that is not a 1-D float or
         integer array: inside ``@njit`` code nothing else can refuse them.
+    RuntimeError
+        Under ``NUMBA_DISABLE_JIT=1``, where it cannot run
+        (:func:`adaopt.minimize` can).
 
     Examples
     --------
@@ -1024,6 +1030,13 @@ def rmsprop_njit(fun, x0, args=(), jac=None, lower=None, upper=None, lr=1e-3,
     >>> fit_all(np.array([1.0, -2.0, 3.5])).round(2)
     array([ 1. , -2. ,  3.5])
     """
+    if _DISABLE_JIT:
+        # Under NUMBA_DISABLE_JIT=1 this runs as Python, where the overloads
+        # it is built from do not exist: say so instead of failing obscurely
+        # (a constant False when compiled: the test costs nothing).
+        raise RuntimeError("adaopt.rmsprop_njit needs Numba's JIT, and "
+                           "NUMBA_DISABLE_JIT=1 is set; adaopt.minimize runs "
+                           "without it")
     if not (lr >= 0.0 and lr < np.inf):
         raise ValueError("lr must be >= 0 and finite")
     if not (rho >= 0.0 and rho < 1.0):

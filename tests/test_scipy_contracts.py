@@ -454,6 +454,14 @@ def test_numba_disable_jit_runs_minimize():
                               jac=lambda x: [2.0 * float(x[0]), 2.0 * float(x[1])],
                               options=dict(maxiter=5))
         print(res.x.dtype, res.nit)
+        import numba
+        @numba.njit
+        def fit(x0):
+            return adaopt.rmsprop_njit(lambda x: ((x * x).sum(), 2 * x), x0).x
+        try:
+            fit(np.ones(2))
+        except RuntimeError as err:
+            print(err)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=child_env(NUMBA_DISABLE_JIT="1"), timeout=300)
@@ -463,3 +471,6 @@ def test_numba_disable_jit_runs_minimize():
     lines = out.stdout.splitlines()
     assert lines[0] == f"{ref.x.tolist()!r} 50 1"
     assert lines[1] == "float32 5"
+    # rmsprop_njit cannot run as Python: a clear error, not an AttributeError
+    assert lines[2] == ("adaopt.rmsprop_njit needs Numba's JIT, and NUMBA_DISABLE_JIT=1 "
+                        "is set; adaopt.minimize runs without it")
