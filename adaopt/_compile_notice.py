@@ -5,7 +5,10 @@ newcomer otherwise watches a silent pause.  Numba announces every real
 compilation (not a load from the disk cache) as a ``numba:compile`` event
 (:mod:`numba.core.event`); this listener says, once per process and only
 for adaopt's own functions, what is being compiled and whether it will be
-cached.  A user's own Numba functions are never announced.
+cached.  Only an outermost compilation counts: the functions compiled
+inside it are part of it, and a user's own Numba function (one calling
+:func:`adaopt.rmsprop_njit`, say) is the user's to announce, so neither it
+nor what it pulls in of adaopt is ever announced.
 
 Set the environment variable ``ADAOPT_COMPILE_NOTICE=0`` to silence it.
 """
@@ -47,11 +50,18 @@ class _FirstCompileNotice(event.Listener):
         self._out = out
         self._lock = threading.Lock()
         self.said = False
+        # Numba compiles under one global lock, so nested compilations (what
+        # a function calls) start and end inside their caller's, one thread
+        # at a time: a counter tells the outermost one.
+        self._depth = 0
 
     def on_start(self, ev):
+        self._depth += 1
+        if self._depth != 1 or self.said:
+            return
         dispatcher = (ev.data or {}).get("dispatcher")
         py_func = getattr(dispatcher, "py_func", None)
-        if self.said or py_func is None or not getattr(
+        if py_func is None or not getattr(
                 py_func, "__module__", "").startswith("adaopt."):
             return
         with self._lock:
@@ -65,7 +75,7 @@ class _FirstCompileNotice(event.Listener):
               f"{later})", file=self._out(), flush=True)
 
     def on_end(self, ev):
-        pass
+        self._depth -= 1
 
 
 _listener = None

@@ -3,8 +3,9 @@
 Run in child processes with their own empty Numba cache directory: the
 first one compiles RMSprop's step kernel and must announce it in one line;
 the second loads it from that cache and must say nothing; a user's own
-Numba function compiling is never announced; ``ADAOPT_COMPILE_NOTICE=0``
-silences the line.
+Numba function compiling is never announced, nor the adaopt code compiled
+inside it (``rmsprop_njit``'s parts); ``ADAOPT_COMPILE_NOTICE=0`` silences
+the line.
 """
 
 from reliability_tools import child_env, run_child
@@ -39,3 +40,38 @@ def test_first_compile_is_announced_once_and_a_cache_hit_never(tmp_path):
 def test_the_notice_can_be_silenced(tmp_path):
     env = child_env(NUMBA_CACHE_DIR=tmp_path / "cache", ADAOPT_COMPILE_NOTICE="0")
     assert notices(run_child(STEP_TWICE_AND_A_USER_FUNCTION, env=env)) == []
+
+
+def test_only_an_outermost_compilation_of_adaopt_code_is_announced():
+    """In process, with a listener of its own: adaopt code compiled inside a
+    user's function (as rmsprop_njit's parts are) is not announced; adaopt
+    code compiled on its own is, once."""
+    import io
+
+    import numba
+    import numpy as np
+    from numba.core import event
+
+    from adaopt import _compile_notice
+    from adaopt.jitted_problems import rosenbrock_fg
+
+    out = io.StringIO()
+    listener = _compile_notice._FirstCompileNotice(lambda: out)
+    event.register("numba:compile", listener)
+    try:
+        inner = numba.njit(rosenbrock_fg.py_func)     # fresh, uncached: compiles
+
+        @numba.njit
+        def users(x):
+            return inner(x)[0] + 1.0
+
+        assert users(np.zeros(2)) == 2.0
+        assert out.getvalue() == "" and not listener.said
+        again = numba.njit(rosenbrock_fg.py_func)
+        assert again(np.zeros(2))[0] == 1.0
+        assert again(np.zeros(3))[0] == 2.0            # a second compilation: silent
+    finally:
+        event.unregister("numba:compile", listener)
+    assert out.getvalue() == ("adaopt: compiling rosenbrock_fg (first use, a few "
+                              "seconds; it cannot be cached on disk here, so each new "
+                              "process compiles it)\n")
