@@ -64,7 +64,9 @@ from scipy.optimize import Bounds
 import adaopt
 from adaopt import kernels, schedules, status
 from adaopt.minimize import OPTION_DEFAULTS, RMSPROP_OPTIONS
-from differential_objectives import (NO_MAXFEV, njit_f_g, njit_fg, py_quad_f,
+from adaopt import compiled
+from differential_objectives import (NO_MAXFEV, digest_probe, hp_sized_nan_fg,
+                                     njit_f_g, njit_fg, njit_hp_sized_nan, py_quad_f,
                                      py_quad_fg, py_quad_g, quad_f, quad_fg, quad_g)
 
 
@@ -77,10 +79,10 @@ BIG_N = kernels.PARALLEL_THRESHOLD + 3616       # 20000: the parallel kernel's s
 assert BIG_N > kernels.PARALLEL_THRESHOLD
 
 
-def _big(seed, scale=1.0):
+def _big(seed):
     """``d, c, x0`` of length BIG_N (float64), reproducible."""
     rng = np.random.default_rng(seed)
-    d = scale * rng.uniform(0.5, 50.0, BIG_N)
+    d = rng.uniform(0.5, 50.0, BIG_N)
     c = rng.uniform(-2.0, 2.0, BIG_N)
     x0 = rng.uniform(-3.0, 3.0, BIG_N)
     return d, c, x0
@@ -103,7 +105,6 @@ BIG32 = _big(2)
 BIG_WALL_C = BIG64[1].copy()
 BIG_WALL_C[0] = BIG64[2][0] + 1.0
 F32 = np.float32
-F64 = np.float64
 HUGE32 = 1e18       # squares 1e36 < float32 max 3.4e38
 OVER32 = 1e37       # squares overflow float32 (and the norm's square too)
 
@@ -320,7 +321,9 @@ def assert_same(got, ref, what):
     if not np.array_equal(x, rx):
         bad = np.flatnonzero(x != rx)
         raise AssertionError(f"{what}: x differs in {bad.size} element(s), first "
-                             f"[{bad[0]}]: {x[bad[0]]!r} != {rx[bad[0]]!r}")
+                             f"[{bad[0]}]: {x[bad[0]]!r} != {rx[bad[0]]!r} (nit "
+                             f"{got['nit']} vs {ref['nit']}, status {got['status']} "
+                             f"vs {ref['status']}, fun {got['fun']!r} vs {ref['fun']!r})")
     f, rf = got["fun"], ref["fun"]
     assert f == rf or (math.isnan(f) and math.isnan(rf)), f"{what}: fun {f!r} != {rf!r}"
     assert got["nit"] == ref["nit"], f"{what}: nit {got['nit']} != {ref['nit']}"
@@ -569,3 +572,37 @@ def test_the_edges_end_as_they_should():
         warnings.simplefilter("error")
         got = run_scipy(by_id["f32_plain"])
     assert got["x"].dtype == np.float32
+
+
+# -- found while measuring this file's cold run ----------------------------------------
+
+@pytest.mark.xfail(strict=True, reason=(
+    "adaopt.compiled._hash_function hashes marshal.dumps(py.__code__), and marshal "
+    "sets FLAG_REF on a constant whose refcount is > 1: compiling the objective in "
+    "this process takes a reference to its float constants, so the digest (the "
+    "driver's cache name) differs between a process that compiled the objective "
+    "and one that loaded it from Numba's cache. After a cold cache every driver "
+    "is compiled and stored twice (the second process recompiles them all)."))
+def test_objective_digest_does_not_depend_on_compiling_the_objective():
+    before = compiled._objective_digest(digest_probe, None)
+    digest_probe(np.ones(2))            # compiles it afresh (not cached)
+    assert compiled._objective_digest(digest_probe, None) == before
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "use after free in rmsprop_njit: its hp array is a local of the (inlined) "
+    "function whose last counted use is borrowed(hp) in the inlined _iterate, so "
+    "Numba frees it there while the loop keeps reading the borrowed view; an "
+    "objective allocation of the same size reuses the block (here: NaN) and the "
+    "run stops at x0 with status 3. The same makes the njit rows of the table "
+    "fail now and then (seen: momentum-njit returned x0) in processes that "
+    "compiled a lot before. run_compiled and multistart are not affected: their "
+    "hp is held by Python."))
+def test_rmsprop_njit_with_an_objective_that_allocates_matches_minimize():
+    x0 = np.array(X3)
+    c = np.array(C3)
+    ref = adaopt.minimize(hp_sized_nan_fg, x0, args=(c,), jac=True,
+                          options=dict(lr=0.01, maxiter=50, gtol=0.0, driver="python"))
+    assert ref.status == status.MAXITER and ref.nit == 50
+    got = _summary(*njit_hp_sized_nan(x0, c, 0.01, 50))
+    assert_same(got, _of(ref), "rmsprop_njit with an allocating objective")
