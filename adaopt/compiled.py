@@ -84,7 +84,6 @@ import collections
 import dis
 import hashlib
 import inspect
-import marshal
 import math
 import os
 import sys
@@ -99,7 +98,7 @@ from numba.core.dispatcher import Dispatcher
 from numba.extending import overload
 
 from . import _numba_cache, driver, kernels, status
-from ._borrow import borrowed
+from ._borrow import borrowed, keep_alive
 from .driver import Ctl, Row
 from .kernels import HP
 
@@ -437,24 +436,32 @@ def _iterate(fun, jac, advance, W, g, hp, ctl, counts, args, lrs, s, kstop):
     # counting in the loop (a third of an iteration at n = 2; see
     # adaopt._borrow).
     xe = W[0].copy()
-    W = borrowed(W)
-    x = W[0]
-    g = borrowed(g)
-    hp = borrowed(hp)
-    ctl = borrowed(ctl)
-    counts = borrowed(counts)
-    k0 = int(ctl[_K])
+    Wb = borrowed(W)
+    x = Wb[0]
+    gb = borrowed(g)
+    hpb = borrowed(hp)
+    ctlb = borrowed(ctl)
+    countsb = borrowed(counts)
+    k0 = int(ctlb[_K])
     scheduled = lrs.shape[0] > 0
     while True:
-        ctl[_F] = _evaluate(fun, jac, x, xe, args, g, counts)
+        ctlb[_F] = _evaluate(fun, jac, x, xe, args, gb, countsb)
         if s.per_step:
-            t = int(ctl[_K]) + 1
-            _prepare(hp, g, lrs[t - 1 - k0] if scheduled else s.lr, t, s)
-        code = advance(W, g, hp, ctl, s)
-        if code != _CONTINUE:
-            return code
-        if ctl[_K] >= kstop:
-            return _CONTINUE
+            t = int(ctlb[_K]) + 1
+            _prepare(hpb, gb, lrs[t - 1 - k0] if scheduled else s.lr, t, s)
+        code = advance(Wb, gb, hpb, ctlb, s)
+        if code != _CONTINUE or ctlb[_K] >= kstop:
+            break
+    # The owners stay alive until their borrowed views are last read: inlined
+    # into rmsprop_njit, whose locals they are, hp's last use was otherwise
+    # borrowed(hp), and Numba freed it while the loop still read it (an
+    # objective that allocates then got its memory: a wrong stop at x0).
+    keep_alive(W)
+    keep_alive(g)
+    keep_alive(hp)
+    keep_alive(ctl)
+    keep_alive(counts)
+    return code
 
 
 # -- per-objective drivers, cached on disk ----------------------------------------
@@ -576,6 +583,29 @@ def _hash_value(h, value, seen):
         raise _Unprovable(value)
 
 
+def _hash_code(h, code):
+    """Feed a code object into ``h``, the same in every process.
+
+    Not ``marshal.dumps(code)``: marshal marks a constant that something else
+    also references (``FLAG_REF``), and compiling the function makes Numba
+    hold its float constants, so the bytes (and the driver's cache name)
+    changed between a process that compiled the objective and one that
+    loaded it.  The fields Python compares code objects by, nested code
+    objects recursively, each constant by its type and ``repr``.
+    """
+    h.update(f"code:{code.co_argcount}:{code.co_posonlyargcount}:"
+             f"{code.co_kwonlyargcount}:{code.co_flags}:{code.co_names!r}:"
+             f"{code.co_varnames!r}:{code.co_freevars!r}:{code.co_cellvars!r};".encode())
+    h.update(code.co_code)
+    h.update(f"consts{len(code.co_consts)}(".encode())
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            _hash_code(h, const)
+        else:
+            h.update(f"{type(const).__qualname__}:{const!r};".encode())
+    h.update(b");")
+
+
 def _hash_function(h, py, options, seen):
     """Feed a jitted function's code, options, defaults, closure and globals into ``h``.
 
@@ -592,7 +622,7 @@ def _hash_function(h, py, options, seen):
         raise _Unprovable(py) from None
     h.update(f"{py.__module__}.{py.__qualname__}@{path}:{st.st_mtime_ns}:{st.st_size};"
              f"{sorted(options.items())!r};".encode())
-    h.update(marshal.dumps(py.__code__))
+    _hash_code(h, py.__code__)
     _hash_value(h, py.__defaults__ or (), seen)
     _hash_value(h, tuple(sorted((py.__kwdefaults__ or {}).items())), seen)
     for cell in py.__closure__ or ():

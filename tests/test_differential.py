@@ -576,28 +576,12 @@ def test_the_edges_end_as_they_should():
 
 # -- found while measuring this file's cold run ----------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "adaopt.compiled._hash_function hashes marshal.dumps(py.__code__), and marshal "
-    "sets FLAG_REF on a constant whose refcount is > 1: compiling the objective in "
-    "this process takes a reference to its float constants, so the digest (the "
-    "driver's cache name) differs between a process that compiled the objective "
-    "and one that loaded it from Numba's cache. After a cold cache every driver "
-    "is compiled and stored twice (the second process recompiles them all)."))
 def test_objective_digest_does_not_depend_on_compiling_the_objective():
     before = compiled._objective_digest(digest_probe, None)
     digest_probe(np.ones(2))            # compiles it afresh (not cached)
     assert compiled._objective_digest(digest_probe, None) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "use after free in rmsprop_njit: its hp array is a local of the (inlined) "
-    "function whose last counted use is borrowed(hp) in the inlined _iterate, so "
-    "Numba frees it there while the loop keeps reading the borrowed view; an "
-    "objective allocation of the same size reuses the block (here: NaN) and the "
-    "run stops at x0 with status 3. The same makes the njit rows of the table "
-    "fail now and then (seen: momentum-njit returned x0) in processes that "
-    "compiled a lot before. run_compiled and multistart are not affected: their "
-    "hp is held by Python."))
 def test_rmsprop_njit_with_an_objective_that_allocates_matches_minimize():
     x0 = np.array(X3)
     c = np.array(C3)
