@@ -23,43 +23,27 @@ from numba.core import caching
 
 from reliability_tools import ROOT, child_env, last_json, run_child
 
-#: The end of each script below: minimize its ``fg`` with the compiled and the
-#: Python driver and print both answers as JSON.
+#: The end of the script below: minimize each objective of ``OBJECTIVES``
+#: with the compiled and the Python driver and print the answers as JSON.
 RUN_BOTH_DRIVERS = """
     options = dict(lr=0.05, maxiter=40, gtol=0.0)
-    res = adaopt.minimize(fg, np.zeros(2), jac=True,
-                          options=dict(options, driver="compiled"))
-    ref = adaopt.minimize(fg, np.zeros(2), jac=True,
-                          options=dict(options, driver="python"))
-    print(json.dumps({"x": res.x.tolist(), "status": res.status,
-                      "ref": ref.x.tolist()}))
+    out = {}
+    for name, fg in OBJECTIVES.items():
+        res = adaopt.minimize(fg, np.zeros(2), jac=True,
+                              options=dict(options, driver="compiled"))
+        ref = adaopt.minimize(fg, np.zeros(2), jac=True,
+                              options=dict(options, driver="python"))
+        out[name] = {"x": res.x.tolist(), "status": res.status, "ref": ref.x.tolist()}
+    print(json.dumps(out))
 """
 
-#: The objective of the stale-driver cases: ``0.5 |x - TARGET|^2``, with
-#: TARGET a module-level array read from the environment when the script
-#: starts.  The run is compared with the Python driver in the same process
-#: (which calls the objective from Python: always the current globals).
-STALE_SCRIPT = """
-    import json
-    import os
-    import sys
-
-    import numba
-    import numpy as np
-
-    import adaopt
-
-    TARGET = np.full(2, float(os.environ["ADAOPT_TEST_TARGET"]))
-
-    @numba.njit
-    def fg(x):
-        d = x - TARGET
-        return 0.5 * np.sum(d * d), d
-
-""" + RUN_BOTH_DRIVERS
-
-#: The objective calls a jitted function of another module file, whose
-#: module-level array comes from the environment.
+#: The objectives of the stale-driver cases, in one script (one pair of
+#: processes for both): ``global`` is ``0.5 |x - TARGET|^2``, with TARGET a
+#: module-level array read from the environment when the script starts;
+#: ``callee`` calls a jitted function of another module file whose
+#: module-level array comes from the environment.  Each run is compared with
+#: the Python driver in the same process (which calls the objective from
+#: Python: always the current globals).
 HELPER_MODULE = """
     import os
 
@@ -73,9 +57,9 @@ HELPER_MODULE = """
         return SCALE * d
 """
 
-HELPER_SCRIPT = """
+STALE_SCRIPT = """
     import json
-    import sys
+    import os
 
     import numba
     import numpy as np
@@ -83,11 +67,19 @@ HELPER_SCRIPT = """
     import adaopt
     from cache_helper import scaled
 
+    TARGET = np.full(2, float(os.environ["ADAOPT_TEST_TARGET"]))
+
     @numba.njit
-    def fg(x):
+    def global_fg(x):
+        d = x - TARGET
+        return 0.5 * np.sum(d * d), d
+
+    @numba.njit
+    def callee_fg(x):
         g = scaled(x - 1.0)
         return 0.5 * np.sum(g * (x - 1.0)), g
 
+    OBJECTIVES = {"global": global_fg, "callee": callee_fg}
 """ + RUN_BOTH_DRIVERS
 
 
@@ -111,36 +103,25 @@ def script_env(cache, directory, **extra):
     return env
 
 
-def run_with_each(script, cache, variable, values):
-    """Run ``script`` once per value of the environment ``variable``, one
-    cache for all; each run's compiled answer must be its Python driver's."""
-    runs = {}
-    for value in values:
-        runs[value] = run_script(script, script_env(cache, script.parent,
-                                                    **{variable: value}))
-    for value, got in runs.items():
-        # the compiled driver agrees with the Python driver to the bit
-        assert got["x"] == got["ref"], (value, got)
-    return runs
-
-
-def test_driver_of_an_objective_whose_global_changed_is_not_reused(tmp_path, shared_cache):
-    """Regression: the second process got the first one's answer, status 0."""
-    script = tmp_path / "stale_global.py"
-    script.write_text(textwrap.dedent(STALE_SCRIPT))
-    runs = run_with_each(script, shared_cache, "ADAOPT_TEST_TARGET", ("1.0", "-2.0"))
-    # and the two runs really went to different targets
-    assert np.all(np.sign(runs["1.0"]["x"]) == 1.0)
-    assert np.all(np.sign(runs["-2.0"]["x"]) == -1.0)
-
-
-def test_driver_of_an_objective_whose_callee_global_changed_is_not_reused(
-        tmp_path, shared_cache):
+def test_drivers_of_objectives_whose_globals_changed_are_not_reused(tmp_path, shared_cache):
+    """Regression: the second process got the first one's answer, status 0 --
+    for a global array the objective reads, and for one a jitted function of
+    another module that it calls reads."""
     (tmp_path / "cache_helper.py").write_text(textwrap.dedent(HELPER_MODULE))
-    script = tmp_path / "stale_callee.py"
-    script.write_text(textwrap.dedent(HELPER_SCRIPT))
-    runs = run_with_each(script, shared_cache, "ADAOPT_TEST_SCALE", ("1.0", "4.0"))
-    assert runs["1.0"]["x"] != runs["4.0"]["x"]
+    script = tmp_path / "stale.py"
+    script.write_text(textwrap.dedent(STALE_SCRIPT))
+    values = [dict(ADAOPT_TEST_TARGET="1.0", ADAOPT_TEST_SCALE="1.0"),
+              dict(ADAOPT_TEST_TARGET="-2.0", ADAOPT_TEST_SCALE="4.0")]
+    first, second = (run_script(script, script_env(shared_cache, tmp_path, **v))
+                     for v in values)
+    for run in (first, second):
+        for name, got in run.items():
+            # the compiled driver agrees with the Python driver to the bit
+            assert got["x"] == got["ref"], (name, got)
+    # and the two processes really had different objectives
+    assert np.all(np.sign(first["global"]["x"]) == 1.0)
+    assert np.all(np.sign(second["global"]["x"]) == -1.0)
+    assert first["callee"]["x"] != second["callee"]["x"]
 
 
 # -- what the driver's name covers (in process: naming compiles nothing) ------
