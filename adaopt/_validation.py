@@ -5,6 +5,7 @@ the offending value, so that bad input never reaches a compiled kernel
 (where it would surface as a Numba typing error or a silently wrong result).
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -210,3 +211,36 @@ def native_arrays(args):
         return a
     return tuple(native(a) for a in args)
 
+
+def check_value(f, part=None):
+    """Return a value of the objective as a float; raise ``ValueError`` if it is not one.
+
+    A real scalar or a 1-element real array (scipy's rule) is accepted;
+    anything else (complex, a string, a longer array) raises, at every call:
+    the driver calls this for every value that is not already a float.
+    ``part='real'``/``'imag'`` takes that part of a complex value instead (the
+    complex-step differences).
+    """
+    if f.__class__ is float and part is None:
+        return f
+    if isinstance(f, numbers.Real) and not isinstance(f, (str, bytes)):
+        try:
+            return 0.0 if part == "imag" else float(f)
+        except OverflowError:
+            return math.copysign(math.inf, f)   # an integer beyond float range
+    arr = None
+    if not isinstance(f, (str, bytes)):
+        try:
+            arr = np.asarray(f)
+        except Exception:   # an array-like that cannot be converted
+            arr = None
+    kinds = "biufc" if part is not None else "biuf"
+    if arr is None or arr.size != 1 or arr.dtype.kind not in kinds:
+        what = (f"an array of shape {arr.shape} and dtype {arr.dtype}"
+                if isinstance(f, np.ndarray) else repr(f))
+        raise ValueError("the objective function must return a real scalar (or a "
+                         f"1-element array), got {what}") from None
+    value = arr.reshape(()).item()
+    if part == "imag":
+        return float(value.imag) if isinstance(value, complex) else 0.0
+    return float(value.real) if isinstance(value, complex) else float(value)

@@ -99,6 +99,7 @@ from numba.extending import overload
 
 from . import _numba_cache, driver, kernels, status
 from ._borrow import borrowed, keep_alive
+from ._validation import as_gradient, check_value
 from .driver import Ctl, Row
 from .kernels import HP
 
@@ -352,12 +353,11 @@ def check_jitted_returns(fun, jac, x0, args):
         # Only the values say whether an array f has one element, or a 2-D
         # gradient is a column or a row: look at them once, with the Python
         # driver's checks, rather than fail inside the (parallel) loop.
-        from ._validation import as_gradient
         if jac is None:
             f, g = fun(x0, *args)
         else:
             f, g = fun(x0, *args), jac(x0, *args)
-        driver._check_f(f)
+        check_value(f)
         as_gradient(g, x0)
 
 
@@ -1033,8 +1033,8 @@ def rmsprop_njit(fun, x0, args=(), jac=None, lower=None, upper=None, lr=1e-3,
         ``lower > upper``, or a gradient of the wrong length (a column
         ``(n, 1)`` or row ``(1, n)`` is read as the 1-D gradient).
     numba.core.errors.TypingError
-        While Numba compiles the calling function, with a message starting
-        ``adaopt:``, for a gradient that is not a real array (e.g. complex),
+        While Numba compiles the calling function, with one line of its
+        message marked ``adaopt``, for a gradient that is not a real array (e.g. complex),
         an ``f`` that is not real, or an ``x0`` that is not a 1-D float or
         integer array: inside ``@njit`` code nothing else can refuse them.
     RuntimeError

@@ -62,7 +62,7 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from . import _numba_cache, _threading, kernels, status
-from .finite_differences import check_value
+from ._validation import as_gradient, check_value
 from .rmsprop import RMSprop
 
 __all__ = ["Problem", "Row", "Ctl", "CONTINUE", "WRONG_LENGTH", "get_advance",
@@ -484,7 +484,7 @@ def run_python(problem):
 
 
 def _run_python(problem, parallel):
-    from .finite_differences import FiniteDifferenceGradient, check_gradient
+    from .finite_differences import FiniteDifferenceGradient
 
     opt, W, hp, ctl, advance = make_workspace(problem, parallel)
     x = W[Row.X]
@@ -525,8 +525,8 @@ def _run_python(problem, parallel):
             f = fun(x.copy())
             njev += 1
             g = jac(x.copy())
-        f = _check_f(f)
-        g = check_gradient(g, x)
+        f = check_value(f)
+        g = as_gradient(g, x)
         # Every later gradient is checked too, before the optimizer or
         # advance reads it: Numba's dispatcher can take an array in the other
         # byte order for a native one (adaopt._validation).  (Each value of
@@ -535,7 +535,7 @@ def _run_python(problem, parallel):
         fun, jac = _converting(fun, jac, x)
         while True:
             if f.__class__ is not float and f.__class__ is not np_float64:
-                f = _check_f(f)     # every value, not only the first
+                f = check_value(f)  # every value, not only the first
             ctl[F] = f
             if per_step:
                 t = int(ctl[K]) + 1
@@ -551,7 +551,7 @@ def _run_python(problem, parallel):
             if code >= 0:
                 break
             if code == wrong_length:
-                check_gradient(g, x)            # raises, naming the shape
+                as_gradient(g, x)               # raises, naming the shape
             if callback is not None:
                 if ctl[K] > 0.0:
                     try:
@@ -693,10 +693,6 @@ def _split_pair(out):
     return f, g
 
 
-#: The check of every value of the objective (see check_value).
-_check_f = check_value
-
-
 def _converting(fun, jac, x):
     """Wrap the gradient source so that each gradient is checked and converted.
 
@@ -705,7 +701,6 @@ def _converting(fun, jac, x):
     ``x``'s native dtype: the length is left to ``advance``) skips the call,
     which would double the wrapper's cost of about 0.2 µs per iteration.
     """
-    from ._validation import as_gradient
     ndarray, dtype = np.ndarray, x.dtype
     if jac is not None:
         def jac_converting(x_):

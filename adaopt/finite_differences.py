@@ -32,15 +32,12 @@ scalar (a 1-element array is accepted) at every call; anything else raises
 ``ValueError``.
 """
 
-import math
-import numbers
-
 import numpy as np
 
-from ._validation import as_gradient
+from ._validation import check_value
 
 __all__ = ["FD_METHODS", "FiniteDifferenceGradient", "calls_per_gradient",
-           "check_gradient", "check_value", "free_variables"]
+           "free_variables"]
 
 FD_METHODS = ("2-point", "3-point", "cs")
 
@@ -198,44 +195,3 @@ class FiniteDifferenceGradient:
                 g[i] = (f2 - f1) / (float(xp[i]) - lo_i)
             xp[i] = xi
         return f0, g
-
-
-def check_gradient(g, x):
-    """Return ``g`` as a writable, C-contiguous, aligned array of ``x``'s
-    dtype and shape: :func:`adaopt._validation.as_gradient` (the one
-    converting check of every path; see there)."""
-    return as_gradient(g, x)
-
-
-def check_value(f, part=None):
-    """Return a value of the objective as a float; raise ``ValueError`` if it is not one.
-
-    A real scalar or a 1-element real array (scipy's rule) is accepted;
-    anything else (complex, a string, a longer array) raises, at every call:
-    the driver calls this for every value that is not already a float.
-    ``part='real'``/``'imag'`` takes that part of a complex value instead (the
-    complex-step differences).
-    """
-    if f.__class__ is float and part is None:
-        return f
-    if isinstance(f, numbers.Real) and not isinstance(f, (str, bytes)):
-        try:
-            return 0.0 if part == "imag" else float(f)
-        except OverflowError:
-            return math.copysign(math.inf, f)   # an integer beyond float range
-    arr = None
-    if not isinstance(f, (str, bytes)):
-        try:
-            arr = np.asarray(f)
-        except Exception:   # an array-like that cannot be converted
-            arr = None
-    kinds = "biufc" if part is not None else "biuf"
-    if arr is None or arr.size != 1 or arr.dtype.kind not in kinds:
-        what = (f"an array of shape {arr.shape} and dtype {arr.dtype}"
-                if isinstance(f, np.ndarray) else repr(f))
-        raise ValueError("the objective function must return a real scalar (or a "
-                         f"1-element array), got {what}") from None
-    value = arr.reshape(()).item()
-    if part == "imag":
-        return float(value.imag) if isinstance(value, complex) else 0.0
-    return float(value.real) if isinstance(value, complex) else float(value)
