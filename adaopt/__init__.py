@@ -6,9 +6,9 @@ minimize
     ``scipy.optimize.minimize``'s interface, solved with RMSprop.
 rmsprop
     The same solver as ``scipy.optimize.minimize(..., method=adaopt.rmsprop)``.
-multistart
+multistart, MultiStartResult
     ``minimize`` from every row of a 2-D array of starts, in parallel when
-    the objective is Numba-jitted.
+    the objective is Numba-jitted, and its result.
 rmsprop_njit
     The compiled loop as a function for users' own ``@numba.njit`` code.
 RMSprop
@@ -25,14 +25,14 @@ Importing adaopt compiles nothing: each kernel compiles (or loads from the
 on-disk cache) on its first use.
 """
 
-from . import _compile_notice, schedules
+from . import _compile_notice, schedules, status
+from ._minimize import minimize
+from ._multistart import MultiStartResult, multistart
+from ._njit_entry import rmsprop_njit
+from ._optimizer import NonFiniteUpdateError, Optimizer
+from ._optimizers import RMSprop
+from ._scipy_method import rmsprop
 from .layout import ParamLayout
-from .optimizer import NonFiniteUpdateError, Optimizer
-from .rmsprop import RMSprop
-from .minimize import minimize
-from .scipy_method import rmsprop
-from .multistart import multistart
-from .compiled import rmsprop_njit
 
 __version__ = "0.1.0"
 
@@ -40,5 +40,5 @@ __version__ = "0.1.0"
 _compile_notice.install()
 
 __all__ = ["RMSprop", "Optimizer", "NonFiniteUpdateError", "ParamLayout",
-           "schedules", "minimize", "rmsprop", "multistart", "rmsprop_njit",
-           "__version__"]
+           "schedules", "status", "minimize", "rmsprop", "multistart",
+           "MultiStartResult", "rmsprop_njit", "__version__"]

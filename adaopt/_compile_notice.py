@@ -25,9 +25,11 @@ __all__ = ["install"]
 _WHAT = (
     ("_single_template", "the compiled minimize driver for your objective"),
     ("_multi_template", "the compiled multistart driver for your objective"),
-    ("advance", "the minimize iteration"),
+    ("_advance", "the minimize iteration"),
     ("step_loop", "the RMSprop step kernel"),
+    ("step_scalars", "the preparation of a step's scalars"),
     ("sumsq", "the clip_norm kernel"),
+    ("_clip_scale", "the clip_norm kernel"),
 )
 
 

@@ -232,7 +232,7 @@ def package_digest():
 
     Numba checks only the source file of the cached function, but a cached
     function holds a copy of every compiled function it calls: after an
-    upgrade that changed ``kernels.py`` and not ``driver.py``, the cached
+    upgrade that changed ``kernels.py`` and not ``_iteration.py``, the cached
     minimize driver would still run the old kernel.  Keying on the package
     invalidates every adaopt cache entry when any source that can hold
     compiled code changes (the modules that mention numba; editing a pure

@@ -34,12 +34,13 @@ development machine), some 2% of a step at ``kernels.PARALLEL_THRESHOLD``
 elements (20 us); serial steps do not pass through here at all.
 """
 
+import contextlib
 import os
 import threading
 
 import numba
 
-__all__ = ["run_kernel", "parallel_allowed", "threading_layer"]
+__all__ = ["run_kernel", "parallel_region", "parallel_allowed", "threading_layer"]
 
 # One adaopt parallel region at a time per process (see point 1 above).
 _region = threading.Lock()
@@ -103,3 +104,22 @@ def run_kernel(parallel_kernel, serial_kernel, *args):
             finally:
                 region.release()
     return serial_kernel(*args)
+
+
+@contextlib.contextmanager
+def parallel_region(wanted=True):
+    """Hold the region lock for a whole run; yields whether it is held.
+
+    For a driver whose every step may launch parallel regions (the Python
+    loop over a long vector): it takes the lock once, without waiting, and
+    then calls parallel builds directly.  Yields False (take the serial
+    builds, the same bits) when ``wanted`` is false, the process may not
+    launch parallel regions, or another thread holds the lock.
+    """
+    region = _region
+    held = bool(wanted) and not _fork_unsafe and region.acquire(False)
+    try:
+        yield held
+    finally:
+        if held:
+            region.release()

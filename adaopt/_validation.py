@@ -9,6 +9,7 @@ import math
 import numbers
 
 import numpy as np
+from numba.core.dispatcher import Dispatcher
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -190,6 +191,11 @@ def as_gradient(g, x, name="the gradient (jac)"):
     # One copy at most, and only when needed: to x's dtype (and native byte
     # order), C order, aligned, writeable (the compiled loop's signature).
     return np.require(arr, dtype=x.dtype, requirements=("C", "A", "W"))
+
+
+def is_jitted(func):
+    """Whether ``func`` is a Numba ``@jit``/``@njit`` function (a dispatcher)."""
+    return isinstance(func, Dispatcher)
 
 
 def native_arrays(args):

@@ -39,7 +39,8 @@ import numba
 import numpy as np
 
 from . import _numba_cache, kernels
-from .rmsprop import RMSprop
+from ._optimizers import RMSprop
+from ._rmsprop import RMSPROP
 
 __all__ = [
     "SIZES",
@@ -67,10 +68,11 @@ LR, RHO, EPS = 1e-3, 0.9, 1e-8
 
 
 def _plain_hp(dtype):
-    """The scalar table of a plain step with this module's hyperparameters."""
-    hp = kernels.make_hp(dtype)
-    hp[kernels.HP.LR], hp[kernels.HP.RHO] = LR, RHO
-    hp[kernels.HP.ONE_MINUS_RHO], hp[kernels.HP.EPS_OUT] = 1.0 - RHO, EPS
+    """The scalar table of a plain step with this module's hyperparameters
+    (filled by the method's description, as every front end fills it)."""
+    hp = np.empty(RMSPROP.hp_size, dtype=dtype)
+    RMSPROP.fixed_scalars(hp, RMSPROP.settings(RMSPROP.check(dict(lr=LR, rho=RHO,
+                                                                  eps=EPS))))
     return hp
 
 
@@ -281,10 +283,10 @@ def make_contenders(n, dtype, seed=0, others=True):
     opt = RMSprop(x, lr=LR, rho=RHO, eps=EPS)
     fns = {"adaopt": lambda: opt.step(grad)}
 
-    xk, vk, empty = theta.copy(), np.zeros(n, dtype), np.empty(0, dtype)
+    xk, Sk = theta.copy(), np.zeros((1, n), dtype)
     hp = _plain_hp(dtype)
     kernel = kernels.get_step_kernel(False, False, kernels.use_parallel(n))
-    fns["kernel"] = lambda: kernel(xk, grad, vk, empty, empty, hp)
+    fns["kernel"] = lambda: kernel(xk, grad, Sk, hp)
 
     xp, vp, a = theta.copy(), np.zeros(n, dtype), np.array([LR], dtype)
     fns["probe"] = lambda: streaming_probe(xp, grad, vp, a)
@@ -473,11 +475,10 @@ def threshold_scan(exponents=range(10, 19), dtypes=(np.float32, np.float64),
             rng = np.random.default_rng(k)
             grad = rng.standard_normal(n).astype(dtype)
             hp = _plain_hp(dtype)
-            empty = np.empty(0, dtype)
             fns = {}
             for parallel in (False, True):
                 arrays = (rng.standard_normal(n).astype(dtype), grad,
-                          np.zeros(n, dtype), empty, empty, hp)
+                          np.zeros((1, n), dtype), hp)
                 kernel = kernels.get_step_kernel(False, False, parallel)
                 fns[parallel] = (lambda kernel=kernel, arrays=arrays: kernel(*arrays))
                 fns[parallel]()
@@ -508,8 +509,7 @@ def step_overhead(sizes=(10, 1000), dtypes=(np.float32, np.float64), seconds=0.5
             grad = rng.standard_normal(n).astype(dtype)
             x = rng.standard_normal(n).astype(dtype)
             opt = RMSprop(x, lr=LR, rho=RHO, eps=EPS, nonfinite="skip")
-            xv = [x.copy(), grad, np.zeros(n, dtype), np.empty(0, dtype),
-                  np.empty(0, dtype), _plain_hp(dtype)]
+            xv = [x.copy(), grad, np.zeros((1, n), dtype), _plain_hp(dtype)]
             kernel = kernels.get_step_kernel(False, False, False)
             fns = {"step": lambda: opt.step(grad),
                    "rmsprop_step": lambda: kernels.rmsprop_step(*xv, False, False),
@@ -552,7 +552,7 @@ def vectorization_report(dtypes=(np.float32, np.float64), out=None):
                                error_model="numpy")
             for dtype in dtypes:
                 a = np.zeros(8, dtype)
-                fresh(a, a.copy(), a.copy(), a.copy(), a.copy(), kernels.make_hp(dtype))
+                fresh(a, a.copy(), np.zeros((3, 8), dtype), _plain_hp(dtype))
             for sig in fresh.signatures:
                 found = _PACKED_SQRT.findall(fresh.inspect_asm(sig))
                 widest = max(found, key=lambda r: "xyz".find(r[:1]) if r else -1,

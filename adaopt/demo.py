@@ -8,7 +8,7 @@ next to the known minimum.
 
 import numpy as np
 
-from .minimize import minimize
+from ._minimize import minimize
 from .problems import Rosenbrock
 from .schedules import cosine_decay
 

@@ -1,4 +1,4 @@
-r"""Numba-jitted test problems, for the compiled driver (:mod:`adaopt.compiled`).
+r"""Numba-jitted test problems, for the compiled driver (:mod:`adaopt._compiled_loop`).
 
 The functions of :mod:`adaopt.problems` are plain Python; these are the same
 objectives as Numba-jitted functions, so that ``adaopt.minimize`` can run its

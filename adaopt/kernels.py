@@ -38,6 +38,7 @@ Design notes
   (``cache=True``): ``import adaopt`` compiles nothing.
 """
 
+import enum
 import math
 
 import numba
@@ -47,9 +48,11 @@ from . import _numba_cache, _threading
 
 __all__ = [
     "HP",
+    "HP_SIZE",
+    "LR_SLOT",
+    "SIGN_SLOT",
     "PARALLEL_THRESHOLD",
     "NORM_BLOCK",
-    "make_hp",
     "rmsprop_step",
     "masked_sumsq",
     "clip_scale",
@@ -73,44 +76,43 @@ STEP_BLOCK = 4096
 NORM_BLOCK = 16384
 
 
-class HP:
-    """Indices of the scalars in the ``hp`` array read by the step kernels."""
+#: The two slots every method's scalar table begins with: the iteration
+#: (:mod:`adaopt._iteration`) reads the sign of the step for its projected
+#: gradient, and the learning-rate control writes the rate, without knowing
+#: the method.
+LR_SLOT = 0
+SIGN_SLOT = 1
 
-    LR = 0              # learning rate of this step
-    RHO = 1             # decay of the moving averages
-    ONE_MINUS_RHO = 2   # 1 - rho, rounded once from float64 (as PyTorch does)
-    EPS_OUT = 3         # eps added after the sqrt (0 when eps_in_sqrt)
-    EPS_IN = 4          # eps added inside the sqrt (0 unless eps_in_sqrt)
-    WD = 5              # coupled weight decay (0 when decoupled or off)
-    LR_WD = 6           # lr * decoupled weight decay (0 when coupled or off)
-    MU = 7              # momentum
-    NESTEROV = 8        # 1.0 for nesterov, else 0.0
-    SIGN = 9            # -1.0 to maximize, else 1.0
+
+class HP(enum.IntEnum):
+    """Slots of the scalars in the ``hp`` array read by the RMSprop step loops.
+
+    An ``IntEnum``: Numba reads ``HP.RHO`` in compiled code as the constant
+    it is, so there is no parallel list of integer aliases.  What each slot
+    holds is decided in one place, the RMSprop method description
+    (:mod:`adaopt._rmsprop`); the loops only read them.
+    """
+
+    LR = LR_SLOT        # learning rate of this step
+    SIGN = SIGN_SLOT    # -1.0 to maximize, else 1.0
+    RHO = 2             # decay of the moving averages
+    ONE_MINUS_RHO = 3   # 1 - rho, rounded once from float64 (as PyTorch does)
+    EPS_OUT = 4         # eps added after the sqrt (0 when eps_in_sqrt)
+    EPS_IN = 5          # eps added inside the sqrt (0 unless eps_in_sqrt)
+    WD = 6              # coupled weight decay (0 when decoupled or off)
+    LR_WD = 7           # lr * decoupled weight decay (0 when coupled or off)
+    MU = 8              # momentum
+    NESTEROV = 9        # 1.0 for nesterov, else 0.0
     CLIP = 10           # clip_value (inf when off)
     SCALE = 11          # clip_norm factor min(1, c / ||g||) (1 when off)
     BIAS = 12           # 1 / (1 - rho**t) (1 when bias correction is off)
     PROPAGATE = 13      # 1.0 to write non-finite results, else 0.0
     ZERO = 14           # a typed zero, so the loop never sees a float64 literal
     ONE = 15            # a typed one (see the kept-value note in the loop)
-    SIZE = 16
 
 
-def make_hp(dtype):
-    """Return a fresh ``hp`` array of ``dtype`` holding neutral values."""
-    hp = np.zeros(HP.SIZE, dtype=dtype)
-    hp[HP.ONE_MINUS_RHO] = 1.0
-    hp[HP.SIGN] = 1.0
-    hp[HP.CLIP] = np.inf
-    hp[HP.SCALE] = 1.0
-    hp[HP.BIAS] = 1.0
-    hp[HP.ONE] = 1.0
-    return hp
-
-
-# Positions in ``hp`` as plain module constants: compiled code reads them as
-# integer literals (a class attribute is not visible to Numba).
-_LR, _RHO, _ONE_MINUS_RHO, _EPS_OUT, _EPS_IN, _WD, _LR_WD, _MU, _NESTEROV, \
-    _SIGN, _CLIP, _SCALE, _BIAS, _PROPAGATE, _ZERO, _ONE = range(HP.SIZE)
+#: Length of the RMSprop ``hp`` array.
+HP_SIZE = len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -125,22 +127,22 @@ def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
     needs no test of its own, since it makes ``v`` non-finite (``g * g`` is
     inf or NaN, and ``(1 - rho) * inf`` too, even for ``1 - rho == 0``).
     """
-    lr = hp[_LR]
-    rho = hp[_RHO]
-    one_minus_rho = hp[_ONE_MINUS_RHO]
-    eps_out = hp[_EPS_OUT]
-    eps_in = hp[_EPS_IN]
-    wd = hp[_WD]
-    lr_wd = hp[_LR_WD]
-    mu = hp[_MU]
-    nesterov = hp[_NESTEROV] != hp[_ZERO]
-    sign = hp[_SIGN]
-    clip = hp[_CLIP]
-    scale = hp[_SCALE]
-    bias = hp[_BIAS]
-    propagate = hp[_PROPAGATE] != hp[_ZERO]
-    zero = hp[_ZERO]
-    one = hp[_ONE]
+    lr = hp[HP.LR]
+    rho = hp[HP.RHO]
+    one_minus_rho = hp[HP.ONE_MINUS_RHO]
+    eps_out = hp[HP.EPS_OUT]
+    eps_in = hp[HP.EPS_IN]
+    wd = hp[HP.WD]
+    lr_wd = hp[HP.LR_WD]
+    mu = hp[HP.MU]
+    nesterov = hp[HP.NESTEROV] != hp[HP.ZERO]
+    sign = hp[HP.SIGN]
+    clip = hp[HP.CLIP]
+    scale = hp[HP.SCALE]
+    bias = hp[HP.BIAS]
+    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
+    zero = hp[HP.ZERO]
+    one = hp[HP.ONE]
     blockbad = False
     for k in range(count):
         # An unsigned index: a signed one that does not provably start at 0
@@ -199,7 +201,14 @@ def _make_step_loop(centered, momentum, parallel):
     key, so all eight flavours share this one source and still cache apart.
     """
 
-    def step_loop(theta, grad, v, m, b, hp):
+    row_b = 2 if centered else 1
+
+    def step_loop(theta, grad, S, hp):
+        # The state rows in the order of the method's state names, the ones
+        # in use only (the others alias v and are never touched).
+        v = S[0]
+        m = S[1] if centered else v
+        b = S[row_b] if momentum else v
         n = theta.shape[0]
         # Checked here, where it costs nothing, rather than with
         # np.shares_memory in Python (a third of a small step's overhead).
@@ -209,10 +218,10 @@ def _make_step_loop(centered, momentum, parallel):
             g0 = grad.ctypes.data
             if t0 < g0 + grad.nbytes and g0 < t0 + theta.nbytes:
                 raise ValueError("grad must not share memory with params")
-        plain = ((hp[_SIGN] == hp[_ONE]) & math.isinf(hp[_CLIP])
-                 & (hp[_SCALE] == hp[_ONE]) & (hp[_WD] == hp[_ZERO])
-                 & (hp[_LR_WD] == hp[_ZERO]) & (hp[_BIAS] == hp[_ONE])
-                 & (hp[_EPS_IN] == hp[_ZERO]))
+        plain = ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
+                 & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
+                 & (hp[HP.LR_WD] == hp[HP.ZERO]) & (hp[HP.BIAS] == hp[HP.ONE])
+                 & (hp[HP.EPS_IN] == hp[HP.ZERO]))
         # Testing ``parallel`` also makes it part of the closure, hence of
         # the on-disk cache key: the two builds of this source cache apart.
         if not parallel:
@@ -365,6 +374,7 @@ def _clip_scale_from(grad, sumsq, clip_value, clip_norm):
 
 _clip_scale_rule = numba.njit(_clip_scale_from, inline="always", error_model="numpy")
 _sumsq_serial = _get_sumsq(False)
+_sumsq_parallel = _get_sumsq(True)
 
 
 def _clip_scale_serial(grad, clip_value, clip_norm):
@@ -372,19 +382,20 @@ def _clip_scale_serial(grad, clip_value, clip_norm):
     return _clip_scale_rule(grad, total, clip_value, clip_norm)
 
 
-#: ``clip_scale_serial(grad, clip_value, clip_norm) -> factor``: the serial
-#: sum of squares and :func:`_clip_scale_from` in one compiled call (what the
-#: compiled loops of :mod:`adaopt.compiled` call; ``clip_value`` inf when off).
+def _clip_scale_parallel(grad, clip_value, clip_norm):
+    total, _ = _sumsq_parallel(grad, clip_value)
+    return _clip_scale_rule(grad, total, clip_value, clip_norm)
+
+
+#: ``clip_scale_serial(grad, clip_value, clip_norm) -> factor`` and its
+#: parallel build: the blocked sum of squares and :func:`_clip_scale_from` in
+#: one compiled call (what the methods' compiled preparation of a step calls;
+#: ``clip_value`` inf when off).  Both give the same bits; the parallel one
+#: must be started through :func:`adaopt._threading.run_kernel`.
 clip_scale_serial = _numba_cache.njit_cached(_clip_scale_serial, nogil=True,
                                              error_model="numpy")
-
-
-def _clip_scale_after_sum(grad, sumsq, clip_value, clip_norm):
-    return _clip_scale_rule(grad, sumsq, clip_value, clip_norm)
-
-
-_clip_scale_from_jit = _numba_cache.njit_cached(_clip_scale_after_sum, nogil=True,
-                                                error_model="numpy")
+clip_scale_parallel = _numba_cache.njit_cached(_clip_scale_parallel, nogil=True,
+                                               error_model="numpy")
 
 
 def clip_scale(grad, clip_value=math.inf, clip_norm=math.inf, parallel=None):
@@ -393,30 +404,31 @@ def clip_scale(grad, clip_value=math.inf, clip_norm=math.inf, parallel=None):
     :math:`\min(1, c_n / \lVert \operatorname{clip}(g, -c_v, c_v)\rVert_2)`
     over the finite entries of ``grad`` (1 for a zero norm), with the norm
     summed as :func:`masked_sumsq` does and recomputed with rescaled entries
-    when the squares overflow.  The compiled loops call the same rule
-    (:data:`clip_scale_serial`), so every path gets the same bits.
+    when the squares overflow.  The compiled preparation of a step calls the
+    same rule (:data:`clip_scale_serial`), so every path gets the same bits.
     """
     if parallel is None:
         parallel = use_parallel(grad.shape[0])
-    clip_value = float(clip_value)
+    clip_value, clip_norm = float(clip_value), float(clip_norm)
     if parallel:
-        total, _ = masked_sumsq(grad, clip_value, parallel=True)
-        return _clip_scale_from_jit(grad, total, clip_value, float(clip_norm))
-    return clip_scale_serial(grad, clip_value, float(clip_norm))
+        return _threading.run_kernel(clip_scale_parallel, clip_scale_serial,
+                                     grad, clip_value, clip_norm)
+    return clip_scale_serial(grad, clip_value, clip_norm)
 
 
-def rmsprop_step(theta, grad, v, m, b, hp, centered, momentum, parallel=None):
+def rmsprop_step(theta, grad, S, hp, centered, momentum, parallel=None):
     """Run one fused RMSprop step in place; return whether any element was skipped.
 
     Parameters
     ----------
-    theta, grad, v : ndarray
+    theta, grad : ndarray
         1-D C-contiguous arrays of one float dtype and one length.  ``theta``
-        and ``v`` are updated in place; ``grad`` is only read.
-    m, b : ndarray
-        The centered mean and the momentum buffer, same shape as ``theta``
-        when ``centered`` / ``momentum`` are on (else any array of the dtype;
-        it is not touched).
+        is updated in place; ``grad`` is only read.
+    S : ndarray
+        The state, a C-contiguous 2-D array of the dtype with one row per
+        state array in use, in the order of RMSprop's state names: ``v``,
+        then ``m`` when ``centered``, then ``b`` when ``momentum``.  Updated
+        in place.
     hp : ndarray
         Scalars of the step, laid out as in :class:`HP`, same dtype.
     centered, momentum : bool
@@ -444,5 +456,5 @@ def rmsprop_step(theta, grad, v, m, b, hp, centered, momentum, parallel=None):
         # process; otherwise the serial build (same bits).  See _threading.
         return _threading.run_kernel(get_step_kernel(centered, momentum, True),
                                      get_step_kernel(centered, momentum, False),
-                                     theta, grad, v, m, b, hp)
-    return get_step_kernel(centered, momentum, False)(theta, grad, v, m, b, hp)
+                                     theta, grad, S, hp)
+    return get_step_kernel(centered, momentum, False)(theta, grad, S, hp)

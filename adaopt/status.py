@@ -43,5 +43,11 @@ NOT_RUN_MESSAGES = {
     EXCEPTION: "Not run: an exception stopped an earlier start.",
 }
 
+def succeeded(code):
+    """Whether ``code`` counts as success (the one rule: Python and compiled
+    code call this function)."""
+    return code == GTOL or code == FTOL or code == XTOL
+
+
 #: Statuses that count as success.
-SUCCESS = frozenset({GTOL, FTOL, XTOL})
+SUCCESS = frozenset(code for code in MESSAGES if succeeded(code))

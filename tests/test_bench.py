@@ -13,6 +13,7 @@ import pytest
 
 import adaopt
 from adaopt import bench, kernels
+from adaopt._rmsprop import RMSPROP
 from adaopt.__main__ import main as cli_main
 
 DTYPES = [np.float32, np.float64]
@@ -97,19 +98,17 @@ def test_overlapping_grad_is_refused_before_any_change(parallel):
     """The step loop itself refuses a grad that shares memory with params
     (RMSprop.step relies on it instead of np.shares_memory)."""
     buf = np.linspace(1.0, 2.0, 40)
-    x, v = buf[:20], np.ones(20)
-    hp = kernels.make_hp(np.float64)
-    hp[kernels.HP.LR] = 0.1
+    x, S = buf[:20], np.ones((1, 20))
+    hp = np.empty(RMSPROP.hp_size)
+    RMSPROP.fixed_scalars(hp, RMSPROP.settings(RMSPROP.check({"lr": 0.1})))
     before = buf.copy()
-    empty = np.empty(0)
     for grad in (buf[:20], buf[10:30], buf[19:39]):
         with pytest.raises(ValueError, match="grad must not share memory with params"):
-            kernels.rmsprop_step(x, grad, v, empty, empty, hp, False, False, parallel)
+            kernels.rmsprop_step(x, grad, S, hp, False, False, parallel)
     np.testing.assert_array_equal(buf, before)
-    np.testing.assert_array_equal(v, 1.0)
+    np.testing.assert_array_equal(S, 1.0)
     # adjacent but disjoint is fine
-    assert kernels.rmsprop_step(x, buf[20:], v, empty, empty, hp, False, False,
-                                parallel) is False
+    assert kernels.rmsprop_step(x, buf[20:], S, hp, False, False, parallel) is False
     assert not np.array_equal(x, before[:20])
 
 

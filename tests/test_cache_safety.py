@@ -154,8 +154,8 @@ def modules(tmp_path, monkeypatch):
 
 
 def digest(fun, jac=None):
-    from adaopt import compiled
-    return compiled._objective_digest(fun, jac)
+    from adaopt._objective_digest import objective_digest
+    return objective_digest(fun, jac)
 
 
 OBJECTIVES = """

@@ -1,6 +1,6 @@
-"""The compiled driver (adaopt.compiled) against the Python-driven loop.
+"""The compiled driver (adaopt._compiled_loop) against the Python-driven loop.
 
-Both drivers share the iteration (adaopt.driver.advance and the kernels), so
+Both drivers share the iteration (adaopt._iteration and the kernels), so
 for the same inputs they must return the same x, fun, jac, nit, nfev, njev,
 status and message to the bit.  The objectives are jitted once
 (adaopt.jitted_problems, and one here at module scope, cache=True) and reused
@@ -15,7 +15,10 @@ import numpy as np
 import pytest
 
 import adaopt
-from adaopt import compiled, schedules, status
+from adaopt import _minimize, _problem, schedules, status
+from adaopt._compiled_loop import get_driver
+from adaopt._objective_digest import objective_digest
+from adaopt._rmsprop import RMSPROP
 from adaopt.jitted_problems import rosenbrock_f as rosen_f
 from adaopt.jitted_problems import rosenbrock_fg as rosen_fg
 from adaopt.jitted_problems import rosenbrock_grad as rosen_g
@@ -130,14 +133,13 @@ def test_answer_matches_a_python_objective():
 
 def test_disp_and_progress_print_like_the_python_driver():
     # ``out`` (where lines go) is a field of the parsed problem, not an option
-    minimize_module = __import__("sys").modules["adaopt.minimize"]
     outputs = {}
     for driver in ("python", "compiled"):
         lines = []
-        problem = minimize_module.parse_problem(rosen_fg, X0, jac=True, options=dict(
+        problem = _problem.parse_problem(rosen_fg, X0, jac=True, options=dict(
             maxiter=2500, disp=True, progress=1000, driver=driver))
         problem.out = lines.append
-        minimize_module.run(problem)
+        _minimize.run(problem)
         # drop the iterations-per-second column, the one thing that differs
         outputs[driver] = [line.split()[:3] if line[:10].strip().isdigit()
                            else line for line in lines]
@@ -146,8 +148,8 @@ def test_disp_and_progress_print_like_the_python_driver():
 
 
 def test_auto_picks_the_compiled_driver_only_when_it_can():
-    choose = __import__("sys").modules["adaopt.minimize"].choose_driver
-    parse = __import__("sys").modules["adaopt.minimize"].parse_problem
+    choose = _minimize.choose_driver
+    parse = _problem.parse_problem
     p = Rosenbrock()
     assert choose(parse(rosen_fg, X0, jac=True)) == "compiled"
     assert choose(parse(rosen_f, X0, jac=rosen_g)) == "compiled"
@@ -178,15 +180,16 @@ def test_wrong_gradient_length_raises_value_error():
 
 def test_driver_is_built_once_per_objective_and_named_by_its_code():
     # a flavour no other test builds (building compiles nothing; calling does)
-    a = compiled.get_driver("single", rosen_fg, None, True, False)
-    digest = compiled._objective_digest(rosen_fg, None)
-    assert compiled.get_driver("single", rosen_fg, None, True, False) is a
+    centered = (True, True, False)
+    a = get_driver("single", RMSPROP, centered, rosen_fg, None)
+    digest = objective_digest(rosen_fg, None)
+    assert get_driver("single", RMSPROP, centered, rosen_fg, None) is a
     assert digest is not None and digest in a.py_func.__qualname__
-    assert digest != compiled._objective_digest(rosen_f, rosen_g)
+    assert digest != objective_digest(rosen_f, rosen_g)
     # no source file: no disk cache (the name would not follow edits)
     scope = {"np": np}
     exec("def typed_at_prompt(x):\n    return (x * x).sum(), 2 * x\n", scope)
-    assert compiled._objective_digest(numba.njit(scope["typed_at_prompt"]), None) is None
+    assert objective_digest(numba.njit(scope["typed_at_prompt"]), None) is None
 
 
 # -- rmsprop_njit from the user's own compiled code ----------------------------

@@ -9,7 +9,7 @@ steps, a zero gradient at ``x0``) runs through every front end:
 
 ``hand``
     a hand-written loop over :meth:`adaopt.RMSprop.step` that applies the
-    stopping tests, in the order documented in :mod:`adaopt.driver` (written
+    stopping tests, in the order documented in :mod:`adaopt._iteration` (written
     here again, from the documentation, not taken from adaopt), and
     projects each step onto the bounds with ``np.minimum(np.maximum(x, lo),
     hi)``;
@@ -63,8 +63,14 @@ from scipy.optimize import Bounds
 
 import adaopt
 from adaopt import kernels, schedules, status
-from adaopt.minimize import OPTION_DEFAULTS, RMSPROP_OPTIONS
-from adaopt import compiled
+from adaopt._objective_digest import objective_digest
+from adaopt._problem import option_defaults
+from adaopt._rmsprop import RMSPROP
+
+#: The options of minimize with their defaults, and RMSprop's among them,
+#: from the one description of the method.
+OPTION_DEFAULTS = option_defaults(RMSPROP)
+RMSPROP_OPTIONS = {**RMSPROP.minimize_defaults, "lr_schedule": None}
 from differential_objectives import (NO_MAXFEV, digest_probe, hp_sized_nan_fg,
                                      njit_f_g, njit_fg, njit_hp_sized_nan, py_quad_f,
                                      py_quad_fg, py_quad_g, quad_f, quad_fg, quad_g)
@@ -334,7 +340,7 @@ def assert_same(got, ref, what):
 # -- the front ends -----------------------------------------------------------------
 
 def run_hand(c):
-    """A hand loop over RMSprop.step with the stopping tests of adaopt.driver."""
+    """A hand loop over RMSprop.step with the stopping tests of adaopt._iteration."""
     x0, args, bounds = _inputs(c)
     opts = c["options"]
     hyper = {k: v for k, v in opts.items() if k in RMSPROP_OPTIONS}
@@ -577,9 +583,9 @@ def test_the_edges_end_as_they_should():
 # -- found while measuring this file's cold run ----------------------------------------
 
 def test_objective_digest_does_not_depend_on_compiling_the_objective():
-    before = compiled._objective_digest(digest_probe, None)
+    before = objective_digest(digest_probe, None)
     digest_probe(np.ones(2))            # compiles it afresh (not cached)
-    assert compiled._objective_digest(digest_probe, None) == before
+    assert objective_digest(digest_probe, None) == before
 
 
 def test_rmsprop_njit_with_an_objective_that_allocates_matches_minimize():

@@ -26,7 +26,7 @@ import pytest
 import adaopt
 from adaopt import status
 from adaopt.jitted_problems import rosenbrock_fg as rosen_fg
-from adaopt.multistart import MultiStartResult
+from adaopt import MultiStartResult
 from adaopt.problems import Rosenbrock
 
 X0 = np.array([-1.2, 1.0])

@@ -98,13 +98,15 @@ def test_unguarded_workqueue_launches_abort():
         import threading
         import numpy as np
         from adaopt import kernels
+        from adaopt._rmsprop import RMSPROP
         n = kernels.PARALLEL_THRESHOLD + 1000
         kernel = kernels.get_step_kernel(False, False, True)
         def work():
-            x = np.ones(n); g = np.ones(n); v = np.zeros(n); e = np.empty(0)
-            hp = kernels.make_hp(np.float64)
+            x = np.ones(n); g = np.ones(n); S = np.zeros((1, n))
+            hp = np.empty(RMSPROP.hp_size)
+            RMSPROP.fixed_scalars(hp, RMSPROP.settings(RMSPROP.check(dict())))
             for _ in range(2000):
-                kernel(x, g, v, e, e, hp)
+                kernel(x, g, S, hp)
         work()
         threads = [threading.Thread(target=work) for _ in range({THREADS})]
         for t in threads: t.start()

@@ -354,7 +354,7 @@ def test_jitted_objective_may_overwrite_its_x():
     """On the compiled paths too the objective gets an array of its own:
     a jitted objective writing into x runs exactly the clean run.  (The
     compiled driver, multistart and rmsprop_njit all run one loop,
-    adaopt.compiled._iterate, which refills it; a user's njit function
+    adaopt._compiled_loop.iterate, which refills it; a user's njit function
     calling rmsprop_njit costs ~20 s to compile, so it is not repeated
     here.)"""
     args = (np.array([1.0, 3.0]), np.array([0.5, -1.0]), np.inf)

@@ -6,19 +6,24 @@ set with ``numba.set_num_threads``).  With a Python objective they run one
 after the other through :func:`adaopt.minimize`'s Python driver.  Either
 way each start gives exactly the result ``adaopt.minimize`` gives from that
 start alone: the starts share no state, and the compiled and Python drivers
-share one iteration (:mod:`adaopt.driver`).
+share one iteration (:mod:`adaopt._iteration`).
 """
 
 import dataclasses
 import math
-import sys
 import warnings
 
 import numpy as np
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
-from . import _threading, compiled, driver, status
-from .driver import Ctl, Row
+from . import _threading, status
+from ._compiled_loop import compiled_driver_unsupported, get_driver, run_chunks
+from ._compiled_objective import check_jitted_returns
+from ._iteration import (CONTINUE, RESULT_ATTRIBUTE, attach_result, back_to_evaluated,
+                         final_gradient, make_result, print_summary)
+from ._minimize import run as run_minimize
+from ._problem import check_x0, make_workspace, parse_problem
+from ._workspace import Ctl, Row
 
 __all__ = ["multistart", "MultiStartResult"]
 
@@ -61,7 +66,7 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
         prints the summary of the best start only; ``progress`` is ignored.
         ``options['driver']``: ``'auto'`` runs the starts in parallel in the
         compiled driver when ``fun`` (and ``jac``) are Numba-jitted (see
-        :mod:`adaopt.compiled`), one after the other in the Python driver
+        :mod:`adaopt._compiled_loop`), one after the other in the Python driver
         otherwise; ``'compiled'`` insists on the former, ``'python'`` on the
         latter.
     x0s : array_like, shape (nstart, n)
@@ -121,8 +126,6 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
     >>> res.best, res.x.round(2), res.statuses
     (1, array([-1.04]), array([0, 0, 0]))
     """
-    parse_problem = sys.modules[__package__ + ".minimize"].parse_problem
-    run_minimize = sys.modules[__package__ + ".minimize"].run
     x0s = _check_starts(x0s)
     with warnings.catch_warnings():
         # the one warning about starts outside the bounds is given below
@@ -140,19 +143,18 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
     disp = problem.disp
     problem = dataclasses.replace(problem, disp=False, progress=0)
     name = problem.driver
-    why = compiled.compiled_driver_unsupported(problem)
+    why = compiled_driver_unsupported(problem)
     if name == "compiled" and why is not None:
         raise ValueError(why)
-    maximize = problem.hyper.get("maximize", False)
+    maximize = bool(problem.hyper.get("maximize", False))
     if name == "compiled" or (name == "auto" and why is None):
         results = _run_parallel(problem, x0s, maximize)
     else:
         one = problem.driver if name == "python" else "auto"
-        results = _run_serial(run_minimize, dataclasses.replace(problem, driver=one),
-                              x0s, maximize)
+        results = _run_serial(dataclasses.replace(problem, driver=one), x0s, maximize)
     out = _collect(results, maximize)
     if disp:
-        driver.print_summary(out, problem.out)
+        print_summary(out, problem.out)
     return out
 
 
@@ -168,7 +170,7 @@ def _collect(results, maximize):
 
 def _unevaluated(x0, code):
     """A result of status ``code`` at ``x0``, nothing evaluated (``fun``, ``jac`` NaN)."""
-    return driver.make_result(x0.copy(), math.nan,
+    return make_result(x0.copy(), math.nan,
                               np.full(x0.shape, np.nan, dtype=x0.dtype), 0, 0, 0, code)
 
 
@@ -180,7 +182,7 @@ def _not_run(x0, why):
     return res
 
 
-def _run_serial(run_minimize, problem, x0s, maximize):
+def _run_serial(problem, x0s, maximize):
     """Run the starts one after the other; return their results.
 
     ``KeyboardInterrupt`` stops the whole multistart: the start it hits
@@ -202,13 +204,13 @@ def _run_serial(run_minimize, problem, x0s, maximize):
         if len(results) < len(x0s):
             results.append(_unevaluated(x0s[len(results)], status.INTERRUPTED))
     except Exception as exc:
-        part = getattr(exc, driver.RESULT_ATTRIBUTE, None)
+        part = getattr(exc, RESULT_ATTRIBUTE, None)
         if len(results) < len(x0s):
             if not isinstance(part, OptimizeResult) or isinstance(part, MultiStartResult):
                 part = _unevaluated(x0s[len(results)], status.EXCEPTION)
             results.append(part)
         results += [_not_run(row, status.EXCEPTION) for row in x0s[len(results):]]
-        driver.attach_result(exc, _collect(results, maximize))
+        attach_result(exc, _collect(results, maximize))
         raise
     results += [_not_run(row, status.INTERRUPTED) for row in x0s[len(results):]]
     return results
@@ -216,7 +218,6 @@ def _run_serial(run_minimize, problem, x0s, maximize):
 
 def _check_starts(x0s):
     """``x0s`` as a private C-contiguous 2-D array, under the rules of ``x0``."""
-    check_x0 = sys.modules[__package__ + ".minimize"].check_x0
     # a masked array keeps its mask, for check_x0 to refuse masked elements
     arr = x0s if isinstance(x0s, np.ma.MaskedArray) else np.asarray(x0s)
     if arr.ndim != 2:
@@ -250,28 +251,26 @@ def _run_parallel(problem, x0s, maximize):
     running) at their last evaluated iterate with status ``EXCEPTION``.
     """
     nstart, n = x0s.shape
-    opt, W, hp, ctl, _ = driver.make_workspace(problem)
-    s = compiled.step_settings(opt)
-    if not s.per_step:
-        opt._prepare_step(W[Row.X], opt._lr_at(1), 1)
-    ctl[Ctl.MODE] = 0.0
-    # every start begins from the same workspace, with its own x0
+    ws = make_workspace(problem)
+    W, cfg = ws.W, ws.cfg
+    # every start begins from the same workspace, with its own x0 (already
+    # in the bounds)
     Ws = np.repeat(W[None], nstart, axis=0)
     Ws[:, Row.X] = x0s
     Ws[:, Row.XPREV] = x0s
-    hps = np.repeat(hp[None], nstart, axis=0)
-    ctls = np.repeat(ctl[None], nstart, axis=0)
+    hps = np.repeat(ws.hp[None], nstart, axis=0)
+    ctls = np.repeat(ws.ctl[None], nstart, axis=0)
     gs = np.zeros((nstart, n), dtype=x0s.dtype)
     counts = np.zeros((nstart, 2), dtype=np.int64)
-    codes = np.full(nstart, driver.CONTINUE, dtype=np.int64)
+    codes = np.full(nstart, CONTINUE, dtype=np.int64)
     jac = problem.jac if problem.jac_mode == "callable" else None
     args = problem.args
-    compiled.check_jitted_returns(problem.fun, jac, W[Row.X], args)
+    check_jitted_returns(problem.fun, jac, W[Row.X], args)
 
     def parallel(kstop, lrs):
-        run = compiled.get_driver("multi", problem.fun, jac, s.centered, s.momentum)
+        run = get_driver("multi", problem.method, ws.flavour, problem.fun, jac)
         try:
-            run(Ws, gs, hps, ctls, counts, codes, args, lrs, s, kstop)
+            run(Ws, gs, hps, cfg, ctls, counts, codes, args, lrs, kstop)
             return
         except SystemError as err:
             # An exception raised by the objective in one of Numba's threads
@@ -283,18 +282,18 @@ def _run_parallel(problem, x0s, maximize):
         raise cause
 
     def serial(kstop, lrs):
-        run = compiled.get_driver("single", problem.fun, jac, s.centered, s.momentum)
+        run = get_driver("single", problem.method, ws.flavour, problem.fun, jac)
         for i in range(nstart):
-            if codes[i] == driver.CONTINUE:
-                codes[i] = run(Ws[i], gs[i], hps[i], ctls[i], counts[i], args, lrs,
-                               s, kstop)
+            if codes[i] == CONTINUE:
+                codes[i] = run(Ws[i], gs[i], hps[i], cfg, ctls[i], counts[i], args, lrs,
+                               kstop)
 
     def chunk(kstop, lrs):
         _threading.run_kernel(parallel, serial, kstop, lrs)
-        return driver.CONTINUE if np.any(codes == driver.CONTINUE) else status.GTOL
+        return CONTINUE if np.any(codes == CONTINUE) else status.GTOL
 
     def iterations_done():
-        return int(ctls[codes == driver.CONTINUE, Ctl.K].max())
+        return int(ctls[codes == CONTINUE, Ctl.K].max())
 
     gs_final = list(gs)
 
@@ -302,16 +301,16 @@ def _run_parallel(problem, x0s, maximize):
         # the starts still running go back to their last evaluated iterate;
         # one that never began (an objective raised in another start of the
         # first chunk before its thread reached it) is not run
-        for i in np.flatnonzero(codes == driver.CONTINUE):
+        for i in np.flatnonzero(codes == CONTINUE):
             codes[i] = code if counts[i, 0] > 0 else status.NOT_RUN
-            gs_final[i] = driver.back_to_evaluated(Ws[i], gs[i], ctls[i])
+            gs_final[i] = back_to_evaluated(Ws[i], gs[i], ctls[i])
 
     def results():
         out = []
         for i in range(nstart):
             code = int(codes[i])
-            g = Ws[i, Row.GPREV] if code == status.NONFINITE else gs_final[i]
-            out.append(driver.make_result(
+            g = final_gradient(Ws[i], gs_final[i], code)
+            out.append(make_result(
                 Ws[i, Row.X].copy(), float(ctls[i, Ctl.F]), np.array(g, copy=True),
                 int(ctls[i, Ctl.K]), int(counts[i, 0]), int(counts[i, 1]), code))
             if code == status.NOT_RUN:
@@ -319,11 +318,12 @@ def _run_parallel(problem, x0s, maximize):
         return out
 
     try:
-        compiled.run_chunks(chunk, opt, iterations_done, driver.iteration_limit(problem))
+        run_chunks(chunk, problem.lr_schedule, problem.hyper["lr"], iterations_done,
+                   problem.iteration_limit)
     except KeyboardInterrupt:
         stop_running(status.INTERRUPTED)
     except Exception as exc:
         stop_running(status.EXCEPTION)
-        driver.attach_result(exc, _collect(results(), maximize))
+        attach_result(exc, _collect(results(), maximize))
         raise
     return results()

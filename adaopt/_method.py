@@ -1,0 +1,362 @@
+r"""What a method is: the one description every front end takes a method through.
+
+A :class:`Method` holds everything that differs from one adaptive method to
+the next, and nothing else:
+
+* its hyperparameters (:class:`Hyperparameter`): the *only* defaults and the
+  *only* validation, rendered for Python (:meth:`Method.check`) and for
+  nopython code (:meth:`Method.nopython_checks`, used by the njit entry
+  point) from the same table;
+* its per-element state arrays (:class:`StateArray`): their names, which of
+  them a configuration uses, and how they start;
+* the preparation of the scalars its kernel reads, written once in nopython
+  form (compiled for every per-step call; ``fixed_scalars``, run once per
+  run, also runs as NumPy code from Python): ``fixed_scalars(hp, cfg)`` fills the whole ``hp`` table from the
+  settings, ``step_scalars(hp, cfg, g, lr, t)`` sets what changes from step
+  to step (``hp[LR_SLOT] = lr`` first, then bias corrections, the clip
+  scale, ...), and ``per_step(cfg)`` says whether the latter sets more than
+  the rate;
+* its kernel flavours: ``kernel(flavour, parallel)``, one compiled loop per
+  combination of state arrays in use.
+
+The settings ``cfg`` are the hyperparameters as one float64 array, one slot
+each in the order of the table (:attr:`Method.Cfg` names the slots: an
+``IntEnum`` Numba reads as constants).  Booleans are 0/1, a choice its
+index, an optional value switched off (``None``) is ``inf``.
+
+The optimizer object, both ``minimize`` drivers, ``multistart`` and the njit
+entry point call these same functions (compiled with Numba: cached on disk
+for calls from Python, inlined into the compiled loops), so a method's rule
+cannot drift between front ends.
+"""
+
+import dataclasses
+import enum
+import itertools
+import math
+import types as pytypes
+from typing import Any, Callable, Optional
+
+import numba
+import numpy as np
+
+from . import _numba_cache
+from ._validation import check_bool, check_choice, check_real
+
+__all__ = ["Hyperparameter", "Requirement", "StateArray", "Method", "rebind"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Hyperparameter:
+    """One hyperparameter: its name, its default and its range.
+
+    ``kind`` is ``'real'`` (a float in ``[low, high]``, each end open or
+    closed; NaN never), ``'bool'`` or ``'choice'`` (one of ``choices``).  An
+    ``optional`` real may be ``None``: switched off, ``inf`` in the settings.
+    ``in_minimize`` False keeps it out of ``minimize``'s options and the njit
+    entry point (which run with its default).
+    """
+
+    name: str
+    default: Any
+    kind: str = "real"
+    low: Optional[float] = None
+    high: Optional[float] = None
+    low_open: bool = False
+    high_open: bool = False
+    optional: bool = False
+    choices: tuple = ()
+    in_minimize: bool = True
+
+    def check(self, value):
+        """``value`` checked (a float, bool or choice); raises naming the parameter."""
+        if self.kind == "bool":
+            return check_bool(self.name, value)
+        if self.kind == "choice":
+            return check_choice(self.name, value, self.choices)
+        return check_real(self.name, value, low=self.low, high=self.high,
+                          low_open=self.low_open, high_open=self.high_open,
+                          allow_none=self.optional)
+
+    def encode(self, value):
+        """The checked ``value`` as its float64 slot of the settings."""
+        if self.kind == "bool":
+            return 1.0 if value else 0.0
+        if self.kind == "choice":
+            return float(self.choices.index(value))
+        return math.inf if value is None else float(value)
+
+    def range_text(self):
+        """The range in words, for the nopython check's message."""
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_open else '>='} {self.low!r}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {self.high!r}")
+        return " and ".join(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class Requirement:
+    """A rule across hyperparameters: ``test(**values) -> bool`` must hold.
+
+    ``test`` is written in nopython form (the njit entry point compiles
+    it); ``message`` is the error, ``detail`` an optional format string of
+    the values appended in Python (``", got momentum={momentum!r}"``).
+    """
+
+    names: tuple
+    test: Callable
+    message: str
+    detail: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class StateArray:
+    """A per-element state array: its name and the value it starts at.
+
+    ``initial`` is a number or the name of the hyperparameter whose value
+    it starts at; ``always`` False means some configurations do without it
+    (the method's ``uses(cfg)`` says which); ``nonnegative`` that a loaded
+    checkpoint's values must be ``>= 0`` (a sum of squares).
+    """
+
+    name: str
+    initial: Any = 0.0
+    always: bool = False
+    nonnegative: bool = False
+
+
+def rebind(func, suffix, **names):
+    """A copy of the plain function ``func`` whose globals ``names`` are replaced.
+
+    The copy gets its own name (``func.__name__ + suffix``), so that Numba
+    caches it apart from ``func``: the same source compiled against other
+    callees (a serial or a parallel kernel, an inlined one), without a
+    closure over a dispatcher (which gets a new cache key in every process).
+    """
+    scope = dict(func.__globals__, **names)
+    copy = pytypes.FunctionType(func.__code__, scope, func.__name__ + suffix,
+                                func.__defaults__, func.__closure__)
+    copy.__qualname__ = func.__qualname__ + suffix
+    copy.__doc__ = func.__doc__
+    return copy
+
+
+class Method:
+    """The description of one adaptive method (see the module docstring).
+
+    Parameters
+    ----------
+    name : str
+        The ``method`` string of :func:`adaopt.minimize` (lower case).
+    title : str
+        The optimizer class's name (``'RMSprop'``), also in checkpoints.
+    hyperparameters : tuple of Hyperparameter
+        ``lr`` first (every method has a learning rate, slot 0 of ``cfg``).
+    requirements : tuple of Requirement
+    state : tuple of StateArray
+    uses : callable
+        ``uses(cfg) -> tuple of bool``, one per state array: which this
+        configuration uses (nopython form).  The tuple is the *flavour*.
+    fixed_scalars, step_scalars, per_step : callable
+        The preparation of the kernel's scalars, in nopython form (module
+        docstring).  ``step_scalars`` calls the clip-norm rule by the
+        global name ``clip_scale``, which :meth:`step_scalars_build` binds
+        to the serial or the parallel build.
+    hp_size : int
+        Length of the kernel's scalar table.
+    kernel : callable
+        ``kernel(flavour, parallel) -> dispatcher`` of
+        ``loop(theta, grad, S, hp) -> bool`` (skipped a non-finite element),
+        ``S`` the state arrays in use as rows of one 2-D array.
+    kernel_source : callable
+        ``kernel_source(flavour) -> plain function`` of that loop's serial
+        build, for the compiled loops to inline.
+    """
+
+    def __init__(self, *, name, title, hyperparameters, requirements, state, uses,
+                 fixed_scalars, step_scalars, per_step, hp_size, kernel, kernel_source):
+        if hyperparameters[0].name != "lr":
+            raise ValueError("a method's first hyperparameter is lr")
+        self.name = name
+        self.title = title
+        self.hyperparameters = tuple(hyperparameters)
+        self.requirements = tuple(requirements)
+        self.state = tuple(state)
+        self.hp_size = hp_size
+        self._uses = uses
+        self._fixed_scalars = fixed_scalars
+        self._step_scalars = step_scalars
+        self._per_step = per_step
+        self._kernel = kernel
+        self._kernel_source = kernel_source
+        self.Cfg = enum.IntEnum(f"{title}Settings",
+                                [(h.name.upper(), i) for i, h in enumerate(hyperparameters)])
+        self._built = {}
+
+    # -- hyperparameters -------------------------------------------------------
+
+    @property
+    def defaults(self):
+        """``name -> default`` of every hyperparameter, ``lr`` included."""
+        return {h.name: h.default for h in self.hyperparameters}
+
+    @property
+    def minimize_defaults(self):
+        """The hyperparameters that are options of ``minimize``, with their defaults."""
+        return {h.name: h.default for h in self.hyperparameters if h.in_minimize}
+
+    def check(self, given):
+        """Return every hyperparameter checked, ``given`` over the defaults.
+
+        Raises ``TypeError`` for an unknown name, ``TypeError``/``ValueError``
+        naming the first bad value or the broken requirement.
+        """
+        unknown = sorted(set(given) - {h.name for h in self.hyperparameters})
+        if unknown:
+            raise TypeError(f"{self.title} got unexpected hyperparameters {unknown}")
+        out = {h.name: h.check(given.get(h.name, h.default))
+               for h in self.hyperparameters}
+        for rule in self.requirements:
+            values = {name: out[name] for name in rule.names}
+            if not rule.test(**values):
+                raise ValueError(rule.message + rule.detail.format(**values))
+        return out
+
+    def settings(self, hyper):
+        """The checked ``hyper`` as the float64 settings array ``cfg``."""
+        return np.array([h.encode(hyper[h.name]) for h in self.hyperparameters],
+                        dtype=np.float64)
+
+    def nopython_checks(self, indent="    "):
+        """Source lines that check and encode the hyperparameters in nopython code.
+
+        For the njit entry point: each ``in_minimize`` hyperparameter is a
+        local variable of its own name; the lines raise ``ValueError``
+        naming it, then fill ``cfg`` (a local float64 array).  An optional
+        one may be ``None`` or ``inf`` there (off: a float argument cannot
+        be None at run time).  Hyperparameters outside ``minimize`` get their
+        default's encoding.
+        """
+        lines = []
+        for i, h in enumerate(self.hyperparameters):
+            if not h.in_minimize:
+                lines.append(f"cfg[{i}] = {h.encode(h.default)!r}")
+                continue
+            if h.kind == "bool":
+                lines.append(f"cfg[{i}] = 1.0 if {h.name} else 0.0")
+                continue
+            if h.kind != "real":
+                raise ValueError(f"{h.name}: a choice has no nopython form")
+            value = f"_off_as_inf({h.name})" if h.optional else f"np.float64({h.name})"
+            lines.append(f"cfg[{i}] = {value}")
+            tests = []
+            if h.low is not None:
+                tests.append(f"cfg[{i}] {'>' if h.low_open else '>='} {h.low!r}")
+            if h.high is not None and not h.optional:
+                tests.append(f"cfg[{i}] {'<' if h.high_open else '<='} {h.high!r}")
+            tests.append(f"cfg[{i}] == cfg[{i}]")     # not NaN
+            text = h.range_text() + (" (None or inf: off)" if h.optional else "")
+            lines.append(f"if not ({' and '.join(tests)}):")
+            lines.append(f"    raise ValueError({(h.name + ' must be ' + text)!r})")
+        for j, rule in enumerate(self.requirements):
+            lines.append(f"if not _requirement_{j}({', '.join(rule.names)}):")
+            lines.append(f"    raise ValueError({rule.message!r})")
+        return [indent + line for line in lines]
+
+    def nopython_globals(self):
+        """What :meth:`nopython_checks`' lines call, by name."""
+        scope = {f"_requirement_{j}": numba.njit(rule.test, inline="always")
+                 for j, rule in enumerate(self.requirements)}
+        scope["np"] = np
+        return scope
+
+    # -- state -------------------------------------------------------------------
+
+    @property
+    def state_names(self):
+        """Names of every state array, in order."""
+        return tuple(s.name for s in self.state)
+
+    def flavour(self, cfg):
+        """Which state arrays ``cfg`` uses: a tuple of bools (the kernel flavour)."""
+        return tuple(bool(u) for u in self._uses(cfg))
+
+    @property
+    def flavours(self):
+        """Every flavour, each optional state array on or off."""
+        choices = [(True,) if s.always else (False, True) for s in self.state]
+        return tuple(itertools.product(*choices))
+
+    def state_rows(self, flavour):
+        """Names of the state arrays in use, in the order of their rows in ``S``."""
+        return tuple(s.name for s, used in zip(self.state, flavour) if used)
+
+    def initial_state(self, cfg, flavour):
+        """Starting value of each state row in use, a float64 array."""
+        return np.array([cfg[self.Cfg[s.initial.upper()]] if isinstance(s.initial, str)
+                         else float(s.initial)
+                         for s, used in zip(self.state, flavour) if used])
+
+    # -- compiled pieces ------------------------------------------------------
+
+    def _build(self, key, make):
+        return _numba_cache.built_once(self._built, key, make)
+
+    def uses_jit(self):
+        """``uses`` compiled to inline into nopython code."""
+        return self._build("uses", lambda: numba.njit(self._uses, inline="always"))
+
+    def fixed_scalars(self, hp, cfg):
+        """Fill the whole ``hp`` table from ``cfg``.
+
+        Called from Python the nopython-form function runs as NumPy code
+        (once per run or optimizer: nothing to compile); the njit entry
+        point inlines the compiled build of the same source.
+        """
+        self._fixed_scalars(hp, cfg)
+
+    def fixed_scalars_inline(self):
+        return self._build("fixed-inline", lambda: numba.njit(
+            self._fixed_scalars, inline="always"))
+
+    def per_step(self, cfg):
+        """Whether :meth:`step_scalars_build` sets more than the rate (Python)."""
+        return bool(self._per_step(cfg))
+
+    def per_step_inline(self):
+        return self._build("per-step-inline", lambda: numba.njit(
+            self._per_step, inline="always"))
+
+    def step_scalars_build(self, parallel):
+        """``step_scalars(hp, cfg, g, lr, t)`` compiled for calls from Python.
+
+        The parallel build sums the clip norm with the parallel kernel (start
+        it through :func:`adaopt._threading.run_kernel`); both give the
+        same bits.
+        """
+        from . import kernels
+        clip = kernels.clip_scale_parallel if parallel else kernels.clip_scale_serial
+        suffix = "_parallel" if parallel else "_serial"
+        return self._build(("step", parallel), lambda: _numba_cache.njit_cached(
+            rebind(self._step_scalars, suffix, clip_scale=clip), nogil=True,
+            error_model="numpy"))
+
+    def step_scalars_inline(self):
+        """``step_scalars`` to inline into the compiled loops (serial clip norm)."""
+        from . import kernels
+        return self._build("step-inline", lambda: numba.njit(
+            rebind(self._step_scalars, "_inline", clip_scale=kernels.clip_scale_serial),
+            inline="always", error_model="numpy"))
+
+    def kernel(self, flavour, parallel):
+        """The compiled step loop of ``flavour`` (dispatcher, cached on disk)."""
+        return self._kernel(flavour, parallel)
+
+    def kernel_source(self, flavour):
+        """The plain function of the serial loop of ``flavour``, to inline."""
+        return self._kernel_source(flavour)
+
+    def __repr__(self):
+        return f"<adaopt method {self.name!r}>"

@@ -1,0 +1,325 @@
+r"""The njit entry point: a method's whole run as a function for users' ``@njit`` code.
+
+:func:`make_njit_entry` writes, for one method description, the function
+``<method>_njit(fun, x0, args=(), jac=None, lower=None, upper=None,
+<hyperparameters>, maxiter, maxfev, gtol, ftol, xtol)``: its defaults are the
+description's and ``minimize``'s own, its checks are the description's
+rendered in nopython form (:meth:`adaopt._method.Method.nopython_checks`),
+and it runs the compiled loop of :mod:`adaopt._compiled_loop` on the work
+arrays of :mod:`adaopt._workspace`, filled by the same functions as every
+other front end.  Its flavour (which state arrays are in use) is known only
+at run time, so it calls the flavour's iteration through a run-time choice
+rather than inlining all of them.
+"""
+
+import collections
+import linecache
+
+import numba
+import numpy as np
+from numba import types
+from numba.extending import overload
+
+from . import status
+from ._compiled_loop import iterate
+from ._iteration import called_advance
+from ._problem import option_defaults
+from ._rmsprop import RMSPROP
+from ._workspace import (CTL_SIZE, Ctl, Row, check_box, fill_control, fill_workspace,
+                         iteration_limit_from_maxfev, workspace_rows)
+
+__all__ = ["make_njit_entry", "rmsprop_njit"]
+
+#: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
+_DISABLE_JIT = bool(numba.config.DISABLE_JIT)
+
+_NO_LRS = np.empty(0, dtype=np.float64)
+_fill_workspace = numba.njit(fill_workspace, inline="always")
+_fill_control = numba.njit(fill_control, inline="always")
+_workspace_rows = numba.njit(workspace_rows, inline="always")
+_succeeded = numba.njit(status.succeeded, inline="always")
+_maxfev_limit = numba.njit(iteration_limit_from_maxfev, inline="always")
+
+
+def _bound(bound, n, fill):  # pragma: no cover - replaced by the overload
+    """``bound`` as a float64 array of ``n`` elements, ``fill`` if None."""
+
+
+@overload(_bound, inline="always")
+def _bound_overload(bound, n, fill):
+    if isinstance(bound, (types.NoneType, types.Omitted)):
+        def impl(bound, n, fill):
+            return np.full(n, fill)
+    elif isinstance(bound, types.Array):
+        def impl(bound, n, fill):
+            if bound.shape[0] != n:
+                raise ValueError("lower and upper must have one entry per element of x0")
+            out = np.empty(n)
+            for i in range(n):
+                out[i] = bound[i]
+            return out
+    else:
+        def impl(bound, n, fill):
+            return np.full(n, np.float64(bound))
+    return impl
+
+
+def _kfev(maxfev):  # pragma: no cover - replaced by the overload
+    """The iteration limit implied by ``maxfev`` (one evaluation per iteration)."""
+
+
+@overload(_kfev, inline="always")
+def _kfev_overload(maxfev):
+    if isinstance(maxfev, (types.NoneType, types.Omitted)):
+        return lambda maxfev: np.inf
+    return lambda maxfev: np.float64(_maxfev_limit(maxfev, 1))
+
+
+def _off_as_inf(value):  # pragma: no cover - replaced by the overload
+    """An optional hyperparameter as its setting: None (off) is ``inf``."""
+
+
+@overload(_off_as_inf, inline="always")
+def _off_as_inf_overload(value):
+    if isinstance(value, (types.NoneType, types.Omitted)):
+        return lambda value: np.inf
+    return lambda value: np.float64(value)
+
+
+def _start(x0):  # pragma: no cover - replaced by the overload
+    """``x0`` as the run's float array: integers become float64, as
+    :func:`adaopt.minimize` converts them."""
+
+
+@overload(_start, inline="always")
+def _start_overload(x0):
+    if not (isinstance(x0, types.Array) and x0.ndim == 1
+            and isinstance(x0.dtype, (types.Float, types.Integer))
+            and not isinstance(x0.dtype, types.Boolean)):
+        raise numba.core.errors.TypingError(
+            f"adaopt.rmsprop_njit: x0 must be a 1-D float32, float64 or integer "
+            f"array, got {x0}")
+    if isinstance(x0.dtype, types.Integer):
+        return lambda x0: x0.astype(np.float64)
+    if x0.dtype not in (types.float32, types.float64):
+        raise numba.core.errors.TypingError(
+            f"adaopt.rmsprop_njit: x0 must be float32 or float64, got {x0}")
+    return lambda x0: x0
+
+
+
+
+_check_box = numba.njit(check_box, inline="always")
+
+
+@numba.njit(inline="always")
+def _bounded(lo, hi):
+    """Whether ``[lo, hi]`` bounds anything; ``ValueError`` for lower > upper."""
+    first, bounded = _check_box(lo, hi)
+    if first >= 0:
+        raise ValueError("bounds: lower > upper (or NaN)")
+    return bounded
+
+
+_TEMPLATE = """\
+def {name}(fun, x0, args=(), jac=None, lower=None, upper=None, {hyper}, {limits}):
+    if _DISABLE_JIT:
+        # Under NUMBA_DISABLE_JIT=1 this runs as Python, where the overloads
+        # it is built from do not exist: say so instead of failing obscurely
+        # (a constant False when compiled: the test costs nothing).
+        raise RuntimeError("adaopt.{name} needs Numba's JIT, and NUMBA_DISABLE_JIT=1 "
+                           "is set; adaopt.minimize runs without it")
+    cfg = np.empty({ncfg})
+{checks}
+    if not (maxiter >= 0 and gtol >= 0.0 and ftol >= 0.0 and xtol >= 0.0):
+        raise ValueError("maxiter, gtol, ftol and xtol must be >= 0")
+    kfev = _kfev(maxfev)
+    x0 = _start(x0)
+    n = x0.shape[0]
+    lo = _bound(lower, n, -np.inf)
+    hi = _bound(upper, n, np.inf)
+    bounded = _bounded(lo, hi)
+    uses = _uses(cfg)
+    nstate = {nstate}
+    flavour = 0
+{flavour}
+    initial = np.empty(nstate)
+    j = 0
+{initial}
+    W = np.empty((_workspace_rows(nstate, bounded), n), dtype=x0.dtype)
+    _fill_workspace(W, x0, lo, hi, bounded, initial)
+    hp = np.empty({hp_size}, dtype=x0.dtype)
+    _fixed_scalars(hp, cfg)
+    ctl = np.empty(CTL_SIZE)
+    _fill_control(ctl, gtol, ftol, xtol, maxiter, kfev, bounded, _per_step(cfg))
+    ctl[Ctl.FLAVOUR] = flavour
+    g = np.zeros(n, dtype=x0.dtype)
+    counts = np.zeros(2, dtype=np.int64)
+    code = iterate(fun, jac, _advance_any, _prepare, W, g, hp, cfg, ctl, counts, args,
+                   _NO_LRS, np.inf)
+    if code == status.NONFINITE:
+        g[:] = W[Row.GPREV]
+    return _Result(W[Row.X].copy(), ctl[Ctl.F], g, int(ctl[Ctl.K]), counts[0],
+                   counts[1], code, _succeeded(code))
+"""
+
+_ADVANCE_ANY = """\
+def advance_any(W, g, hp, ctl):
+    flavour = ctl[Ctl.FLAVOUR]
+{branches}
+"""
+
+
+def _advance_any(method):
+    """``advance`` of the flavour ``ctl[FLAVOUR]`` names, chosen at run time."""
+    scope = {"Ctl": Ctl}
+    lines = []
+    for i, flavour in enumerate(method.flavours):
+        scope[f"_advance_{i}"] = called_advance(method, flavour)
+        lines.append(f"    if flavour == {float(i)!r}:\n"
+                     f"        return _advance_{i}(W, g, hp, ctl)")
+    lines.append("    return -2")     # never: every flavour has a branch
+    return numba.njit(_compile(_ADVANCE_ANY.format(branches="\n".join(lines)),
+                               "advance_any", scope, method), inline="always")
+
+
+def _compile(source, name, scope, method):
+    """Define ``name`` from ``source``, with the source kept for tracebacks."""
+    filename = f"<adaopt {method.name} {name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), scope)
+    return scope[name]
+
+
+def make_njit_entry(method, doc):
+    """The njit entry point of ``method`` (see the module docstring)."""
+    name = f"{method.name}_njit"
+    limits = {k: v for k, v in option_defaults(method).items()
+              if k in ("maxiter", "maxfev", "gtol", "ftol", "xtol")}
+    hyper = [h for h in method.hyperparameters if h.in_minimize]
+    optional = [i for i, s in enumerate(method.state) if not s.always]
+    # the flavour's index in method.flavours (itertools.product order)
+    flavour = [f"    flavour = flavour * 2 + (1 if uses[{i}] else 0)" for i in optional]
+    initial = []
+    for i, s in enumerate(method.state):
+        value = (f"cfg[{method.Cfg[s.initial.upper()].value}]"
+                 if isinstance(s.initial, str) else repr(float(s.initial)))
+        initial.append(f"    if uses[{i}]:\n        initial[j] = {value}\n        j += 1")
+    source = _TEMPLATE.format(
+        name=name, hyper=", ".join(f"{h.name}={h.default!r}" for h in hyper),
+        limits=", ".join(f"{k}={v!r}" for k, v in limits.items()),
+        ncfg=len(method.hyperparameters), checks="\n".join(method.nopython_checks()),
+        nstate=" + ".join(f"(1 if uses[{i}] else 0)" for i in range(len(method.state))),
+        flavour="\n".join(flavour) or "    pass", initial="\n".join(initial),
+        hp_size=method.hp_size)
+    result = collections.namedtuple(
+        f"{method.title}Result",
+        ["x", "fun", "jac", "nit", "nfev", "njev", "status", "success"])
+    scope = dict(method.nopython_globals(), _DISABLE_JIT=_DISABLE_JIT, np=np,
+                 status=status, Ctl=Ctl, Row=Row, CTL_SIZE=CTL_SIZE, _kfev=_kfev,
+                 _start=_start, _bound=_bound, _bounded=_bounded, _off_as_inf=_off_as_inf,
+                 _uses=method.uses_jit(), _fixed_scalars=method.fixed_scalars_inline(),
+                 _per_step=method.per_step_inline(), _prepare=method.step_scalars_inline(),
+                 _advance_any=_advance_any(method), _fill_workspace=_fill_workspace,
+                 _fill_control=_fill_control, _workspace_rows=_workspace_rows,
+                 _succeeded=_succeeded, iterate=iterate, _NO_LRS=_NO_LRS, _Result=result,
+                 inf=np.inf)
+    func = _compile(source, name, scope, method)
+    func.__doc__ = doc
+    func.__module__ = "adaopt"
+    func.result_type = result
+    return numba.njit(func, inline="always")
+
+
+_RMSPROP_NJIT_DOC = r"""Minimize ``fun`` with RMSprop from inside Numba-compiled code.
+
+The loop of :func:`adaopt.minimize`'s compiled driver as a function
+that ``@numba.njit`` code can call (in the spirit of
+``quantecon.optimize``), e.g. to fit thousands of small models in one
+compiled loop.  Options, defaults, stopping tests and statuses are
+those of :func:`adaopt.minimize` (see :mod:`adaopt._iteration` for their
+order); the update is DESIGN.md section 2 (:class:`adaopt.RMSprop`).
+For the same inputs it returns what ``adaopt.minimize`` returns.
+
+It is inlined into its caller, so a caller decorated with
+``@njit(cache=True)`` is cached together with the optimization.
+
+Parameters
+----------
+fun : numba dispatcher
+    ``fun(x, *args) -> float``; with ``jac`` None, ``-> (float, gradient)``.
+x0 : ndarray
+    1-D float32 or float64 start, not modified; the run keeps its dtype.
+    An integer ``x0`` runs in float64, as :func:`adaopt.minimize` runs it.
+args : tuple, default ()
+    Extra arguments of ``fun`` and ``jac``.
+jac : numba dispatcher, optional
+    ``jac(x, *args) -> gradient``, a 1-D array of ``len(x0)``.
+lower, upper : ndarray or float, optional
+    Bounds; ``x0`` is clipped into the box and every iterate projected
+    onto it, :math:`x \leftarrow \min(\max(x, l), u)`.
+lr, rho, eps, momentum, nesterov, centered : optional
+    As for :class:`adaopt.RMSprop` (a constant learning rate).
+weight_decay, decoupled_weight_decay, maximize : optional
+    As for :class:`adaopt.RMSprop`.
+eps_in_sqrt, bias_correction, initial_scale : optional
+    As for :class:`adaopt.RMSprop`.
+clip_value, clip_norm : float, default inf (off)
+    Gradient clipping, as for :class:`adaopt.RMSprop`.
+maxiter : int, default 10000
+maxfev : int, optional
+gtol : float, default 1e-5
+    :math:`\lVert g_k\rVert_\infty \le \mathrm{gtol}` stops the run,
+    :math:`g_k` projected on the bounds as in :func:`adaopt.minimize`.
+ftol, xtol : float, default 0 (off)
+    :math:`|f_{k-1} - f_k| \le \mathrm{ftol}\max(|f_{k-1}|, |f_k|, 1)`,
+    :math:`\lVert x_k - x_{k-1}\rVert_\infty \le \mathrm{xtol}`.
+
+Returns
+-------
+RMSpropResult
+    Named tuple ``(x, fun, jac, nit, nfev, njev, status, success)``;
+    ``status`` is a code of :mod:`adaopt.status`.  After a non-finite
+    ``f`` or ``g``, ``x`` is the last iterate where both were finite.
+
+Raises
+------
+ValueError
+    For an option out of range, bounds of the wrong length or with
+    ``lower > upper``, or a gradient of the wrong length (a column
+    ``(n, 1)`` or row ``(1, n)`` is read as the 1-D gradient).
+numba.core.errors.TypingError
+    While Numba compiles the calling function, with one line of its
+    message marked ``adaopt``, for a gradient that is not a real array (e.g. complex),
+    an ``f`` that is not real, or an ``x0`` that is not a 1-D float or
+    integer array: inside ``@njit`` code nothing else can refuse them.
+RuntimeError
+    Under ``NUMBA_DISABLE_JIT=1``, where it cannot run
+    (:func:`adaopt.minimize` can).
+
+Examples
+--------
+Three one-parameter least-squares fits in one compiled loop:
+
+>>> import numba, numpy as np
+>>> from adaopt import rmsprop_njit
+>>> @numba.njit
+... def sq(x, c):
+...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
+>>> @numba.njit
+... def fit_all(cs):
+...     out = np.empty(cs.shape[0])
+...     for i in range(cs.shape[0]):
+...         r = rmsprop_njit(sq, np.zeros(1), (cs[i],), lr=0.01, maxiter=2000)
+...         out[i] = r.x[0]
+...     return out
+>>> fit_all(np.array([1.0, -2.0, 3.5])).round(2)
+array([ 1. , -2. ,  3.5])
+"""
+
+#: RMSprop from inside Numba-compiled code (see its docstring).
+rmsprop_njit = make_njit_entry(RMSPROP, _RMSPROP_NJIT_DOC)
+
+# The function is written by exec, so doctest would not find its docstring's
+# example on its own: name it here.
+__test__ = {"rmsprop_njit": _RMSPROP_NJIT_DOC}

@@ -1,0 +1,123 @@
+r"""The optimizer objects, one class per method description.
+
+Each class is its documentation and two attributes: the method description
+(:mod:`adaopt._method`) and the hyperparameters it takes by position.  The
+signature, checks, state and step come from :class:`adaopt.Optimizer`.
+"""
+
+from ._optimizer import Optimizer
+from ._rmsprop import RMSPROP
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop over a flat parameter vector, updated in place.
+
+    Per element, at step t = 1, 2, ... with gradient g, parameter theta and
+    learning rate lr(t), in this order (each line only when its option is
+    on)::
+
+        g     = -g                               maximize
+        g     = clip(g, -clip_value, clip_value) clip_value
+        g     = g * min(1, clip_norm / |g|_2)    clip_norm (whole vector)
+        g     = g + weight_decay * theta         weight_decay (coupled)
+        v     = rho * v + (1 - rho) * g**2       v starts at initial_scale
+        m     = rho * m + (1 - rho) * g          centered (m starts at 0)
+        s     = max(v - m**2, 0)                 centered; else s = v
+                (v and m divided by 1 - rho**t)  bias_correction
+        u     = g / (sqrt(s) + eps)              eps_in_sqrt: g / sqrt(s + eps)
+        b     = momentum * b + u;  u = b         momentum (b starts at 0)
+                nesterov: u = u + momentum * b
+        theta = theta - lr * weight_decay * theta    decoupled_weight_decay
+        theta = theta - lr * u
+
+    The same rule typeset, with where it comes from, is in the theory page
+    of the documentation.
+
+    Parameters
+    ----------
+    params : ndarray
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
+        float32 stays float32: every scalar is rounded to the array's dtype.
+    lr : float, default 1e-3
+        Learning rate, ``>= 0``.  Overridden by ``lr_schedule``.
+    rho : float, default 0.9
+        Decay of the moving averages, ``0 <= rho < 1`` (PyTorch's ``alpha``,
+        optax's ``decay``).  0.9 is Hinton's value and Keras' default.
+    eps : float, default 1e-8
+        Added to the denominator, ``>= 0``.
+    momentum : float, default 0
+        Momentum ``>= 0``; the buffer holds ``g/d`` and ``lr`` is
+        applied after it, as in PyTorch.
+    nesterov : bool, default False
+        Nesterov momentum as in optax (needs ``momentum > 0``).
+    centered : bool, default False
+        Divide by an estimate of the gradient's variance instead of its second
+        moment.  The variance is clamped at 0, so rounding cannot make it
+        negative (PyTorch and optax can return NaN there).
+    weight_decay : float, default 0
+        L2 penalty ``>= 0`` added to the gradient (coupled), or
+        applied to the parameters directly when ``decoupled_weight_decay``.
+    decoupled_weight_decay : bool, default False
+        Keras-style decoupled weight decay ``theta -= lr * weight_decay * theta``.
+    maximize : bool, default False
+        Maximize the objective (ascend the gradient).
+    eps_in_sqrt : bool, default False
+        Put ``eps`` inside the square root, as optax and Keras do.
+    bias_correction : bool, default False
+        Divide the averages by ``1 - rho**t``, as optax's
+        ``bias_correction=True``.
+    initial_scale : float, default 0
+        Starting value ``v0 >= 0`` of the second moment (TF1's
+        ``RMSPropOptimizer`` uses 1).
+    clip_value : float, optional
+        Clip each gradient element to ``[-clip_value, clip_value]``.
+    clip_norm : float, optional
+        Rescale the gradient so its global L2 norm is at most ``clip_norm``
+        (after ``clip_value``).
+    lr_schedule : callable, optional
+        ``lr_schedule(t) -> lr`` for step ``t`` (1-based); see
+        :mod:`adaopt.schedules`.
+    nonfinite : {'raise', 'skip', 'propagate'}, default 'raise'
+        What a step does where a gradient element, or the update it leads to,
+        is not finite.  ``'raise'`` and ``'skip'`` leave such elements and
+        their state unchanged (every other element takes its step);
+        ``'raise'`` then raises :class:`NonFiniteUpdateError`.
+        ``'propagate'`` writes whatever the arithmetic gives, as PyTorch does.
+
+    Attributes
+    ----------
+    params : ndarray
+        The array passed in.
+    step_count : int
+        Steps taken so far.
+    lr : float
+        Learning rate of the next step.
+    state : dict of ndarray
+        ``square_avg`` (v), and ``grad_avg`` (m, centered) and
+        ``momentum_buffer`` (b, momentum) when used.
+
+    See Also
+    --------
+    adaopt.minimize : the same update behind a scipy.optimize front end.
+
+    Examples
+    --------
+    The anisotropic quadratic ``f(x, y) = x**2 + 10 y**2`` from (5, 5):
+
+    >>> import numpy as np
+    >>> import adaopt
+    >>> x = np.array([5.0, 5.0])
+    >>> opt = adaopt.RMSprop(x, lr=0.1, rho=0.9)
+    >>> for _ in range(10):
+    ...     opt.step(np.array([2 * x[0], 20 * x[1]]))
+    >>> x.round(4)
+    array([3.3808, 3.3808])
+    >>> opt
+    RMSprop(n=2, dtype=float64, lr=0.1, step_count=10)
+    """
+
+    method = RMSPROP
+    positional = ("lr", "rho", "eps")

@@ -1,0 +1,125 @@
+r"""The RMSprop method described once (see :mod:`adaopt._method`).
+
+The defaults, the validation, the state arrays and the preparation of the
+kernel's scalars of every RMSprop front end are here and nowhere else; the
+per-element arithmetic is the fused loop of :mod:`adaopt.kernels`.
+"""
+
+import math
+
+from . import kernels
+from ._method import Hyperparameter, Method, Requirement, StateArray
+from .kernels import HP, clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+
+__all__ = ["RMSPROP"]
+
+_FINITE = dict(high=math.inf, high_open=True)
+
+HYPERPARAMETERS = (
+    Hyperparameter("lr", 1e-3, low=0.0, **_FINITE),
+    Hyperparameter("rho", 0.9, low=0.0, high=1.0, high_open=True),
+    Hyperparameter("eps", 1e-8, low=0.0, **_FINITE),
+    Hyperparameter("momentum", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("nesterov", False, "bool"),
+    Hyperparameter("centered", False, "bool"),
+    Hyperparameter("weight_decay", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("decoupled_weight_decay", False, "bool"),
+    Hyperparameter("maximize", False, "bool"),
+    Hyperparameter("eps_in_sqrt", False, "bool"),
+    Hyperparameter("bias_correction", False, "bool"),
+    Hyperparameter("initial_scale", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("clip_value", None, low=0.0, low_open=True, optional=True, **_FINITE),
+    Hyperparameter("clip_norm", None, low=0.0, low_open=True, optional=True, **_FINITE),
+    # minimize always stops at a non-finite value; only the object has this
+    Hyperparameter("nonfinite", "raise", "choice",
+                   choices=("raise", "skip", "propagate"), in_minimize=False),
+)
+
+
+def _nesterov_needs_momentum(nesterov, momentum):
+    return (not nesterov) or momentum > 0.0
+
+
+REQUIREMENTS = (
+    Requirement(("nesterov", "momentum"), _nesterov_needs_momentum,
+                "nesterov=True needs momentum > 0", ", got momentum={momentum!r}"),
+)
+
+STATE = (
+    StateArray("square_avg", initial="initial_scale", always=True,     # v
+               nonnegative=True),
+    StateArray("grad_avg"),                                           # m, centered
+    StateArray("momentum_buffer"),                                    # b, momentum
+)
+
+
+def uses(cfg):
+    """Which state arrays ``cfg`` uses: v always, m when centered, b with momentum."""
+    return True, cfg[C.CENTERED] != 0.0, cfg[C.MOMENTUM] > 0.0
+
+
+def fixed_scalars(hp, cfg):
+    """Fill the RMSprop table ``hp`` (:class:`adaopt.kernels.HP`) from ``cfg``.
+
+    Everything that stays the same from step to step; the per-step slots
+    (LR, LR_WD, BIAS, SCALE) get their values of a constant rate at step 1
+    with no clipping, and :func:`step_scalars` overwrites them.
+    """
+    hp[:] = 0.0
+    hp[HP.LR] = cfg[C.LR]
+    rho = cfg[C.RHO]
+    hp[HP.RHO] = rho
+    hp[HP.ONE_MINUS_RHO] = 1.0 - rho       # rounded once, from float64
+    if cfg[C.EPS_IN_SQRT] != 0.0:
+        hp[HP.EPS_IN] = cfg[C.EPS]
+    else:
+        hp[HP.EPS_OUT] = cfg[C.EPS]
+    if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0:
+        hp[HP.WD] = cfg[C.WEIGHT_DECAY]
+    hp[HP.MU] = cfg[C.MOMENTUM]
+    hp[HP.NESTEROV] = cfg[C.NESTEROV]
+    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
+    hp[HP.SCALE] = 1.0
+    hp[HP.BIAS] = 1.0
+    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
+    hp[HP.ONE] = 1.0
+
+
+def per_step(cfg):
+    """Whether a step's scalars depend on more than its rate."""
+    return (cfg[C.DECOUPLED_WEIGHT_DECAY] != 0.0 or cfg[C.BIAS_CORRECTION] != 0.0
+            or cfg[C.CLIP_NORM] < math.inf)
+
+
+def step_scalars(hp, cfg, g, lr, t):
+    """Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``."""
+    hp[HP.LR] = lr
+    if cfg[C.DECOUPLED_WEIGHT_DECAY] != 0.0:
+        hp[HP.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
+    if cfg[C.BIAS_CORRECTION] != 0.0:
+        # math.pow is C's pow(), as Python's float ** int; Numba's ** with an
+        # integer exponent multiplies by squaring and can round differently.
+        hp[HP.BIAS] = 1.0 / (1.0 - math.pow(cfg[C.RHO], float(t)))
+    if cfg[C.CLIP_NORM] < math.inf:
+        # one rule, overflow-safe (adaopt.kernels): the same factor everywhere
+        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+
+
+def _kernel(flavour, parallel):
+    _, centered, momentum = flavour
+    return kernels.get_step_kernel(centered, momentum, parallel)
+
+
+def _kernel_source(flavour):
+    return _kernel(flavour, False).py_func
+
+
+RMSPROP = Method(
+    name="rmsprop", title="RMSprop", hyperparameters=HYPERPARAMETERS,
+    requirements=REQUIREMENTS, state=STATE, uses=uses, fixed_scalars=fixed_scalars,
+    step_scalars=step_scalars, per_step=per_step, hp_size=kernels.HP_SIZE,
+    kernel=_kernel, kernel_source=_kernel_source)
+
+#: The settings' slots (``C.RHO`` is the slot of ``rho`` in ``cfg``).
+C = RMSPROP.Cfg

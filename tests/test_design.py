@@ -1,0 +1,166 @@
+"""docs/design.rst held against the code: the layers, the import rules, one
+place for each default, and the line counts of "how to add a method"."""
+
+import ast
+import inspect
+import re
+from pathlib import Path
+
+import adaopt
+from adaopt import kernels
+from adaopt._rmsprop import RMSPROP
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "adaopt"
+DESIGN = (ROOT / "docs" / "design.rst").read_text()
+
+#: The layers of docs/design.rst, bottom up.
+LAYERS = [
+    ("foundations", {"status", "_validation", "_numba_cache", "_threading", "_borrow",
+                     "_compile_notice", "_workspace"}),
+    ("kernels", {"kernels"}),
+    ("method descriptions", {"_method", "_rmsprop", "_learning_rate"}),
+    ("optimizer objects", {"_optimizer", "_optimizers", "layout", "schedules"}),
+    ("problem setup", {"_problem", "finite_differences"}),
+    ("iteration", {"_iteration"}),
+    ("Python loop", {"_python_loop"}),
+    ("compiled loop", {"_compiled_objective", "_objective_digest", "_compiled_loop"}),
+    ("front ends", {"_minimize", "_scipy_method", "_multistart", "_njit_entry"}),
+    ("tools", {"bench", "problems", "jitted_problems", "demo", "__main__", "__init__"}),
+]
+LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
+
+
+def _trees():
+    return {path.stem: ast.parse(path.read_text()) for path in sorted(PACKAGE.glob("*.py"))}
+
+
+def _imports(tree):
+    """``(module, names)`` of every ``from . import``/``from .x import`` in ``tree``."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names = [a.name for a in node.names]
+            if node.module is None:           # from . import a, b
+                out += [(name, []) for name in names]
+            else:
+                out.append((node.module, names))
+    return out
+
+
+def test_every_module_has_a_layer_and_the_doc_lists_it():
+    modules = set(_trees())
+    assert modules == set(LAYER_OF), modules ^ set(LAYER_OF)
+    for name, members in LAYERS:
+        for module in members - {"__init__"}:
+            assert f"``{module}``" in DESIGN, (name, module)
+
+
+def test_imports_only_go_down_the_layers():
+    wrong = []
+    for module, tree in _trees().items():
+        for target, _ in _imports(tree):
+            if LAYER_OF[target] > LAYER_OF[module]:
+                wrong.append(f"{module} ({LAYERS[LAYER_OF[module]][0]}) imports "
+                             f"{target} ({LAYERS[LAYER_OF[target]][0]})")
+    assert not wrong, wrong
+
+
+def test_no_import_cycle():
+    graph = {m: {t for t, _ in _imports(tree)} for m, tree in _trees().items()}
+    state = {}
+
+    def visit(m, path):
+        if state.get(m) == "done":
+            return
+        assert state.get(m) != "open", " -> ".join(path + [m])
+        state[m] = "open"
+        for t in graph[m]:
+            visit(t, path + [m])
+        state[m] = "done"
+
+    for m in graph:
+        visit(m, [])
+
+
+def test_no_private_name_crosses_a_module_and_no_sys_modules_lookup():
+    crossing = []
+    for module, tree in _trees().items():
+        aliases = {t for t, names in _imports(tree) if not names}
+        for target, names in _imports(tree):
+            crossing += [f"{module}: from .{target} import {n}" for n in names
+                         if n.startswith("_")]
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in aliases and node.attr.startswith("_")):
+                crossing.append(f"{module}: {node.value.id}.{node.attr}")
+            if (isinstance(node, ast.Attribute) and node.attr == "modules"
+                    and isinstance(node.value, ast.Name) and node.value.id == "sys"):
+                crossing.append(f"{module}: sys.modules")
+    assert not crossing, crossing
+
+
+def test_no_function_hides_a_module():
+    for name in adaopt.__all__:
+        obj = getattr(adaopt, name)
+        assert not (PACKAGE / f"{name}.py").exists() or inspect.ismodule(obj), name
+    assert adaopt.MultiStartResult.__name__ == "MultiStartResult"
+
+
+def test_no_module_restates_a_hyperparameter_default():
+    """Only the description gives a hyperparameter a default: no function in
+    the package has a parameter of that name with a literal default."""
+    names = set(RMSPROP.defaults)
+    restated = []
+    for module, tree in _trees().items():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.Lambda)):
+                args = node.args
+                positional = args.posonlyargs + args.args
+                pairs = list(zip(positional[len(positional) - len(args.defaults):],
+                                 args.defaults))
+                pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults)
+                          if d is not None]
+                restated += [f"{module}:{a.arg}" for a, d in pairs
+                             if a.arg in names and isinstance(d, ast.Constant)]
+    assert not restated, restated
+
+
+def test_every_front_end_shows_the_descriptions_defaults():
+    signature = inspect.signature(adaopt.RMSprop)
+    for name, default in RMSPROP.defaults.items():
+        assert signature.parameters[name].default == default
+    njit = inspect.signature(adaopt.rmsprop_njit.py_func)
+    for h in RMSPROP.hyperparameters:
+        if h.in_minimize:
+            assert njit.parameters[h.name].default == h.default
+    # the class docstring states the same defaults
+    stated = dict(re.findall(r"^    (\w+) : [^\n]*?, default ([^\s,]+)\s*$",
+                             adaopt.RMSprop.__doc__, re.M))
+    for name, text in stated.items():
+        assert name in RMSPROP.defaults, name
+        value = RMSPROP.defaults[name]
+        assert (text.strip("'") == value if isinstance(value, str)
+                else float(text) == value if not isinstance(value, bool)
+                else text == str(value)), (name, text, value)
+    assert len(stated) >= 10
+
+
+def _lines_of(source, first, last_exclusive):
+    lines = source.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first))
+    stop = next(i for i, line in enumerate(lines) if line.startswith(last_exclusive))
+    while not lines[stop - 1].strip() or lines[stop - 1].startswith("@"):
+        stop -= 1          # blank lines and the next function's decorator
+    return stop - start
+
+
+def test_how_to_add_a_method_states_the_real_line_counts():
+    counts = re.findall(r"^     - (\d+)\b", DESIGN, re.M)
+    description = len((PACKAGE / "_rmsprop.py").read_text().splitlines())
+    kernel = _lines_of(inspect.getsource(kernels),
+                       '@numba.njit(inline="always", error_model="numpy")',
+                       "def _make_sumsq(")
+    optimizers = (PACKAGE / "_optimizers.py").read_text()
+    class_lines = len(optimizers.split("class RMSprop(Optimizer):")[1].splitlines())
+    assert counts[:3] == [str(description), str(kernel), str(class_lines)], counts
