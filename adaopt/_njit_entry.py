@@ -238,7 +238,7 @@ that ``@numba.njit`` code can call (in the spirit of
 ``quantecon.optimize``), e.g. to fit thousands of small models in one
 compiled loop.  Options, defaults, stopping tests and statuses are
 those of :func:`adaopt.minimize` (see :mod:`adaopt._iteration` for their
-order); the update is DESIGN.md section 2 (:class:`adaopt.RMSprop`).
+order); the update is :class:`adaopt.RMSprop`'s.
 For the same inputs it returns what ``adaopt.minimize`` returns.
 
 It is inlined into its caller, so a caller decorated with
@@ -264,8 +264,10 @@ weight_decay, decoupled_weight_decay, maximize : optional
     As for :class:`adaopt.RMSprop`.
 eps_in_sqrt, bias_correction, initial_scale : optional
     As for :class:`adaopt.RMSprop`.
-clip_value, clip_norm : float, default inf (off)
-    Gradient clipping, as for :class:`adaopt.RMSprop`.
+clip_value, clip_norm : float, optional
+    Gradient clipping, as for :class:`adaopt.RMSprop`; None (the default)
+    or ``inf`` is off (inside compiled code a float argument cannot be None
+    at run time, so ``inf`` says "off" there).
 maxiter : int, default 10000
 maxfev : int, optional
 gtol : float, default 1e-5
