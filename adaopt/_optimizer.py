@@ -30,6 +30,11 @@ class NonFiniteUpdateError(FloatingPointError):
 class Optimizer:
     """Base class of adaopt's optimizers over one flat parameter vector.
 
+    A subclass (:class:`adaopt.RMSprop`) is created as
+    ``Subclass(params, <positional hyperparameters>, *, <the others>,
+    lr_schedule=None)``, with the signature and defaults of its method
+    description:
+
     Parameters
     ----------
     params : ndarray
@@ -52,7 +57,9 @@ class Optimizer:
     ``params``.  Its signature is made from them (``inspect.signature``
     shows the method's defaults), and so are the class attributes
     ``hyperparameter_defaults`` (name -> default, without ``lr``) and
-    ``state_names`` (the per-element state arrays).
+    ``state_names`` (the per-element state arrays).  The base class's own
+    ``__init__(params, lr_schedule, hyperparameters)`` takes the
+    hyperparameters as one dict.
     """
 
     method = None
