@@ -3,14 +3,15 @@ r"""The work arrays of a run, laid out and filled in one place.
 A run of ``minimize`` (either driver), a start of ``multistart`` and a call
 of the njit entry point all work on the same three arrays:
 
-``W``, 2-D, the parameters' dtype, one vector per row (:class:`Row`)
-    the iterate, the previous iterate and its gradient (kept so a failure
-    can return the last good iterate), then the method's state arrays in
-    use (their rows are the ``S`` the kernel updates), then the bounds
-    ``LO``/``HI`` when bounded.  One array keeps the compiled call at few
-    arguments: each array argument costs about 0.1 µs to dispatch.
-``hp``, the kernel's scalars (the method's table), the parameters' dtype.
-``ctl``, float64, the iteration's control slots (:class:`Ctl`).
+* ``W``, 2-D, of the parameters' dtype, one vector per row (:class:`Row`):
+  the iterate, the previous iterate and its gradient (kept so a failure
+  can return the last good iterate), then the method's state arrays in use
+  (their rows are the ``S`` the kernel updates), then the bounds ``LO`` and
+  ``HI`` when bounded.  One array keeps the compiled call at few
+  arguments: each array argument costs about 0.1 µs to dispatch.
+* ``hp``, the kernel's scalars (the method's table), of the parameters'
+  dtype.
+* ``ctl``, float64, the iteration's control slots (:class:`Ctl`).
 
 :func:`fill_workspace` and :func:`fill_control` are written in a form that
 runs both as NumPy code (called from Python) and compiled (inlined into
