@@ -27,7 +27,6 @@ _WHAT = (
     ("_multi_template", "the compiled multistart driver for your objective"),
     ("_advance", "the minimize iteration"),
     ("step_loop", "the RMSprop step kernel"),
-    ("adam_step_loop", "the Adam step kernel"),
     ("step_scalars", "the preparation of a step's scalars"),
     ("sumsq", "the clip_norm kernel"),
     ("_clip_scale", "the clip_norm kernel"),

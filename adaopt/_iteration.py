@@ -159,7 +159,7 @@ def _advance(W, g, hp, ctl):
 
 def _suffix(method, flavour, kind):
     bits = "".join(str(int(u)) for u in flavour)
-    return f"_{method.engine}_{bits}_{kind}"
+    return f"_{method.name}_{bits}_{kind}"
 
 
 def _bound(method, flavour, kind, kernel):
@@ -181,7 +181,7 @@ def get_advance(method, flavour, parallel):
     new version, and the driver converts it.  So the Python loop needs no
     per-iteration type checks of its own.
     """
-    key = (method.engine, flavour, bool(parallel))
+    key = (method.name, flavour, bool(parallel))
 
     def build():
         kernel = method.kernel(flavour, parallel)
@@ -202,7 +202,7 @@ def inline_advance(method, flavour):
     arguments cross two calls, with reference counts Numba cannot prune
     across calls).  Same source as :func:`get_advance`, so the same bits.
     """
-    key = (method.engine, flavour, "inline")
+    key = (method.name, flavour, "inline")
 
     def build():
         kernel = numba.njit(method.kernel_source(flavour), inline="always",
@@ -220,7 +220,7 @@ def called_advance(method, flavour):
     each into every caller).  Not cached itself: a caller names it as a
     module global and is cached with it.
     """
-    key = (method.engine, flavour, "called")
+    key = (method.name, flavour, "called")
     return _numba_cache.built_once(_advances, key, lambda: numba.njit(
         _bound(method, flavour, "called", method.kernel(flavour, False)),
         nogil=True, error_model="numpy"))

@@ -21,7 +21,6 @@ from numba import types
 from numba.extending import overload
 
 from . import status
-from ._adam import ADAM, ADAMW
 from ._compiled_loop import iterate
 from ._iteration import called_advance
 from ._problem import option_defaults
@@ -29,7 +28,7 @@ from ._rmsprop import RMSPROP
 from ._workspace import (CTL_SIZE, Ctl, Row, check_box, fill_control, fill_workspace,
                          iteration_limit_from_maxfev, workspace_rows)
 
-__all__ = ["make_njit_entry", "rmsprop_njit", "adam_njit", "adamw_njit"]
+__all__ = ["make_njit_entry", "rmsprop_njit"]
 
 #: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
 _DISABLE_JIT = bool(numba.config.DISABLE_JIT)
@@ -197,7 +196,7 @@ def make_njit_entry(method, doc):
     name = f"{method.name}_njit"
     limits = {k: v for k, v in option_defaults(method).items()
               if k in ("maxiter", "maxfev", "gtol", "ftol", "xtol")}
-    hyper = [h for h in method.hyperparameters if h.in_minimize and not h.fixed]
+    hyper = [h for h in method.hyperparameters if h.in_minimize]
     optional = [i for i, s in enumerate(method.state) if not s.always]
     # the flavour's index in method.flavours (itertools.product order)
     flavour = [f"    flavour = flavour * 2 + (1 if uses[{i}] else 0)" for i in optional]
@@ -209,7 +208,7 @@ def make_njit_entry(method, doc):
     source = _TEMPLATE.format(
         name=name, hyper=", ".join(f"{h.name}={h.default!r}" for h in hyper),
         limits=", ".join(f"{k}={v!r}" for k, v in limits.items()),
-        ncfg=len(method.Cfg), checks="\n".join(method.nopython_checks()),
+        ncfg=len(method.hyperparameters), checks="\n".join(method.nopython_checks()),
         nstate=" + ".join(f"(1 if uses[{i}] else 0)" for i in range(len(method.state))),
         flavour="\n".join(flavour) or "    pass", initial="\n".join(initial),
         hp_size=method.hp_size)
@@ -323,37 +322,6 @@ array([ 1. , -2. ,  3.5])
 #: RMSprop from inside Numba-compiled code (see its docstring).
 rmsprop_njit = make_njit_entry(RMSPROP, _RMSPROP_NJIT_DOC)
 
-_ADAM_NJIT_DOC = r"""Minimize ``fun`` with Adam from inside Numba-compiled code.
-
-As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
-:class:`adaopt.Adam` (``lr, betas, eps, weight_decay, amsgrad, maximize,
-decoupled_weight_decay, clip_value, clip_norm``; a constant learning
-rate).  For the same inputs it returns what ``adaopt.minimize(...,
-method='adam')`` returns.
-
-Examples
---------
->>> import numba, numpy as np
->>> from adaopt import adam_njit
->>> @numba.njit
-... def sq(x, c):
-...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
->>> @numba.njit
-... def fit(c):
-...     return adam_njit(sq, np.zeros(1), (c,), lr=0.05, maxiter=5000).x[0]
->>> round(fit(2.5), 3)
-2.5
-"""
-
-#: Adam from inside Numba-compiled code (see its docstring).
-adam_njit = make_njit_entry(ADAM, _ADAM_NJIT_DOC)
-
-#: AdamW from inside Numba-compiled code (Adam's docstring applies, with
-#: AdamW's arguments).
-adamw_njit = make_njit_entry(ADAMW, _ADAM_NJIT_DOC.replace(
-    "with Adam", "with AdamW").replace("adaopt.Adam`", "adaopt.AdamW`").replace(
-    "method='adam'", "method='adamw'"))
-
-# The functions are written by exec, so doctest would not find their
-# docstrings' examples on its own: name them here.
-__test__ = {"rmsprop_njit": _RMSPROP_NJIT_DOC, "adam_njit": _ADAM_NJIT_DOC}
+# The function is written by exec, so doctest would not find its docstring's
+# example on its own: name it here.
+__test__ = {"rmsprop_njit": _RMSPROP_NJIT_DOC}
