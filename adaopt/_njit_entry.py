@@ -321,7 +321,3 @@ array([ 1. , -2. ,  3.5])
 
 #: RMSprop from inside Numba-compiled code (see its docstring).
 rmsprop_njit = make_njit_entry(RMSPROP, _RMSPROP_NJIT_DOC)
-
-# The function is written by exec, so doctest would not find its docstring's
-# example on its own: name it here.
-__test__ = {"rmsprop_njit": _RMSPROP_NJIT_DOC}
