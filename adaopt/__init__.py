@@ -27,7 +27,6 @@ on-disk cache) on its first use.
 
 from . import _compile_notice, schedules, status
 from ._minimize import minimize
-from ._multistart import MultiStartResult, multistart
 from ._njit_entry import rmsprop_njit
 from ._optimizer import NonFiniteUpdateError, Optimizer
 from ._optimizers import RMSprop
@@ -38,6 +37,20 @@ __version__ = "0.1.0"
 
 # one line on stderr when a first use compiles (cheap: registers a listener)
 _compile_notice.install()
+
+def __getattr__(name):
+    # multistart's result subclasses scipy.optimize.OptimizeResult, so its
+    # module imports scipy.optimize: loaded on first use, not with adaopt
+    # (scipy.optimize is three quarters of adaopt's import time otherwise)
+    if name in ("multistart", "MultiStartResult"):
+        from . import _multistart
+        return getattr(_multistart, name)
+    raise AttributeError(f"module 'adaopt' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = ["RMSprop", "Optimizer", "NonFiniteUpdateError", "ParamLayout",
            "schedules", "status", "minimize", "rmsprop", "multistart",

@@ -54,14 +54,12 @@ import time
 
 import numba
 import numpy as np
-from scipy.optimize import OptimizeResult
-
 from . import _numba_cache, kernels, status
 from ._method import rebind
-from ._workspace import Ctl, Row
+from ._workspace import Ctl, Row, copy_into
 
 __all__ = ["CONTINUE", "WRONG_LENGTH", "get_advance", "inline_advance",
-           "called_advance", "make_result", "print_summary", "Progress",
+           "called_advance", "optimize_result", "make_result", "print_summary", "Progress",
            "back_to_evaluated", "attach_result", "RESULT_ATTRIBUTE"]
 
 #: ``advance`` returns this when the run goes on; a value >= 0 is a status.
@@ -111,11 +109,11 @@ def _advance(W, g, hp, ctl):
         ctl[Ctl.GNORM] = gnorm
         if not (finite and math.isfinite(f)):
             if k > 0.0:
-                x[:] = xprev
+                copy_into(x, xprev)
                 ctl[Ctl.F] = ctl[Ctl.FPREV]
                 ctl[Ctl.K] = k - 1.0
             else:
-                gprev[:] = g
+                copy_into(gprev, g)
             return status.NONFINITE
         if mode == 1.0:
             return CONTINUE
@@ -140,7 +138,7 @@ def _advance(W, g, hp, ctl):
     ctl[Ctl.FPREV] = f
     bad = _kernel(x, g, S, hp)               # noqa: F821  (bound per build)
     if bad:
-        x[:] = xprev
+        copy_into(x, xprev)
         return status.NONFINITE
     if ctl[Ctl.BOUNDED] != 0.0:
         lo = W[row_lo]
@@ -170,26 +168,28 @@ def _bound(method, flavour, kind, kernel):
 _advances = {}
 
 
-def get_advance(method, flavour, parallel):
+def get_advance(method, flavour, parallel, dtype):
     """The compiled iteration for the Python driver: ``advance(W, g, hp, ctl) -> code``.
 
     Calls the method's kernel of ``flavour`` (``parallel`` picks its build;
-    both give the same bits).  Compiled (or loaded from the disk cache) for
-    float64 and float32 on the first request, for exactly these types
-    (C-contiguous writable arrays, ``W``/``g``/``hp`` of one dtype): any
-    other gradient raises ``TypeError`` at the call instead of compiling a
-    new version, and the driver converts it.  So the Python loop needs no
-    per-iteration type checks of its own.
+    both give the same bits).  Compiled (or loaded from the disk cache) on
+    the first request for exactly one signature, arrays of ``dtype``
+    (float32 or float64; C-contiguous writable arrays, ``W``/``g``/``hp``
+    of that dtype): any other gradient raises ``TypeError`` at the call
+    instead of compiling a new version, and the driver converts it.  So the
+    Python loop needs no per-iteration type checks of its own, and a
+    float64 run compiles no float32 iteration (each is about 1 s).
     """
-    key = (method.name, flavour, bool(parallel))
+    dtype = np.dtype(dtype)
+    key = (method.name, flavour, bool(parallel), dtype.name)
 
     def build():
         kernel = method.kernel(flavour, parallel)
-        sigs = [numba.types.int64(dt[:, ::1], dt[::1], dt[::1], numba.float64[::1])
-                for dt in (numba.float64, numba.float32)]
+        dt = numba.from_dtype(dtype)
+        sig = numba.types.int64(dt[:, ::1], dt[::1], dt[::1], numba.float64[::1])
         return _numba_cache.njit_cached(
             _bound(method, flavour, "parallel" if parallel else "serial", kernel),
-            sigs, nogil=True, error_model="numpy")
+            [sig], nogil=True, error_model="numpy")
     return _numba_cache.built_once(_advances, key, build)
 
 
@@ -226,11 +226,22 @@ def called_advance(method, flavour):
         nogil=True, error_model="numpy"))
 
 
+def optimize_result(**fields):
+    """A :class:`scipy.optimize.OptimizeResult` of ``fields``.
+
+    scipy.optimize is imported here, on the first result, not with adaopt:
+    it is three quarters of adaopt's import time (about 0.25 s), and an
+    optimizer object never needs it.
+    """
+    from scipy.optimize import OptimizeResult
+    return OptimizeResult(**fields)
+
+
 def make_result(x, fun, jac, nit, nfev, njev, code):
     """Build the :class:`~scipy.optimize.OptimizeResult` of a run."""
-    return OptimizeResult(x=x, fun=fun, jac=jac, nit=nit, nfev=nfev, njev=njev,
-                          status=code, success=status.succeeded(code),
-                          message=status.MESSAGES[code])
+    return optimize_result(x=x, fun=fun, jac=jac, nit=nit, nfev=nfev, njev=njev,
+                           status=code, success=status.succeeded(code),
+                           message=status.MESSAGES[code])
 
 
 def print_summary(result, out=print):

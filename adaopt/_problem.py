@@ -16,12 +16,11 @@ import warnings
 from typing import Any, Callable, Optional
 
 import numpy as np
-from scipy.optimize import Bounds, OptimizeWarning
 
 from ._learning_rate import check_schedule
 from ._method import Method
 from ._rmsprop import RMSPROP
-from ._validation import check_real, is_jitted, native_arrays
+from ._validation import check_real, is_jitted, native_arrays, optimize_warning
 from ._workspace import (CTL_SIZE, check_box, fill_control, fill_workspace,
                          iteration_limit_from_maxfev, workspace_rows)
 from .finite_differences import FD_METHODS, calls_per_gradient, free_variables
@@ -218,7 +217,7 @@ def parse_problem(fun, x0, args=(), method="rmsprop", jac=None, bounds=None,
     lower, upper = parse_bounds(bounds, x0)
     if lower is not None and (np.any(x0 < lower) or np.any(x0 > upper)):
         warnings.warn("Initial guess is not within the specified bounds",
-                      OptimizeWarning, stacklevel=3)
+                      optimize_warning(), stacklevel=3)
         x0 = np.minimum(np.maximum(x0, lower), upper)
     # every hyperparameter checked by the method's description, naming a bad one
     hyper = method.check({name: opts[name] for name in method.minimize_defaults})
@@ -284,6 +283,7 @@ def parse_bounds(bounds, x0):
     """
     if bounds is None:
         return None, None
+    from scipy.optimize import Bounds    # only with bounds (adaopt._validation.optimize_warning)
     n = x0.size
     if isinstance(bounds, Bounds):
         lo, hi = np.asarray(bounds.lb, dtype=float), np.asarray(bounds.ub, dtype=float)
@@ -355,7 +355,7 @@ def _parse_options(options, tol, method):
     unknown = sorted(set(given) - set(defaults), key=str)
     if unknown:
         warnings.warn(f"Unknown solver options: {', '.join(map(str, unknown))}",
-                      OptimizeWarning, stacklevel=4)
+                      optimize_warning(), stacklevel=4)
         for key in unknown:
             del given[key]
     if tol is not None:

@@ -9,12 +9,11 @@ problem's method description.
 import math
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 from . import _threading, kernels, status
 from ._iteration import (CONTINUE, WRONG_LENGTH, Progress, attach_result,
                          back_to_evaluated, final_gradient, get_advance, make_result,
-                         print_summary)
+                         optimize_result, print_summary)
 from ._learning_rate import PLACEHOLDER_LR, checked_rate
 from ._problem import make_workspace
 from ._validation import as_gradient, check_value
@@ -63,7 +62,7 @@ def _run_python(problem, parallel):
     ws = make_workspace(problem)
     W, hp, cfg, ctl = ws.W, ws.hp, ws.cfg, ws.ctl
     method = problem.method
-    advance = get_advance(method, ws.flavour, parallel)
+    advance = get_advance(method, ws.flavour, parallel, W.dtype)
     # the method's preparation of a step: with the parallel clip norm when
     # this run holds the parallel region
     prepare = method.step_scalars_build(parallel)
@@ -136,8 +135,8 @@ def _run_python(problem, parallel):
             if callback is not None:
                 if ctl[K] > 0.0:
                     try:
-                        callback(OptimizeResult(x=x.copy(), fun=float(ctl[F]),
-                                                nit=int(ctl[K])))
+                        callback(optimize_result(x=x.copy(), fun=float(ctl[F]),
+                                                 nit=int(ctl[K])))
                     except StopIteration:
                         code = status.CALLBACK
                         break

@@ -14,6 +14,17 @@ from numba.core.dispatcher import Dispatcher
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def optimize_warning():
+    """:class:`scipy.optimize.OptimizeWarning`, imported on first use.
+
+    ``import adaopt`` does not import scipy.optimize: it is three quarters
+    of adaopt's import time (about 0.25 s), and the optimizer objects never
+    need it.  (Results import it too: adaopt._iteration.optimize_result.)
+    """
+    from scipy.optimize import OptimizeWarning
+    return OptimizeWarning
+
+
 def check_real(name, value, *, low=None, high=None, low_open=False,
                high_open=False, allow_none=False):
     """Return ``value`` as a float after checking it is a real in range.

@@ -23,9 +23,10 @@ import enum
 import math
 
 import numpy as np
+from numba.extending import overload
 
-__all__ = ["Row", "Ctl", "CTL_SIZE", "check_box", "fill_workspace", "fill_control",
-           "iteration_limit_from_maxfev", "workspace_rows"]
+__all__ = ["Row", "Ctl", "CTL_SIZE", "check_box", "copy_into", "fill_workspace",
+           "fill_control", "iteration_limit_from_maxfev", "workspace_rows"]
 
 
 class Row(enum.IntEnum):
@@ -84,6 +85,25 @@ def check_box(lo, hi):
     return first, bounded
 
 
+def copy_into(dst, src):
+    """``dst[:] = src`` for two 1-D arrays of one length (NumPy or nopython).
+
+    Compiled, an explicit loop: Numba's array assignment ``dst[:] = src``
+    compiles the formatting of its shape-mismatch message, about 1.5 s of
+    string code in the first compilation of each process and each cached
+    driver, for a mismatch that cannot happen here.
+    """
+    dst[:] = src
+
+
+@overload(copy_into, inline="always")
+def _copy_into_overload(dst, src):
+    def impl(dst, src):
+        for i in range(dst.shape[0]):
+            dst[i] = src[i]
+    return impl
+
+
 def fill_workspace(W, x0, lo, hi, bounded, initial):
     """Fill ``W`` for a run from ``x0``; ``initial`` holds each state row's start.
 
@@ -95,12 +115,12 @@ def fill_workspace(W, x0, lo, hi, bounded, initial):
     x = W[Row.X]
     if bounded:
         row_lo = Row.STATE + nstate
-        W[row_lo] = lo
-        W[row_lo + 1] = hi
-        x[:] = np.minimum(np.maximum(x0, W[row_lo]), W[row_lo + 1])
+        copy_into(W[row_lo], lo)
+        copy_into(W[row_lo + 1], hi)
+        copy_into(x, np.minimum(np.maximum(x0, W[row_lo]), W[row_lo + 1]))
     else:
-        x[:] = x0
-    W[Row.XPREV] = x
+        copy_into(x, x0)
+    copy_into(W[Row.XPREV], x)
     W[Row.GPREV] = 0.0
     for j in range(nstate):
         W[Row.STATE + j] = initial[j]

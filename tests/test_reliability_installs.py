@@ -220,9 +220,9 @@ def test_stale_cache_from_other_source_recompiles(warm_site, tmp_path, expected)
     finally:
         kernels_py.write_text(source)
     assert_same(results, expected)
-    # 2 kernels called from Python + the kernel compiled into minimize's
-    # driver (for its float64 and float32 signatures)
-    assert report["hits"] == 0 and report["misses"] == 4
+    # 2 kernels called from Python + minimize's iteration, which holds a
+    # copy of the kernel (for the run's float64 only: no float32 is compiled)
+    assert report["hits"] == 0 and report["misses"] == 3
 
 
 # -- one cache shared by several processes -----------------------------------
