@@ -113,18 +113,26 @@ class Requirement:
 
 @dataclasses.dataclass(frozen=True)
 class StateArray:
-    """A per-element state array: its name and the value it starts at.
+    """A per-element state array: its name, when it is in use, its start.
 
-    ``initial`` is a number or the name of the hyperparameter whose value
-    it starts at; ``always`` False means some configurations do without it
-    (the method's ``uses(cfg)`` says which); ``nonnegative`` that a loaded
-    checkpoint's values must be ``>= 0`` (a sum of squares).
+    ``when`` names the hyperparameter that puts the array in use when it is
+    set (True, or a number other than 0: ``centered``, ``momentum > 0``);
+    None means every configuration uses it.  Declared rather than computed,
+    so that the njit entry point can see, while compiling, which arrays a
+    call with default arguments uses.  ``initial`` is a number or the name
+    of the hyperparameter whose value it starts at; ``nonnegative`` that a
+    loaded checkpoint's values must be ``>= 0`` (a sum of squares).
     """
 
     name: str
     initial: Any = 0.0
-    always: bool = False
+    when: Optional[str] = None
     nonnegative: bool = False
+
+    @property
+    def always(self):
+        """Whether every configuration uses this array."""
+        return self.when is None
 
 
 def rebind(func, suffix, **names):
@@ -156,9 +164,6 @@ class Method:
         ``lr`` first (every method has a learning rate, slot 0 of ``cfg``).
     requirements : tuple of Requirement
     state : tuple of StateArray
-    uses : callable
-        ``uses(cfg) -> tuple of bool``, one per state array: which this
-        configuration uses (nopython form).  The tuple is the *flavour*.
     fixed_scalars, step_scalars, per_step : callable
         The preparation of the kernel's scalars, in nopython form (module
         docstring).  ``step_scalars`` calls the clip-norm rule by the
@@ -175,7 +180,7 @@ class Method:
         build, for the compiled loops to inline.
     """
 
-    def __init__(self, *, name, title, hyperparameters, requirements, state, uses,
+    def __init__(self, *, name, title, hyperparameters, requirements, state,
                  fixed_scalars, step_scalars, per_step, hp_size, kernel, kernel_source):
         if hyperparameters[0].name != "lr":
             raise ValueError("a method's first hyperparameter is lr")
@@ -185,7 +190,6 @@ class Method:
         self.requirements = tuple(requirements)
         self.state = tuple(state)
         self.hp_size = hp_size
-        self._uses = uses
         self._fixed_scalars = fixed_scalars
         self._step_scalars = step_scalars
         self._per_step = per_step
@@ -194,6 +198,10 @@ class Method:
         self.Cfg = enum.IntEnum(f"{title}Settings",
                                 [(h.name.upper(), i) for i, h in enumerate(hyperparameters)])
         self._built = {}
+        names = {h.name for h in self.hyperparameters}
+        for array in self.state:
+            if array.when is not None and array.when not in names:
+                raise ValueError(f"state {array.name}: when={array.when!r} is no hyperparameter")
 
     # -- hyperparameters -------------------------------------------------------
 
@@ -281,7 +289,14 @@ class Method:
 
     def flavour(self, cfg):
         """Which state arrays ``cfg`` uses: a tuple of bools (the kernel flavour)."""
-        return tuple(bool(u) for u in self._uses(cfg))
+        return tuple(s.always or bool(cfg[self.Cfg[s.when.upper()]] != 0.0)
+                     for s in self.state)
+
+    def uses_source(self, cfg="cfg"):
+        """:meth:`flavour` as a source expression for nopython code."""
+        return "(" + "".join(
+            "True, " if s.always else f"{cfg}[{self.Cfg[s.when.upper()].value}] != 0.0, "
+            for s in self.state) + ")"
 
     @property
     def flavours(self):
@@ -303,10 +318,6 @@ class Method:
 
     def _build(self, key, make):
         return _numba_cache.built_once(self._built, key, make)
-
-    def uses_jit(self):
-        """``uses`` compiled to inline into nopython code."""
-        return self._build("uses", lambda: numba.njit(self._uses, inline="always"))
 
     def fixed_scalars(self, hp, cfg):
         """Fill the whole ``hp`` table from ``cfg``.

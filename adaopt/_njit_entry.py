@@ -7,9 +7,15 @@ description's and ``minimize``'s own, its checks are the description's
 rendered in nopython form (:meth:`adaopt._method.Method.nopython_checks`),
 and it runs the compiled loop of :mod:`adaopt._compiled_loop` on the work
 arrays of :mod:`adaopt._workspace`, filled by the same functions as every
-other front end.  Its flavour (which state arrays are in use) is known only
-at run time, so it calls the flavour's iteration through a run-time choice
-rather than inlining all of them.
+other front end.
+
+Its flavour (which state arrays are in use) is decided by the
+hyperparameters the description's state arrays name (``when``).  Those a
+call leaves at their defaults are known while Numba compiles it (their type
+is ``Omitted``): only the flavours the others can still choose are compiled,
+and called through a run-time choice when more than one is left.  A call
+with default arguments compiles one iteration instead of every flavour's
+(each about 2 s).
 """
 
 import collections
@@ -25,10 +31,10 @@ from ._compiled_loop import iterate
 from ._iteration import called_advance
 from ._problem import option_defaults
 from ._rmsprop import RMSPROP
-from ._workspace import (CTL_SIZE, Ctl, Row, check_box, fill_control, fill_workspace,
-                         iteration_limit_from_maxfev, workspace_rows)
+from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
+                         fill_workspace, iteration_limit_from_maxfev, workspace_rows)
 
-__all__ = ["make_njit_entry", "rmsprop_njit"]
+__all__ = ["make_njit_entry", "possible_flavours", "rmsprop_njit"]
 
 #: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
 _DISABLE_JIT = bool(numba.config.DISABLE_JIT)
@@ -139,7 +145,7 @@ def {name}(fun, x0, args=(), jac=None, lower=None, upper=None, {hyper}, {limits}
     lo = _bound(lower, n, -np.inf)
     hi = _bound(upper, n, np.inf)
     bounded = _bounded(lo, hi)
-    uses = _uses(cfg)
+    uses = {uses}
     nstate = {nstate}
     flavour = 0
 {flavour}
@@ -155,10 +161,9 @@ def {name}(fun, x0, args=(), jac=None, lower=None, upper=None, {hyper}, {limits}
     ctl[Ctl.FLAVOUR] = flavour
     g = np.zeros(n, dtype=x0.dtype)
     counts = np.zeros(2, dtype=np.int64)
-    code = iterate(fun, jac, _advance_any, _prepare, W, g, hp, cfg, ctl, counts, args,
-                   _NO_LRS, np.inf)
+    code = _iterate_flavours({deciders}fun, jac, W, g, hp, cfg, ctl, counts, args)
     if code == status.NONFINITE:
-        g[:] = W[Row.GPREV]
+        copy_into(g, W[Row.GPREV])
     return _Result(W[Row.X].copy(), ctl[Ctl.F], g, int(ctl[Ctl.K]), counts[0],
                    counts[1], code, _succeeded(code))
 """
@@ -169,18 +174,82 @@ def advance_any(W, g, hp, ctl):
 {branches}
 """
 
+_ITERATE_FLAVOURS = """\
+def iterate_flavours({deciders}fun, jac, W, g, hp, cfg, ctl, counts, args):
+    pass    # replaced by the overload
 
-def _advance_any(method):
-    """``advance`` of the flavour ``ctl[FLAVOUR]`` names, chosen at run time."""
+def typer({deciders}fun, jac, W, g, hp, cfg, ctl, counts, args):
+    advance = _choose(({deciders}))
+    def impl({deciders}fun, jac, W, g, hp, cfg, ctl, counts, args):
+        return iterate(fun, jac, advance, _prepare, W, g, hp, cfg, ctl, counts, args,
+                       _NO_LRS, inf)
+    return impl
+"""
+
+
+def _advance_any(method, indices):
+    """``advance`` of the flavour ``ctl[FLAVOUR]`` names among ``indices``
+    (of ``method.flavours``), chosen at run time."""
     scope = {"Ctl": Ctl}
     lines = []
-    for i, flavour in enumerate(method.flavours):
-        scope[f"_advance_{i}"] = called_advance(method, flavour)
+    for i in indices:
+        scope[f"_advance_{i}"] = called_advance(method, method.flavours[i])
         lines.append(f"    if flavour == {float(i)!r}:\n"
                      f"        return _advance_{i}(W, g, hp, ctl)")
-    lines.append("    return -2")     # never: every flavour has a branch
+    lines.append("    return -2")     # never: the flavour is one of indices
     return numba.njit(_compile(_ADVANCE_ANY.format(branches="\n".join(lines)),
                                "advance_any", scope, method), inline="always")
+
+
+def _deciders(method):
+    """The hyperparameters that decide the flavour, as source: ``'centered, momentum, '``."""
+    return "".join(f"{s.when}, " for s in method.state if not s.always)
+
+
+def possible_flavours(method, deciders):
+    """Indices into ``method.flavours`` that arguments of types ``deciders`` may pick.
+
+    ``deciders`` are the Numba types of the hyperparameters named by the
+    optional state arrays' ``when``, in order.  One left at its default
+    (``types.Omitted``) or passed as a constant ``True``/``False`` fixes its
+    array by the rule of :meth:`adaopt._method.Method.flavour`; any other
+    (a number, a run-time boolean) leaves both choices.
+    """
+    optional = [i for i, s in enumerate(method.state) if not s.always]
+    hyper = {h.name: h for h in method.hyperparameters}
+    known = {}
+    for i, ty in zip(optional, deciders):
+        if isinstance(ty, types.Omitted):
+            known[i] = hyper[method.state[i].when].encode(ty.value) != 0.0
+        elif isinstance(ty, types.BooleanLiteral):
+            known[i] = bool(ty.literal_value)
+    return tuple(k for k, flavour in enumerate(method.flavours)
+                 if all(flavour[i] == used for i, used in known.items()))
+
+
+def _iterate_flavours(method):
+    """``iterate_flavours(<deciders>, fun, jac, W, g, ...)``: the compiled loop
+    with the iteration of the flavours the deciders' types leave possible
+    (:func:`possible_flavours`): one called directly, or several chosen at
+    run time by ``ctl[FLAVOUR]``.
+    """
+    built = {}
+
+    def choose(deciders):
+        indices = possible_flavours(method, deciders)
+        if indices not in built:
+            built[indices] = (called_advance(method, method.flavours[indices[0]])
+                              if len(indices) == 1 else _advance_any(method, indices))
+        return built[indices]
+
+    scope = {"_choose": choose, "iterate": iterate, "inf": np.inf, "_NO_LRS": _NO_LRS,
+             "_prepare": method.step_scalars_inline()}
+    _compile(_ITERATE_FLAVOURS.format(deciders=_deciders(method)), "iterate_flavours", scope, method)
+    # prefer_literal: inlined into its caller, the entry point's defaults are
+    # constants there, so a boolean left at its default arrives as a literal
+    overload(scope["iterate_flavours"], inline="always",
+             prefer_literal=True)(scope["typer"])
+    return scope["iterate_flavours"]
 
 
 def _compile(source, name, scope, method):
@@ -211,18 +280,20 @@ def make_njit_entry(method, doc):
         ncfg=len(method.hyperparameters), checks="\n".join(method.nopython_checks()),
         nstate=" + ".join(f"(1 if uses[{i}] else 0)" for i in range(len(method.state))),
         flavour="\n".join(flavour) or "    pass", initial="\n".join(initial),
-        hp_size=method.hp_size)
+        hp_size=method.hp_size, uses=method.uses_source(),
+        deciders=_deciders(method))
     result = collections.namedtuple(
         f"{method.title}Result",
         ["x", "fun", "jac", "nit", "nfev", "njev", "status", "success"])
     scope = dict(method.nopython_globals(), _DISABLE_JIT=_DISABLE_JIT, np=np,
                  status=status, Ctl=Ctl, Row=Row, CTL_SIZE=CTL_SIZE, _kfev=_kfev,
+                 copy_into=copy_into,
                  _start=_start, _bound=_bound, _bounded=_bounded, _off_as_inf=_off_as_inf,
-                 _uses=method.uses_jit(), _fixed_scalars=method.fixed_scalars_inline(),
-                 _per_step=method.per_step_inline(), _prepare=method.step_scalars_inline(),
-                 _advance_any=_advance_any(method), _fill_workspace=_fill_workspace,
+                 _fixed_scalars=method.fixed_scalars_inline(),
+                 _per_step=method.per_step_inline(),
+                 _iterate_flavours=_iterate_flavours(method), _fill_workspace=_fill_workspace,
                  _fill_control=_fill_control, _workspace_rows=_workspace_rows,
-                 _succeeded=_succeeded, iterate=iterate, _NO_LRS=_NO_LRS, _Result=result,
+                 _succeeded=_succeeded, _Result=result,
                  inf=np.inf)
     func = _compile(source, name, scope, method)
     func.__doc__ = doc

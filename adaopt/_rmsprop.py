@@ -46,16 +46,10 @@ REQUIREMENTS = (
 )
 
 STATE = (
-    StateArray("square_avg", initial="initial_scale", always=True,     # v
-               nonnegative=True),
-    StateArray("grad_avg"),                                           # m, centered
-    StateArray("momentum_buffer"),                                    # b, momentum
+    StateArray("square_avg", initial="initial_scale", nonnegative=True),   # v
+    StateArray("grad_avg", when="centered"),                              # m
+    StateArray("momentum_buffer", when="momentum"),                       # b
 )
-
-
-def uses(cfg):
-    """Which state arrays ``cfg`` uses: v always, m when centered, b with momentum."""
-    return True, cfg[C.CENTERED] != 0.0, cfg[C.MOMENTUM] > 0.0
 
 
 def fixed_scalars(hp, cfg):
@@ -117,7 +111,7 @@ def _kernel_source(flavour):
 
 RMSPROP = Method(
     name="rmsprop", title="RMSprop", hyperparameters=HYPERPARAMETERS,
-    requirements=REQUIREMENTS, state=STATE, uses=uses, fixed_scalars=fixed_scalars,
+    requirements=REQUIREMENTS, state=STATE, fixed_scalars=fixed_scalars,
     step_scalars=step_scalars, per_step=per_step, hp_size=kernels.HP_SIZE,
     kernel=_kernel, kernel_source=_kernel_source)
 

@@ -275,3 +275,25 @@ def test_keyboard_interrupt_between_chunks_returns_the_work_done():
     np.testing.assert_array_equal(res.x, ref.x)
     np.testing.assert_array_equal(res.jac, ref.jac)
     assert res.fun == ref.fun
+
+
+def test_njit_entry_compiles_only_the_flavours_its_arguments_leave_open():
+    """A caller leaving ``centered``/``momentum`` at their defaults compiles
+    one iteration, not all four (each ~2 s); a constant ``True``/``False``
+    fixes its array too; a number or a run-time boolean leaves both."""
+    from numba import types
+    from adaopt._njit_entry import possible_flavours
+    index = {flavour: k for k, flavour in enumerate(RMSPROP.flavours)}
+    plain, centered = index[(True, False, False)], index[(True, True, False)]
+    momentum, both = index[(True, False, True)], index[(True, True, True)]
+    omitted = (types.Omitted(False), types.Omitted(0.0))
+    assert possible_flavours(RMSPROP, omitted) == (plain,)
+    assert possible_flavours(RMSPROP, (types.BooleanLiteral(True), types.Omitted(0.0))) \
+        == (centered,)
+    assert possible_flavours(RMSPROP, (types.Omitted(False), types.float64)) \
+        == (plain, momentum)
+    assert sorted(possible_flavours(RMSPROP, (types.boolean, types.float64))) \
+        == sorted([plain, centered, momentum, both])
+    # the defaults' flavour is the one minimize runs with its defaults
+    cfg = RMSPROP.settings(RMSPROP.check({}))
+    assert RMSPROP.flavours[plain] == RMSPROP.flavour(cfg)
