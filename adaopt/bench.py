@@ -38,7 +38,7 @@ import time
 import numba
 import numpy as np
 
-from . import _numba_cache, kernels
+from . import _numba_cache, kernels, startup
 from ._optimizers import RMSprop
 from ._rmsprop import RMSPROP
 
@@ -592,6 +592,9 @@ def main(argv=()):
                         help="time serial vs parallel loops around PARALLEL_THRESHOLD")
     parser.add_argument("--overhead", action="store_true",
                         help="time the Python side of RMSprop.step at small n")
+    parser.add_argument("--startup", action="store_true",
+                        help="time import and first calls in new processes, cold and "
+                             "warm Numba cache (adaopt.startup)")
     parser.add_argument("--asm", action="store_true",
                         help="check in the assembly that every step loop vectorizes")
     args = parser.parse_args(list(argv))
@@ -611,6 +614,9 @@ def main(argv=()):
         return 0
     if args.asm:
         vectorization_report(out=out)
+        return 0
+    if args.startup:
+        startup.startup_table(out=out)
         return 0
     sizes = SIZES[:3] if args.quick else SIZES
     rows = bench_table(sizes=sizes, seconds=seconds, others=not args.no_others, out=out)

@@ -162,3 +162,21 @@ def test_unstable_rows_are_marked_in_the_table():
     assert lines[2].split()[-2:] == ["80%", "!"]
     assert lines[-1] == bench.UNSTABLE_NOTE
     assert not bench.is_unstable(calm) and bench.is_unstable(noisy)
+
+
+def test_startup_cases_run_in_a_new_interpreter_with_the_cache_given(tmp_path):
+    """``bench --startup``'s programs: every case is valid Python with a
+    target; the import case runs in a child with ``NUMBA_CACHE_DIR`` set
+    and reports a time (the compiling cases are benchmarks, not tests)."""
+    from adaopt import startup
+    assert set(startup.TARGETS) == set(startup.CASES)
+    for name in startup.CASES:
+        compile(startup.case_source(name), name, "exec")
+    seconds = startup.time_case("import", str(tmp_path))
+    assert 0.0 < seconds < 60.0
+    assert (tmp_path / "startup_import.py").read_text() == startup.case_source("import")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "startup_import.py").write_text("raise SystemExit('no adaopt here')\n")
+    with pytest.raises(RuntimeError, match="startup case import failed"):
+        startup.time_case("import", str(broken))

@@ -4,7 +4,11 @@ place for each default, and the line counts of "how to add a method"."""
 import ast
 import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import adaopt
 from adaopt import kernels
@@ -26,7 +30,8 @@ LAYERS = [
     ("Python loop", {"_python_loop"}),
     ("compiled loop", {"_compiled_objective", "_objective_digest", "_compiled_loop"}),
     ("front ends", {"_minimize", "_scipy_method", "_multistart", "_njit_entry"}),
-    ("tools", {"bench", "problems", "jitted_problems", "demo", "__main__", "__init__"}),
+    ("tools", {"startup", "bench", "problems", "jitted_problems", "demo", "__main__",
+               "__init__"}),
 ]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
 
@@ -164,3 +169,19 @@ def test_how_to_add_a_method_states_the_real_line_counts():
     optimizers = (PACKAGE / "_optimizers.py").read_text()
     class_lines = len(optimizers.split("class RMSprop(Optimizer):")[1].splitlines())
     assert counts[:3] == [str(description), str(kernel), str(class_lines)], counts
+
+
+def test_import_adaopt_leaves_scipy_optimize_for_later():
+    """scipy.optimize is three quarters of what ``import adaopt`` would cost
+    (issue: import time): it is imported with the first result, warning,
+    bounds or ``multistart``, and every public name is still there."""
+    code = ("import sys, adaopt\n"
+            "print('scipy.optimize' in sys.modules)\n"
+            "names = [getattr(adaopt, name) for name in adaopt.__all__]\n"
+            "print(set(adaopt.__all__) <= set(dir(adaopt)))\n"
+            "print(adaopt.MultiStartResult.__mro__[1].__module__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True", "scipy.optimize._optimize"]
+    with pytest.raises(AttributeError, match="no attribute 'nonesuch'"):
+        adaopt.nonesuch
