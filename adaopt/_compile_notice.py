@@ -26,7 +26,7 @@ _WHAT = (
     ("_single_template", "the compiled minimize driver for your objective"),
     ("_multi_template", "the compiled multistart driver for your objective"),
     ("_advance", "the minimize iteration"),
-    ("step_loop", "the RMSprop step kernel"),
+    ("_fused_step_loop_", "the {} step kernel"),   # _fused_step_loop_<Title>_<flavour>_...
     ("step_scalars", "the preparation of a step's scalars"),
     ("sumsq", "the clip_norm kernel"),
     ("_clip_scale", "the clip_norm kernel"),
@@ -37,7 +37,7 @@ def _describe(dispatcher):
     name = getattr(dispatcher.py_func, "__name__", "")
     for prefix, what in _WHAT:
         if name.startswith(prefix):
-            return what
+            return what.format(name[len(prefix):].split("_")[0])
     return name
 
 

@@ -191,7 +191,7 @@ def get_driver(kind, method, flavour, fun, jac):
     module docstring).
     """
     flavour = tuple(bool(u) for u in flavour)
-    key = (kind, method.name, flavour, fun, jac)
+    key = (kind, method.engine, flavour, fun, jac)
     found = _drivers.get(key)
     if found is not None:
         return found
@@ -201,7 +201,7 @@ def get_driver(kind, method, flavour, fun, jac):
             template = _TEMPLATES[kind]
             digest = objective_digest(fun, jac)
             bits = "".join(str(int(u)) for u in flavour)
-            name = f"{template.__name__}_{digest or 'uncached'}_{method.name}_{bits}"
+            name = f"{template.__name__}_{digest or 'uncached'}_{method.engine}_{bits}"
             scope = dict(template.__globals__, _fun=fun, _jac=jac,
                          _advance=inline_advance(method, flavour),
                          _prepare=method.step_scalars_inline())

@@ -55,7 +55,7 @@ import time
 import numba
 import numpy as np
 from . import _numba_cache, kernels, status
-from ._method import rebind
+from ._numba_cache import rebind
 from ._workspace import Ctl, Row, copy_into
 
 __all__ = ["CONTINUE", "WRONG_LENGTH", "get_advance", "inline_advance",
@@ -74,7 +74,7 @@ def _advance(W, g, hp, ctl):
 
     A template: ``_kernel`` (the method's step loop of one flavour) and
     ``_NSTATE`` (its number of state rows) are globals that
-    :func:`adaopt._method.rebind` binds for each build.
+    :func:`adaopt._numba_cache.rebind` binds for each build.
     """
     x = W[Row.X]
     xprev = W[Row.XPREV]
@@ -157,7 +157,7 @@ def _advance(W, g, hp, ctl):
 
 def _suffix(method, flavour, kind):
     bits = "".join(str(int(u)) for u in flavour)
-    return f"_{method.name}_{bits}_{kind}"
+    return f"_{method.engine}_{bits}_{kind}"
 
 
 def _bound(method, flavour, kind, kernel):
@@ -181,7 +181,7 @@ def get_advance(method, flavour, parallel, dtype):
     float64 run compiles no float32 iteration (each is about 1 s).
     """
     dtype = np.dtype(dtype)
-    key = (method.name, flavour, bool(parallel), dtype.name)
+    key = (method.engine, flavour, bool(parallel), dtype.name)
 
     def build():
         kernel = method.kernel(flavour, parallel)
@@ -202,7 +202,7 @@ def inline_advance(method, flavour):
     arguments cross two calls, with reference counts Numba cannot prune
     across calls).  Same source as :func:`get_advance`, so the same bits.
     """
-    key = (method.name, flavour, "inline")
+    key = (method.engine, flavour, "inline")
 
     def build():
         kernel = numba.njit(method.kernel_source(flavour), inline="always",
@@ -220,7 +220,7 @@ def called_advance(method, flavour):
     each into every caller).  Not cached itself: a caller names it as a
     module global and is cached with it.
     """
-    key = (method.name, flavour, "called")
+    key = (method.engine, flavour, "called")
     return _numba_cache.built_once(_advances, key, lambda: numba.njit(
         _bound(method, flavour, "called", method.kernel(flavour, False)),
         nogil=True, error_model="numpy"))

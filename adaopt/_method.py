@@ -34,16 +34,16 @@ import dataclasses
 import enum
 import itertools
 import math
-import types as pytypes
 from typing import Any, Callable, Optional
 
 import numba
 import numpy as np
 
 from . import _numba_cache
+from ._numba_cache import rebind
 from ._validation import check_bool, check_choice, check_real
 
-__all__ = ["Hyperparameter", "Requirement", "StateArray", "Method", "rebind"]
+__all__ = ["Hyperparameter", "Requirement", "StateArray", "Method"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,10 +51,15 @@ class Hyperparameter:
     """One hyperparameter: its name, its default and its range.
 
     ``kind`` is ``'real'`` (a float in ``[low, high]``, each end open or
-    closed; NaN never), ``'bool'`` or ``'choice'`` (one of ``choices``).  An
-    ``optional`` real may be ``None``: switched off, ``inf`` in the settings.
+    closed; NaN never), ``'pair'`` (a pair of such reals, PyTorch's
+    ``betas``; ``components`` names their slots), ``'bool'`` or ``'choice'``
+    (one of ``choices``).  An ``optional`` real may be ``None``: switched
+    off, ``inf`` in the settings.
     ``in_minimize`` False keeps it out of ``minimize``'s options and the njit
-    entry point (which run with its default).
+    entry point (which run with its default); ``fixed`` True keeps it out of
+    every front end: a setting the method always has at its default (AdamW's
+    ``decoupled_weight_decay``), so that related methods share one
+    preparation.
     """
 
     name: str
@@ -67,6 +72,19 @@ class Hyperparameter:
     optional: bool = False
     choices: tuple = ()
     in_minimize: bool = True
+    components: tuple = ()
+    fixed: bool = False
+
+    @property
+    def slots(self):
+        """Names of this hyperparameter's slots in the settings (one, or one
+        per component of a pair)."""
+        return self.components if self.kind == "pair" else (self.name,)
+
+    def _check_real(self, name, value):
+        return check_real(name, value, low=self.low, high=self.high,
+                          low_open=self.low_open, high_open=self.high_open,
+                          allow_none=self.optional)
 
     def check(self, value):
         """``value`` checked (a float, bool or choice); raises naming the parameter."""
@@ -74,17 +92,25 @@ class Hyperparameter:
             return check_bool(self.name, value)
         if self.kind == "choice":
             return check_choice(self.name, value, self.choices)
-        return check_real(self.name, value, low=self.low, high=self.high,
-                          low_open=self.low_open, high_open=self.high_open,
-                          allow_none=self.optional)
+        if self.kind == "pair":
+            try:
+                first, second = value
+            except (TypeError, ValueError):
+                raise TypeError(f"{self.name} must be a pair of real numbers, got "
+                                f"{value!r}") from None
+            return (self._check_real(f"{self.name}[0]", first),
+                    self._check_real(f"{self.name}[1]", second))
+        return self._check_real(self.name, value)
 
     def encode(self, value):
-        """The checked ``value`` as its float64 slot of the settings."""
+        """The checked ``value`` as its float64 slots of the settings (a list)."""
         if self.kind == "bool":
-            return 1.0 if value else 0.0
+            return [1.0 if value else 0.0]
         if self.kind == "choice":
-            return float(self.choices.index(value))
-        return math.inf if value is None else float(value)
+            return [float(self.choices.index(value))]
+        if self.kind == "pair":
+            return [float(v) for v in value]
+        return [math.inf if value is None else float(value)]
 
     def range_text(self):
         """The range in words, for the nopython check's message."""
@@ -135,20 +161,8 @@ class StateArray:
         return self.when is None
 
 
-def rebind(func, suffix, **names):
-    """A copy of the plain function ``func`` whose globals ``names`` are replaced.
-
-    The copy gets its own name (``func.__name__ + suffix``), so that Numba
-    caches it apart from ``func``: the same source compiled against other
-    callees (a serial or a parallel kernel, an inlined one), without a
-    closure over a dispatcher (which gets a new cache key in every process).
-    """
-    scope = dict(func.__globals__, **names)
-    copy = pytypes.FunctionType(func.__code__, scope, func.__name__ + suffix,
-                                func.__defaults__, func.__closure__)
-    copy.__qualname__ = func.__qualname__ + suffix
-    copy.__doc__ = func.__doc__
-    return copy
+#: The compiled pieces of every method, by ``(engine, what)``.
+_BUILT = {}
 
 
 class Method:
@@ -178,13 +192,19 @@ class Method:
     kernel_source : callable
         ``kernel_source(flavour) -> plain function`` of that loop's serial
         build, for the compiled loops to inline.
+    engine : str, optional
+        The name under which the compiled iteration and drivers are built
+        and cached: that of another method with the same settings' slots,
+        preparation and kernels (AdamW shares Adam's), else ``name``.
     """
 
     def __init__(self, *, name, title, hyperparameters, requirements, state,
-                 fixed_scalars, step_scalars, per_step, hp_size, kernel, kernel_source):
+                 fixed_scalars, step_scalars, per_step, hp_size, kernel, kernel_source,
+                 engine=None):
         if hyperparameters[0].name != "lr":
             raise ValueError("a method's first hyperparameter is lr")
         self.name = name
+        self.engine = engine or name
         self.title = title
         self.hyperparameters = tuple(hyperparameters)
         self.requirements = tuple(requirements)
@@ -195,25 +215,26 @@ class Method:
         self._per_step = per_step
         self._kernel = kernel
         self._kernel_source = kernel_source
-        self.Cfg = enum.IntEnum(f"{title}Settings",
-                                [(h.name.upper(), i) for i, h in enumerate(hyperparameters)])
-        self._built = {}
+        slots = [name.upper() for h in hyperparameters for name in h.slots]
+        self.Cfg = enum.IntEnum(f"{title}Settings", [(n, i) for i, n in enumerate(slots)])
         names = {h.name for h in self.hyperparameters}
         for array in self.state:
             if array.when is not None and array.when not in names:
-                raise ValueError(f"state {array.name}: when={array.when!r} is no hyperparameter")
+                raise ValueError(f"state {array.name}: when={array.when!r} "
+                                 f"is no hyperparameter")
 
     # -- hyperparameters -------------------------------------------------------
 
     @property
     def defaults(self):
-        """``name -> default`` of every hyperparameter, ``lr`` included."""
-        return {h.name: h.default for h in self.hyperparameters}
+        """``name -> default`` of every hyperparameter a user may set, ``lr`` included."""
+        return {h.name: h.default for h in self.hyperparameters if not h.fixed}
 
     @property
     def minimize_defaults(self):
         """The hyperparameters that are options of ``minimize``, with their defaults."""
-        return {h.name: h.default for h in self.hyperparameters if h.in_minimize}
+        return {h.name: h.default for h in self.hyperparameters
+                if h.in_minimize and not h.fixed}
 
     def check(self, given):
         """Return every hyperparameter checked, ``given`` over the defaults.
@@ -221,7 +242,7 @@ class Method:
         Raises ``TypeError`` for an unknown name, ``TypeError``/``ValueError``
         naming the first bad value or the broken requirement.
         """
-        unknown = sorted(set(given) - {h.name for h in self.hyperparameters})
+        unknown = sorted(set(given) - set(self.defaults))
         if unknown:
             raise TypeError(f"{self.title} got unexpected hyperparameters {unknown}")
         out = {h.name: h.check(given.get(h.name, h.default))
@@ -234,7 +255,7 @@ class Method:
 
     def settings(self, hyper):
         """The checked ``hyper`` as the float64 settings array ``cfg``."""
-        return np.array([h.encode(hyper[h.name]) for h in self.hyperparameters],
+        return np.array([v for h in self.hyperparameters for v in h.encode(hyper[h.name])],
                         dtype=np.float64)
 
     def nopython_checks(self, indent="    "):
@@ -248,26 +269,32 @@ class Method:
         default's encoding.
         """
         lines = []
-        for i, h in enumerate(self.hyperparameters):
-            if not h.in_minimize:
-                lines.append(f"cfg[{i}] = {h.encode(h.default)!r}")
+        for h in self.hyperparameters:
+            i = self.Cfg[h.slots[0].upper()].value
+            if h.fixed or not h.in_minimize:
+                lines += [f"cfg[{i + k}] = {v!r}" for k, v in enumerate(h.encode(h.default))]
                 continue
             if h.kind == "bool":
                 lines.append(f"cfg[{i}] = 1.0 if {h.name} else 0.0")
                 continue
-            if h.kind != "real":
+            if h.kind not in ("real", "pair"):
                 raise ValueError(f"{h.name}: a choice has no nopython form")
-            value = f"_off_as_inf({h.name})" if h.optional else f"np.float64({h.name})"
-            lines.append(f"cfg[{i}] = {value}")
-            tests = []
-            if h.low is not None:
-                tests.append(f"cfg[{i}] {'>' if h.low_open else '>='} {h.low!r}")
-            if h.high is not None and not h.optional:
-                tests.append(f"cfg[{i}] {'<' if h.high_open else '<='} {h.high!r}")
-            tests.append(f"cfg[{i}] == cfg[{i}]")     # not NaN
-            text = h.range_text() + (" (None or inf: off)" if h.optional else "")
-            lines.append(f"if not ({' and '.join(tests)}):")
-            lines.append(f"    raise ValueError({(h.name + ' must be ' + text)!r})")
+            values = ([f"np.float64({h.name}[{k}])" for k in range(2)] if h.kind == "pair"
+                      else [f"_off_as_inf({h.name})" if h.optional
+                            else f"np.float64({h.name})"])
+            for k, value in enumerate(values):
+                slot = i + k
+                lines.append(f"cfg[{slot}] = {value}")
+                tests = []
+                if h.low is not None:
+                    tests.append(f"cfg[{slot}] {'>' if h.low_open else '>='} {h.low!r}")
+                if h.high is not None and not h.optional:
+                    tests.append(f"cfg[{slot}] {'<' if h.high_open else '<='} {h.high!r}")
+                tests.append(f"cfg[{slot}] == cfg[{slot}]")     # not NaN
+                name = f"{h.name}[{k}]" if h.kind == "pair" else h.name
+                text = h.range_text() + (" (None or inf: off)" if h.optional else "")
+                lines.append(f"if not ({' and '.join(tests)}):")
+                lines.append(f"    raise ValueError({(name + ' must be ' + text)!r})")
         for j, rule in enumerate(self.requirements):
             lines.append(f"if not _requirement_{j}({', '.join(rule.names)}):")
             lines.append(f"    raise ValueError({rule.message!r})")
@@ -317,7 +344,8 @@ class Method:
     # -- compiled pieces ------------------------------------------------------
 
     def _build(self, key, make):
-        return _numba_cache.built_once(self._built, key, make)
+        # shared by the methods of one engine (Adam and AdamW compile once)
+        return _numba_cache.built_once(_BUILT, (self.engine, key), make)
 
     def fixed_scalars(self, hp, cfg):
         """Fill the whole ``hp`` table from ``cfg``.

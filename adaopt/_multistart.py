@@ -50,7 +50,8 @@ class MultiStartResult(OptimizeResult):
     """
 
 
-def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None):
+def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=None,
+               options=None):
     r"""Minimize ``fun`` from each row of ``x0s``; return every result and the best.
 
     Every start runs exactly as :func:`adaopt.minimize` would run it alone,
@@ -61,7 +62,7 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
 
     Parameters
     ----------
-    fun, args, jac, bounds, tol, options
+    fun, args, method, jac, bounds, tol, options
         As for :func:`adaopt.minimize` (no ``callback``).  ``options['disp']``
         prints the summary of the best start only; ``progress`` is ignored.
         ``options['driver']``: ``'auto'`` runs the starts in parallel in the
@@ -131,8 +132,8 @@ def multistart(fun, x0s, args=(), jac=None, bounds=None, tol=None, options=None)
         # the one warning about starts outside the bounds is given below
         warnings.filterwarnings("ignore", "Initial guess is not within",
                                 OptimizeWarning)
-        problem = parse_problem(fun, x0s[0], args=args, jac=jac, bounds=bounds,
-                                tol=tol, options=options)
+        problem = parse_problem(fun, x0s[0], args=args, method=method, jac=jac,
+                                bounds=bounds, tol=tol, options=options)
     x0s = x0s.astype(problem.x0.dtype, copy=False)
     if problem.lower is not None:
         clipped = np.minimum(np.maximum(x0s, problem.lower), problem.upper)

@@ -27,6 +27,7 @@ from numba import types
 from numba.extending import overload
 
 from . import status
+from ._adam import ADAM, ADAMW
 from ._compiled_loop import iterate
 from ._iteration import called_advance
 from ._problem import option_defaults
@@ -34,7 +35,8 @@ from ._rmsprop import RMSPROP
 from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
                          fill_workspace, iteration_limit_from_maxfev, workspace_rows)
 
-__all__ = ["make_njit_entry", "possible_flavours", "rmsprop_njit"]
+__all__ = ["make_njit_entry", "possible_flavours", "rmsprop_njit", "adam_njit",
+           "adamw_njit"]
 
 #: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
 _DISABLE_JIT = bool(numba.config.DISABLE_JIT)
@@ -220,7 +222,8 @@ def possible_flavours(method, deciders):
     known = {}
     for i, ty in zip(optional, deciders):
         if isinstance(ty, types.Omitted):
-            known[i] = hyper[method.state[i].when].encode(ty.value) != 0.0
+            (slot,) = hyper[method.state[i].when].encode(ty.value)   # one slot
+            known[i] = slot != 0.0
         elif isinstance(ty, types.BooleanLiteral):
             known[i] = bool(ty.literal_value)
     return tuple(k for k, flavour in enumerate(method.flavours)
@@ -265,7 +268,7 @@ def make_njit_entry(method, doc):
     name = f"{method.name}_njit"
     limits = {k: v for k, v in option_defaults(method).items()
               if k in ("maxiter", "maxfev", "gtol", "ftol", "xtol")}
-    hyper = [h for h in method.hyperparameters if h.in_minimize]
+    hyper = [h for h in method.hyperparameters if h.in_minimize and not h.fixed]
     optional = [i for i, s in enumerate(method.state) if not s.always]
     # the flavour's index in method.flavours (itertools.product order)
     flavour = [f"    flavour = flavour * 2 + (1 if uses[{i}] else 0)" for i in optional]
@@ -277,7 +280,7 @@ def make_njit_entry(method, doc):
     source = _TEMPLATE.format(
         name=name, hyper=", ".join(f"{h.name}={h.default!r}" for h in hyper),
         limits=", ".join(f"{k}={v!r}" for k, v in limits.items()),
-        ncfg=len(method.hyperparameters), checks="\n".join(method.nopython_checks()),
+        ncfg=len(method.Cfg), checks="\n".join(method.nopython_checks()),
         nstate=" + ".join(f"(1 if uses[{i}] else 0)" for i in range(len(method.state))),
         flavour="\n".join(flavour) or "    pass", initial="\n".join(initial),
         hp_size=method.hp_size, uses=method.uses_source(),
@@ -392,3 +395,34 @@ array([ 1. , -2. ,  3.5])
 
 #: RMSprop from inside Numba-compiled code (see its docstring).
 rmsprop_njit = make_njit_entry(RMSPROP, _RMSPROP_NJIT_DOC)
+
+_ADAM_NJIT_DOC = r"""Minimize ``fun`` with Adam from inside Numba-compiled code.
+
+As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
+:class:`adaopt.Adam` (``lr, betas, eps, weight_decay, amsgrad, maximize,
+decoupled_weight_decay, clip_value, clip_norm``; a constant learning
+rate).  For the same inputs it returns what ``adaopt.minimize(...,
+method='adam')`` returns.
+
+Examples
+--------
+>>> import numba, numpy as np
+>>> from adaopt import adam_njit
+>>> @numba.njit
+... def sq(x, c):
+...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
+>>> @numba.njit
+... def fit(c):
+...     return adam_njit(sq, np.zeros(1), (c,), lr=0.05, maxiter=5000).x[0]
+>>> round(fit(2.5), 3)
+2.5
+"""
+
+#: Adam from inside Numba-compiled code (see its docstring).
+adam_njit = make_njit_entry(ADAM, _ADAM_NJIT_DOC)
+
+#: AdamW from inside Numba-compiled code (Adam's docstring applies, with
+#: AdamW's arguments).
+adamw_njit = make_njit_entry(ADAMW, _ADAM_NJIT_DOC.replace(
+    "with Adam", "with AdamW").replace("adaopt.Adam`", "adaopt.AdamW`").replace(
+    "method='adam'", "method='adamw'"))

@@ -51,11 +51,12 @@ import re
 import stat
 import tempfile
 import threading
+import types as pytypes
 import warnings
 
 import numba
 
-__all__ = ["njit_cached", "private_cache_dir", "built_once", "numba_tested",
+__all__ = ["njit_cached", "rebind", "private_cache_dir", "built_once", "numba_tested",
            "unsafe_dir", "unsafe_file"]
 
 #: The Numba releases the cache machinery has passed the suite on, as
@@ -411,7 +412,7 @@ def _name_flavour(func):
 
     Numba names compiled code after the function's qualified name plus a
     counter of functions created *in this process*.  The flavours of one
-    factory (``_make_step_loop``'s eight loops) share the qualified name, so
+    factory (the clip-norm sums' two builds) share the qualified name, so
     two flavours compiled by different processes can get the same symbol;
     a compiled caller that links both from the cache (the minimize driver's
     ``advance``) then silently calls the wrong one.  Seen with numba 0.68.1:
@@ -426,6 +427,22 @@ def _name_flavour(func):
         digest = hashlib.sha1(repr(flavour).encode()).hexdigest()[:10]
         func.__name__ = f"{func.__name__}_{digest}"
         func.__qualname__ = f"{func.__qualname__}_{digest}"
+
+
+def rebind(func, suffix, **names):
+    """A copy of the plain function ``func`` whose globals ``names`` are replaced.
+
+    The copy gets its own name (``func.__name__ + suffix``), so that Numba
+    caches it apart from ``func``: the same source compiled against other
+    callees (a serial or a parallel kernel, an inlined one), without a
+    closure over a dispatcher (which gets a new cache key in every process).
+    """
+    scope = dict(func.__globals__, **names)
+    copy = pytypes.FunctionType(func.__code__, scope, func.__name__ + suffix,
+                                func.__defaults__, func.__closure__)
+    copy.__qualname__ = func.__qualname__ + suffix
+    copy.__doc__ = func.__doc__
+    return copy
 
 
 def njit_cached(func, signatures=None, **options):

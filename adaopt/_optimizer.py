@@ -76,6 +76,8 @@ class Optimizer:
         P = inspect.Parameter
         params = [P("self", P.POSITIONAL_OR_KEYWORD), P("params", P.POSITIONAL_OR_KEYWORD)]
         for h in cls.method.hyperparameters:
+            if h.fixed:
+                continue
             kind = P.POSITIONAL_OR_KEYWORD if h.name in cls.positional else P.KEYWORD_ONLY
             params.append(P(h.name, kind, default=h.default))
             if h.name == "lr":
@@ -176,7 +178,8 @@ class Optimizer:
     @property
     def hyperparameters(self):
         """A copy of the hyperparameters (without ``lr``)."""
-        return {k: v for k, v in self._hyper.items() if k != "lr"}
+        return {k: v for k, v in self._hyper.items()
+                if k != "lr" and k in self.method.defaults}
 
     @property
     def state(self):
@@ -270,8 +273,9 @@ class Optimizer:
         state: recreate the optimizer with the same schedule to resume.
         """
         sd = {"optimizer": type(self).__name__, "step": self._t, "lr": self._lr}
+        settable = self.method.defaults
         for name, value in self._hyper.items():
-            if value is not None and name != "lr":
+            if value is not None and name != "lr" and name in settable:
                 sd[name] = value
         for name, row in zip(self._rows, self._S):
             sd[name] = row.copy()
@@ -345,7 +349,7 @@ class Optimizer:
             parts.append(f"lr_schedule={self._schedule!r}")
         defaults = self.method.defaults
         for name, value in self._hyper.items():
-            if name != "lr" and value != defaults[name]:
+            if name != "lr" and name in defaults and value != defaults[name]:
                 parts.append(f"{name}={value!r}")
         parts.append(f"step_count={self._t}")
         return f"{type(self).__name__}({', '.join(parts)})"

@@ -5,10 +5,11 @@ Each class is its documentation and two attributes: the method description
 signature, checks, state and step come from :class:`adaopt.Optimizer`.
 """
 
+from ._adam import ADAM, ADAMW
 from ._optimizer import Optimizer
 from ._rmsprop import RMSPROP
 
-__all__ = ["RMSprop"]
+__all__ = ["RMSprop", "Adam", "AdamW"]
 
 
 class RMSprop(Optimizer):
@@ -121,3 +122,116 @@ class RMSprop(Optimizer):
 
     method = RMSPROP
     positional = ("lr", "rho", "eps")
+
+
+class Adam(Optimizer):
+    r"""Adam over a flat parameter vector, updated in place (PyTorch's ``torch.optim.Adam``).
+
+    Per element, at step t = 1, 2, ... with gradient g, parameter theta and
+    learning rate lr(t), in this order (each line only when its option is
+    on)::
+
+        g     = -g                               maximize
+        g     = clip(g, -clip_value, clip_value) clip_value
+        g     = g * min(1, clip_norm / |g|_2)    clip_norm (whole vector)
+        g     = g + weight_decay * theta         weight_decay (coupled)
+        m     = beta1 * m + (1 - beta1) * g      m starts at 0
+        v     = beta2 * v + (1 - beta2) * g**2   v starts at 0
+        vmax  = max(vmax, v);  v' = vmax         amsgrad (vmax starts at 0); else v' = v
+        theta = theta - lr * weight_decay * theta    decoupled_weight_decay
+        theta = theta - lr * (m / (1 - beta1**t)) / (sqrt(v' / (1 - beta2**t)) + eps)
+
+    This is the algorithm of PyTorch's documentation (Kingma & Ba 2015;
+    AMSGrad as in PyTorch, Reddi, Kale & Kumar 2018).
+
+    Parameters
+    ----------
+    params : ndarray
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
+    lr : float, default 1e-3
+        Learning rate, ``>= 0``.  Overridden by ``lr_schedule``.
+    betas : pair of float, default (0.9, 0.999)
+        Decays of the first and second moments, each ``0 <= beta < 1``.
+    eps : float, default 1e-8
+        Added to the denominator, ``>= 0``.
+    weight_decay : float, default 0
+        L2 penalty ``>= 0`` added to the gradient (coupled), or applied to
+        the parameters directly when ``decoupled_weight_decay`` (AdamW).
+    amsgrad : bool, default False
+        Divide by the running maximum of the second moment (AMSGrad).
+    maximize : bool, default False
+        Maximize the objective (ascend the gradient).
+    decoupled_weight_decay : bool, default False
+        AdamW's decoupled weight decay ``theta -= lr * weight_decay * theta``.
+    clip_value : float, optional
+        Clip each gradient element to ``[-clip_value, clip_value]``.
+    clip_norm : float, optional
+        Rescale the gradient so its global L2 norm is at most ``clip_norm``
+        (after ``clip_value``).
+    lr_schedule : callable, optional
+        ``lr_schedule(t) -> lr`` for step ``t`` (1-based); see
+        :mod:`adaopt.schedules`.
+    nonfinite : {'raise', 'skip', 'propagate'}, default 'raise'
+        As for :class:`RMSprop`.
+
+    Attributes
+    ----------
+    state : dict of ndarray
+        ``exp_avg`` (m), ``exp_avg_sq`` (v), and ``max_exp_avg_sq`` with
+        amsgrad: PyTorch's names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import adaopt
+    >>> x = np.array([5.0, 5.0])
+    >>> opt = adaopt.Adam(x, lr=0.1)
+    >>> for _ in range(10):
+    ...     opt.step(np.array([2 * x[0], 20 * x[1]]))
+    >>> x.round(4)
+    array([4.0076, 4.0076])
+    """
+
+    method = ADAM
+    positional = ("lr", "betas", "eps", "weight_decay", "amsgrad")
+
+
+class AdamW(Optimizer):
+    r"""AdamW over a flat parameter vector (PyTorch's ``torch.optim.AdamW``).
+
+    :class:`Adam` with the weight decay decoupled from the gradient
+    (Loshchilov & Hutter 2019): each step first shrinks the parameters,
+    ``theta = theta - lr * weight_decay * theta``, then takes Adam's step
+    without the decay in ``g``.  The arguments are Adam's, with
+    ``weight_decay=1e-2`` by default and no ``decoupled_weight_decay``
+    argument (it is always on), as in PyTorch.
+
+    Parameters
+    ----------
+    params : ndarray
+        As for :class:`Adam`.
+    lr : float, default 1e-3
+    betas : pair of float, default (0.9, 0.999)
+    eps : float, default 1e-8
+    weight_decay : float, default 1e-2
+        Decoupled weight decay ``>= 0``.
+    amsgrad : bool, default False
+    maximize : bool, default False
+    clip_value, clip_norm, lr_schedule, nonfinite : optional
+        As for :class:`Adam`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import adaopt
+    >>> x = np.array([5.0, 5.0])
+    >>> opt = adaopt.AdamW(x, lr=0.1)
+    >>> for _ in range(10):
+    ...     opt.step(np.array([2 * x[0], 20 * x[1]]))
+    >>> x.round(4)
+    array([3.9627, 3.9627])
+    """
+
+    method = ADAMW
+    positional = ("lr", "betas", "eps", "weight_decay", "amsgrad")

@@ -15,9 +15,10 @@ import warnings
 
 from ._minimize import run
 from ._problem import parse_problem
+from ._adam import ADAM, ADAMW
 from ._rmsprop import RMSPROP
 
-__all__ = ["make_scipy_method", "rmsprop"]
+__all__ = ["make_scipy_method", "rmsprop", "adam", "adamw"]
 
 
 def make_scipy_method(method, doc):
@@ -86,3 +87,41 @@ Examples
 
 #: RMSprop as a scipy custom method (see its docstring).
 rmsprop = make_scipy_method(RMSPROP, _RMSPROP_DOC)
+
+_ADAM_DOC = """Adam for ``scipy.optimize.minimize(fun, x0, method=adaopt.adam)``.
+
+Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
+:class:`adaopt.Adam` (``lr``, ``betas``, ``eps``, ``weight_decay``,
+``amsgrad``, ``maximize``, ``decoupled_weight_decay``, ``clip_value``,
+``clip_norm``) and those of :func:`adaopt.minimize`.
+
+Examples
+--------
+>>> import numpy as np, scipy.optimize, adaopt
+>>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
+...                               jac=lambda x: 2 * x, method=adaopt.adam,
+...                               options=dict(lr=0.05, maxiter=3000))
+>>> res.status, bool(np.abs(res.x).max() < 1e-3)
+(0, True)
+"""
+
+#: Adam as a scipy custom method (see its docstring).
+adam = make_scipy_method(ADAM, _ADAM_DOC)
+
+_ADAMW_DOC = """AdamW for ``scipy.optimize.minimize(fun, x0, method=adaopt.adamw)``.
+
+As :func:`adaopt.adam`, with the options of :class:`adaopt.AdamW` (its
+weight decay decoupled, ``weight_decay=1e-2`` by default).
+
+Examples
+--------
+>>> import numpy as np, scipy.optimize, adaopt
+>>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
+...                               jac=lambda x: 2 * x, method=adaopt.adamw,
+...                               options=dict(lr=0.05, maxiter=3000))
+>>> res.status, bool(np.abs(res.x).max() < 1e-3)
+(0, True)
+"""
+
+#: AdamW as a scipy custom method (see its docstring).
+adamw = make_scipy_method(ADAMW, _ADAMW_DOC)

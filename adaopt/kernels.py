@@ -57,6 +57,8 @@ __all__ = [
     "masked_sumsq",
     "clip_scale",
     "get_step_kernel",
+    "fused_step_loop",
+    "prepared_gradient",
 ]
 
 #: Below this many elements a step runs the serial loop: starting a parallel
@@ -116,6 +118,85 @@ HP_SIZE = len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
+def prepared_gradient(g, th, sign, clip, scale, wd, zero):
+    """The gradient element every method's step starts from (not ``plain``).
+
+    In this order: the sign (``-1`` to maximize), ``clip_value`` (``clip``,
+    inf when off), the ``clip_norm`` factor (``scale``), coupled weight
+    decay ``wd * th``.  Inlined into every method's block; ``zero`` is the
+    dtype's typed zero.
+    """
+    g = g * sign
+    # written with comparisons, not min/max, so that NaN stays NaN
+    g = clip if g > clip else (-clip if g < -clip else g)
+    g = g * scale
+    # a select, not ``+ 0 * th``: with no weight decay a NaN or inf
+    # parameter (nonfinite='propagate') must not reach ``g`` and the state
+    return g + wd * th if wd != zero else g
+
+
+def _fused_step_loop(theta, grad, S, hp):
+    """A method's fused step, the template of :func:`fused_step_loop`.
+
+    ``_block``, ``_is_plain`` and ``_PARALLEL`` are globals bound per build
+    (:func:`adaopt._numba_cache.rebind`): Numba folds them as constants, so
+    each build carries only its own method's and flavour's arithmetic.
+    """
+    n = theta.shape[0]
+    # Checked here, where it costs nothing, rather than with
+    # np.shares_memory in Python (a third of a small step's overhead).
+    # Both are contiguous, so overlapping byte ranges share memory.
+    if n > 0 and grad.shape[0] > 0:
+        t0 = theta.ctypes.data
+        g0 = grad.ctypes.data
+        if t0 < g0 + grad.nbytes and g0 < t0 + theta.nbytes:
+            raise ValueError("grad must not share memory with params")
+    plain = _is_plain(hp)                                    # noqa: F821 (bound)
+    if not _PARALLEL:                                        # noqa: F821
+        # One loop over all elements: the same per-element code as a
+        # block (so the same bits), without the block loop around it,
+        # which costs a quarter of a 2-element step (about 20 ns) -- a
+        # fifth of an iteration of the compiled driver.
+        if plain:
+            return _block(theta, grad, S, hp, 0, n, True)    # noqa: F821
+        return _block(theta, grad, S, hp, 0, n, False)       # noqa: F821
+    anybad = False
+    # Blocks, the unit of work of a thread: each is the same simple
+    # vectorizable loop as the serial build's.
+    for blk in numba.prange((n + STEP_BLOCK - 1) // STEP_BLOCK):
+        lo = blk * STEP_BLOCK
+        count = min(STEP_BLOCK, n - lo)
+        if plain:
+            blockbad = _block(theta, grad, S, hp, lo, count, True)    # noqa: F821
+        else:
+            blockbad = _block(theta, grad, S, hp, lo, count, False)   # noqa: F821
+        # parfors know ``max`` as a reduction, not ``|``
+        anybad = max(anybad, blockbad)
+    return anybad
+
+
+def fused_step_loop(name, block, is_plain, parallel):
+    """Build a method's fused step loop ``loop(theta, grad, S, hp) -> bool``.
+
+    The frame every method shares: the check that ``grad`` does not overlap
+    ``theta``, the choice of the *plain* body (``is_plain(hp)``: every
+    scalar option neutral), and the loop, serial or over ``STEP_BLOCK``
+    blocks with ``prange``; both run the same per-element code, so they
+    give the same bits.  ``block(theta, grad, S, hp, lo, count, plain)`` is
+    the method's per-element update of one flavour (an ``inline='always'``
+    njit function; ``S`` the state rows in use) and returns whether an
+    element was skipped.  ``name``, the method's title and the flavour
+    (``'RMSprop_01'``), names the build apart in the disk cache and in the
+    first-compile notice.  The result is cached on disk (:func:`njit_cached`).
+    """
+    suffix = f"_{name}_{'parallel' if parallel else 'serial'}"
+    loop = _numba_cache.rebind(_fused_step_loop, suffix, _block=block,
+                               _is_plain=is_plain, _PARALLEL=bool(parallel))
+    return _numba_cache.njit_cached(loop, parallel=parallel, nogil=True,
+                                    error_model="numpy")
+
+
+@numba.njit(inline="always", error_model="numpy")
 def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
@@ -154,13 +235,7 @@ def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
         finite_g = True
         if not plain:
             finite_g = math.isfinite(g)
-            g = g * sign
-            # written with comparisons, not min/max, so that NaN stays NaN
-            g = clip if g > clip else (-clip if g < -clip else g)
-            g = g * scale
-            # a select, not ``+ 0 * th``: with no weight decay a NaN or inf
-            # parameter (nonfinite='propagate') must not reach ``g`` and ``v``
-            g = g + wd * th if wd != zero else g
+            g = prepared_gradient(g, th, sign, clip, scale, wd, zero)
         vo = v[i]
         vi = rho * vo + one_minus_rho * g * g
         if centered:
@@ -193,70 +268,27 @@ def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
     return blockbad
 
 
-def _make_step_loop(centered, momentum, parallel):
-    """Build one fused step loop; the flags are compile-time constants.
+@numba.njit(inline="always")
+def _rmsprop_is_plain(hp):
+    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
+            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
+            & (hp[HP.LR_WD] == hp[HP.ZERO]) & (hp[HP.BIAS] == hp[HP.ONE])
+            & (hp[HP.EPS_IN] == hp[HP.ZERO]))
 
-    Numba folds the closure variables as constants, so each flavour carries
-    only its own arithmetic.  The closure values are part of Numba's cache
-    key, so all eight flavours share this one source and still cache apart.
-    """
 
+def _rmsprop_block(centered, momentum):
+    """The RMSprop block of one flavour for :func:`fused_step_loop`."""
     row_b = 2 if centered else 1
 
-    def step_loop(theta, grad, S, hp):
+    def block(theta, grad, S, hp, lo, count, plain):
         # The state rows in the order of the method's state names, the ones
         # in use only (the others alias v and are never touched).
         v = S[0]
         m = S[1] if centered else v
         b = S[row_b] if momentum else v
-        n = theta.shape[0]
-        # Checked here, where it costs nothing, rather than with
-        # np.shares_memory in Python (a third of a small step's overhead).
-        # Both are contiguous, so overlapping byte ranges share memory.
-        if n > 0 and grad.shape[0] > 0:
-            t0 = theta.ctypes.data
-            g0 = grad.ctypes.data
-            if t0 < g0 + grad.nbytes and g0 < t0 + theta.nbytes:
-                raise ValueError("grad must not share memory with params")
-        plain = ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
-                 & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
-                 & (hp[HP.LR_WD] == hp[HP.ZERO]) & (hp[HP.BIAS] == hp[HP.ONE])
-                 & (hp[HP.EPS_IN] == hp[HP.ZERO]))
-        # Testing ``parallel`` also makes it part of the closure, hence of
-        # the on-disk cache key: the two builds of this source cache apart.
-        if not parallel:
-            # One loop over all elements: the same per-element code as a
-            # block (so the same bits), without the block loop around it,
-            # which costs a quarter of a 2-element step (about 20 ns) -- a
-            # fifth of an iteration of the compiled driver.
-            if plain:
-                return _step_block(theta, grad, v, m, b, hp, 0, n,
-                                   centered, momentum, True)
-            return _step_block(theta, grad, v, m, b, hp, 0, n,
-                               centered, momentum, False)
-        anybad = False
-        # Blocks, the unit of work of a thread: each is the same simple
-        # vectorizable loop as the serial build's.
-        for blk in numba.prange((n + STEP_BLOCK - 1) // STEP_BLOCK):
-            lo = blk * STEP_BLOCK
-            count = min(STEP_BLOCK, n - lo)
-            if plain:
-                blockbad = _step_block(theta, grad, v, m, b, hp, lo, count,
-                                       centered, momentum, True)
-            else:
-                blockbad = _step_block(theta, grad, v, m, b, hp, lo, count,
-                                       centered, momentum, False)
-            # parfors know ``max`` as a reduction, not ``|``
-            anybad = max(anybad, blockbad)
-        return anybad
-
-    # njit_cached: cache=True that survives read-only installs and corrupt caches
-    return _numba_cache.njit_cached(
-        step_loop,
-        parallel=parallel,
-        nogil=True,
-        error_model="numpy",
-    )
+        return _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum,
+                           plain)
+    return numba.njit(block, inline="always", error_model="numpy")
 
 
 def _make_sumsq(parallel):
@@ -309,7 +341,9 @@ def get_step_kernel(centered, momentum, parallel):
     if kernel is not None:
         return kernel
     key = (bool(centered), bool(momentum), bool(parallel))
-    return _numba_cache.built_once(_step_loops, key, lambda: _make_step_loop(*key))
+    return _numba_cache.built_once(_step_loops, key, lambda: fused_step_loop(
+        f"RMSprop_{int(key[0])}{int(key[1])}", _rmsprop_block(key[0], key[1]),
+        _rmsprop_is_plain, key[2]))
 
 
 def _get_sumsq(parallel):

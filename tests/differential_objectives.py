@@ -121,3 +121,30 @@ def hp_sized_nan_fg(x, c):
 def njit_hp_sized_nan(x0, c, lr, maxiter):
     r = adaopt.rmsprop_njit(hp_sized_nan_fg, x0, (c,), lr=lr, maxiter=maxiter, gtol=0.0)
     return r.x, r.fun, r.nit, r.status
+
+
+@numba.njit(cache=True)
+def njit_adam_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_decay,
+                 amsgrad, maximize, decoupled_weight_decay, clip_value, clip_norm,
+                 maxiter, maxfev, gtol, ftol, xtol):
+    """A user's compiled function running adam_njit on ``quad_fg`` (jac=None)."""
+    r = adaopt.adam_njit(
+        quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr,
+        betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay,
+        clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter, maxfev=maxfev,
+        gtol=gtol, ftol=ftol, xtol=xtol)
+    return r.x, r.fun, r.nit, r.status
+
+
+@numba.njit(cache=True)
+def njit_adamw_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_decay,
+                  amsgrad, maximize, clip_value, clip_norm, maxiter, maxfev, gtol, ftol,
+                  xtol):
+    """A user's compiled function running adamw_njit on ``quad_fg`` (jac=None)."""
+    r = adaopt.adamw_njit(
+        quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr,
+        betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+        maximize=maximize, clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter,
+        maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol)
+    return r.x, r.fun, r.nit, r.status

@@ -292,6 +292,11 @@ def test_njit_entry_compiles_only_the_flavours_its_arguments_leave_open():
         == (centered,)
     assert possible_flavours(RMSPROP, (types.Omitted(False), types.float64)) \
         == (plain, momentum)
+    # what Numba passes from a caller that leaves both at their defaults: the
+    # entry point is inlined, its defaults become constants, and a float
+    # constant has no literal type
+    assert possible_flavours(RMSPROP, (types.BooleanLiteral(False), types.float64)) \
+        == (plain, momentum)
     assert sorted(possible_flavours(RMSPROP, (types.boolean, types.float64))) \
         == sorted([plain, centered, momentum, both])
     # the defaults' flavour is the one minimize runs with its defaults

@@ -12,7 +12,13 @@ import pytest
 
 import adaopt
 from adaopt import kernels
+from adaopt._problem import METHODS
 from adaopt._rmsprop import RMSPROP
+
+#: Each method's optimizer class and njit entry point.
+FRONT = {"rmsprop": (adaopt.RMSprop, adaopt.rmsprop_njit, adaopt.rmsprop),
+         "adam": (adaopt.Adam, adaopt.adam_njit, adaopt.adam),
+         "adamw": (adaopt.AdamW, adaopt.adamw_njit, adaopt.adamw)}
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "adaopt"
@@ -22,8 +28,8 @@ DESIGN = (ROOT / "docs" / "design.rst").read_text()
 LAYERS = [
     ("foundations", {"status", "_validation", "_numba_cache", "_threading", "_borrow",
                      "_compile_notice", "_workspace"}),
-    ("kernels", {"kernels"}),
-    ("method descriptions", {"_method", "_rmsprop", "_learning_rate"}),
+    ("kernels", {"kernels", "_adam_kernels"}),
+    ("method descriptions", {"_method", "_rmsprop", "_adam", "_learning_rate"}),
     ("optimizer objects", {"_optimizer", "_optimizers", "layout", "schedules"}),
     ("problem setup", {"_problem", "finite_differences"}),
     ("iteration", {"_iteration"}),
@@ -115,7 +121,7 @@ def test_no_function_hides_a_module():
 def test_no_module_restates_a_hyperparameter_default():
     """Only the description gives a hyperparameter a default: no function in
     the package has a parameter of that name with a literal default."""
-    names = set(RMSPROP.defaults)
+    names = {name for method in METHODS.values() for name in method.defaults}
     restated = []
     for module, tree in _trees().items():
         for node in ast.walk(tree):
@@ -131,24 +137,33 @@ def test_no_module_restates_a_hyperparameter_default():
     assert not restated, restated
 
 
+def test_every_method_has_every_front_end():
+    assert set(FRONT) == set(METHODS)
+    for name, (cls, njit, scipy_method) in FRONT.items():
+        assert cls.method is METHODS[name] is scipy_method.adaopt_method
+        assert njit.py_func.__name__ == f"{name}_njit"
+
+
 def test_every_front_end_shows_the_descriptions_defaults():
-    signature = inspect.signature(adaopt.RMSprop)
-    for name, default in RMSPROP.defaults.items():
-        assert signature.parameters[name].default == default
-    njit = inspect.signature(adaopt.rmsprop_njit.py_func)
-    for h in RMSPROP.hyperparameters:
-        if h.in_minimize:
-            assert njit.parameters[h.name].default == h.default
-    # the class docstring states the same defaults
-    stated = dict(re.findall(r"^    (\w+) : [^\n]*?, default ([^\s,]+)\s*$",
-                             adaopt.RMSprop.__doc__, re.M))
-    for name, text in stated.items():
-        assert name in RMSPROP.defaults, name
-        value = RMSPROP.defaults[name]
-        assert (text.strip("'") == value if isinstance(value, str)
-                else float(text) == value if not isinstance(value, bool)
-                else text == str(value)), (name, text, value)
-    assert len(stated) >= 10
+    for name, (cls, njit_entry, _) in FRONT.items():
+        method = METHODS[name]
+        signature = inspect.signature(cls)
+        assert set(signature.parameters) == {"params", "lr_schedule", *method.defaults}
+        for key, default in method.defaults.items():
+            assert signature.parameters[key].default == default
+        njit = inspect.signature(njit_entry.py_func)
+        for key, default in method.minimize_defaults.items():
+            assert njit.parameters[key].default == default
+        # the class docstring states the same defaults
+        stated = dict(re.findall(r"^    (\w+) : [^\n]*?, default (.+?)\s*$",
+                                 cls.__doc__, re.M))
+        for key, text in stated.items():
+            assert key in method.defaults, (name, key)
+            value = method.defaults[key]
+            assert (text.strip("'") == value if isinstance(value, str)
+                    else text == str(value) if isinstance(value, (bool, tuple))
+                    else float(text) == value), (name, key, text, value)
+        assert len(stated) >= 5, name
 
 
 def _lines_of(source, first, last_exclusive):
@@ -160,15 +175,31 @@ def _lines_of(source, first, last_exclusive):
     return stop - start
 
 
+def _class_lines(name):
+    source = (PACKAGE / "_optimizers.py").read_text()
+    body = source.split(f"class {name}(Optimizer):")[1].split("\n\n\nclass ")[0]
+    return len(body.rstrip("\n").splitlines())
+
+
 def test_how_to_add_a_method_states_the_real_line_counts():
-    counts = re.findall(r"^     - (\d+)\b", DESIGN, re.M)
-    description = len((PACKAGE / "_rmsprop.py").read_text().splitlines())
-    kernel = _lines_of(inspect.getsource(kernels),
-                       '@numba.njit(inline="always", error_model="numpy")',
-                       "def _make_sumsq(")
-    optimizers = (PACKAGE / "_optimizers.py").read_text()
-    class_lines = len(optimizers.split("class RMSprop(Optimizer):")[1].splitlines())
-    assert counts[:3] == [str(description), str(kernel), str(class_lines)], counts
+    section = DESIGN.split("How to add a method")[1]
+
+    def lines(path):
+        return len((PACKAGE / path).read_text().splitlines())
+
+    source = inspect.getsource(kernels)
+    # each from its decorator line
+    frame = _lines_of(source, "def prepared_gradient(", "def _step_block(") + 1
+    kernel = _lines_of(source, "def _step_block(", "def _make_sumsq(") + 1
+    for text in (f"``_rmsprop.py``: {lines('_rmsprop.py')}",
+                 f"``_adam.py``: {lines('_adam.py')}",
+                 f"(``_step_block``, ``_rmsprop_block``): {kernel}",
+                 f"``fused_step_loop``, ``prepared_gradient``: {frame}",
+                 f"``_adam_kernels.py``: {lines('_adam_kernels.py')}",
+                 f"``_optimizers.py``: {_class_lines('RMSprop')} (2 of code)",
+                 f"``_optimizers.py``: {_class_lines('Adam')} and "
+                 f"{_class_lines('AdamW')} (2 of code each)"):
+        assert text in section, text
 
 
 def test_import_adaopt_leaves_scipy_optimize_for_later():

@@ -64,7 +64,7 @@ from scipy.optimize import Bounds
 import adaopt
 from adaopt import kernels, schedules, status
 from adaopt._objective_digest import objective_digest
-from adaopt._problem import option_defaults
+from adaopt._problem import METHODS, option_defaults
 from adaopt._rmsprop import RMSPROP
 
 #: The options of minimize with their defaults, and RMSprop's among them,
@@ -72,6 +72,7 @@ from adaopt._rmsprop import RMSPROP
 OPTION_DEFAULTS = option_defaults(RMSPROP)
 RMSPROP_OPTIONS = {**RMSPROP.minimize_defaults, "lr_schedule": None}
 from differential_objectives import (NO_MAXFEV, digest_probe, hp_sized_nan_fg,
+                                     njit_adam_fg, njit_adamw_fg,
                                      njit_f_g, njit_fg, njit_hp_sized_nan, py_quad_f,
                                      py_quad_fg, py_quad_g, quad_f, quad_fg, quad_g)
 
@@ -95,14 +96,20 @@ def _big(seed):
 
 
 def cfg(id, dtype=np.float64, d=D3, c=C3, x0=X3, wall=math.inf, bounds=None,
-        jac="combined", **options):
+        jac="combined", method="rmsprop", **options):
     """One row of the table: ``options`` are minimize's (hyperparameters and limits)."""
     options.setdefault("lr", 0.01)
     options.setdefault("maxiter", 60)
-    unknown = set(options) - set(OPTION_DEFAULTS)
+    unknown = set(options) - set(option_defaults(METHODS[method]))
     assert not unknown, unknown
     return pytest.param(dict(id=id, dtype=dtype, d=d, c=c, x0=x0, wall=wall,
-                             bounds=bounds, jac=jac, options=options), id=id)
+                             bounds=bounds, jac=jac, method=method, options=options),
+                        id=id)
+
+
+def adam(id, **kwargs):
+    """A row of the table run with Adam."""
+    return cfg(id, method="adam", **kwargs)
 
 
 BIG64 = _big(1)
@@ -254,6 +261,35 @@ CONFIGS = [
     cfg("zero_gradient_at_x0", x0=C3),
     cfg("f32_zero_gradient_at_x0", dtype=F32, x0=C3, centered=True, momentum=0.9),
     cfg("big_f64_zero_gradient", d=BIG64[0], c=BIG64[1], x0=BIG64[1], maxiter=5),
+    # -- Adam: every option alone, combined, and the edges --
+    adam("adam_plain"),
+    adam("adam_betas", betas=(0.5, 0.9), lr=0.05),
+    adam("adam_eps", eps=1e-3),
+    adam("adam_weight_decay", weight_decay=0.1),
+    adam("adam_decoupled", weight_decay=0.1, decoupled_weight_decay=True),
+    adam("adam_amsgrad", amsgrad=True, lr=0.05),
+    adam("adam_maximize_concave", d=[-1.0, -10.0, -100.0], maximize=True),
+    adam("adam_clip_value", clip_value=5.0),
+    adam("adam_clip_norm", clip_norm=1.0),
+    adam("adam_schedule", lr_schedule=schedules.cosine_decay(0.05, 60)),
+    adam("adam_bounds_binding", x0=[-1.0, 1.0, 0.3],
+         bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5]), lr=0.05, amsgrad=True),
+    adam("adam_maxfev_ftol", maxfev=30, ftol=1e-9, lr=0.05),
+    adam("adam_nan_after_steps", x0=[0.0, 1.0, 0.3], wall=0.3, lr=0.05),
+    adam("adam_overflowing_norm", d=[1e200, 3e199, 2e200], clip_norm=1.0, lr=0.1,
+         maxiter=20, gtol=0.0),
+    adam("adam_zero_gradient_at_x0", x0=C3),
+    adam("f32_adam_combo", dtype=F32, weight_decay=0.05, decoupled_weight_decay=True,
+         clip_value=2.0, clip_norm=3.0, betas=(0.8, 0.99), lr=0.02, maximize=False),
+    adam("big_f64_adam", d=BIG64[0], c=BIG64[1], x0=BIG64[2], maxiter=10,
+         clip_norm=5.0),
+    # -- AdamW: Adam's engine with the decay always decoupled --
+    cfg("adamw_plain", method="adamw"),
+    cfg("adamw_options", method="adamw", weight_decay=0.2, amsgrad=True, maximize=False,
+        betas=(0.7, 0.95), eps=1e-6, clip_value=5.0, clip_norm=2.0, lr=0.05,
+        bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
+    cfg("adamw_maximize_schedule", method="adamw", d=[-1.0, -10.0, -100.0],
+        maximize=True, lr_schedule=schedules.linear_warmup(0.05, 10)),
 ]
 
 FRONT_ENDS = ("hand", "compiled", "scipy", "multi_compiled",
@@ -295,7 +331,7 @@ def _funs(c, python=False):
 def _minimize(c, x0, driver="python"):
     _, args, bounds = _inputs(c)
     fun, jac = _funs(c)
-    return adaopt.minimize(fun, x0, args=args, jac=jac,
+    return adaopt.minimize(fun, x0, args=args, jac=jac, method=c["method"],
                            bounds=None if bounds is None else Bounds(*bounds),
                            options=dict(c["options"], driver=driver))
 
@@ -343,7 +379,9 @@ def run_hand(c):
     """A hand loop over RMSprop.step with the stopping tests of adaopt._iteration."""
     x0, args, bounds = _inputs(c)
     opts = c["options"]
-    hyper = {k: v for k, v in opts.items() if k in RMSPROP_OPTIONS}
+    method = METHODS[c["method"]]
+    hyper = {k: v for k, v in opts.items()
+             if k in method.minimize_defaults or k == "lr_schedule"}
     limits = dict(OPTION_DEFAULTS, **opts)
     gtol, ftol, xtol, maxiter = (limits[k] for k in ("gtol", "ftol", "xtol", "maxiter"))
     kfev = math.inf if limits["maxfev"] is None else max(limits["maxfev"] - 1, 0)
@@ -360,7 +398,8 @@ def run_hand(c):
     if bounds is not None:
         lo, hi = (b.astype(x.dtype) for b in bounds)
         x[:] = np.minimum(np.maximum(x, lo), hi)   # minimize clips x0 into the box
-    opt = adaopt.RMSprop(x, **hyper)
+    opt = {"rmsprop": adaopt.RMSprop, "adam": adaopt.Adam,
+           "adamw": adaopt.AdamW}[c["method"]](x, **hyper)
     k, fprev, xprev = 0, math.nan, None
     f, g = evaluate(x)
     while True:
@@ -406,7 +445,8 @@ def run_hand(c):
 def run_scipy(c):
     x0, args, bounds = _inputs(c)
     fun, jac = _funs(c)
-    res = scipy.optimize.minimize(fun, x0, args=args, jac=jac, method=adaopt.rmsprop,
+    res = scipy.optimize.minimize(fun, x0, args=args, jac=jac,
+                                  method=getattr(adaopt, c["method"]),
                                   bounds=None if bounds is None else Bounds(*bounds),
                                   options=dict(c["options"]))
     return _of(res)
@@ -417,7 +457,7 @@ def run_multistart(c, python):
     x0, args, bounds = _inputs(c)
     fun, jac = _funs(c, python=python)
     x0s = np.array([x0, _second_start(x0, bounds)])
-    res = adaopt.multistart(fun, x0s, args=args, jac=jac,
+    res = adaopt.multistart(fun, x0s, args=args, jac=jac, method=c["method"],
                             bounds=None if bounds is None else Bounds(*bounds),
                             options=dict(c["options"],
                                          driver="python" if python else "compiled"))
@@ -427,11 +467,33 @@ def run_multistart(c, python):
 
 def run_njit(c):
     x0, args, bounds = _inputs(c)
-    o = dict(OPTION_DEFAULTS, **c["options"])
+    o = dict(option_defaults(METHODS[c["method"]]), **c["options"])
     assert o["lr_schedule"] is None
     n = x0.size
     lower, upper = bounds if bounds is not None else (np.full(n, -np.inf),
                                                       np.full(n, np.inf))
+    if c["method"] == "adamw":
+        assert c["jac"] == "combined"
+        x, f, nit, code = njit_adamw_fg(
+            x0, *args, lower, upper, float(o["lr"]), float(o["betas"][0]),
+            float(o["betas"][1]), float(o["eps"]), float(o["weight_decay"]),
+            bool(o["amsgrad"]), bool(o["maximize"]),
+            math.inf if o["clip_value"] is None else float(o["clip_value"]),
+            math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
+            int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
+            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]))
+        return _summary(x, f, nit, code)
+    if c["method"] == "adam":
+        assert c["jac"] == "combined"
+        x, f, nit, code = njit_adam_fg(
+            x0, *args, lower, upper, float(o["lr"]), float(o["betas"][0]),
+            float(o["betas"][1]), float(o["eps"]), float(o["weight_decay"]),
+            bool(o["amsgrad"]), bool(o["maximize"]), bool(o["decoupled_weight_decay"]),
+            math.inf if o["clip_value"] is None else float(o["clip_value"]),
+            math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
+            int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
+            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]))
+        return _summary(x, f, nit, code)
     run = njit_fg if c["jac"] == "combined" else njit_f_g
     x, f, nit, code = run(
         x0, *args, lower, upper, float(o["lr"]), float(o["rho"]), float(o["eps"]),
@@ -469,13 +531,13 @@ def test_front_end_matches_minimize_python(c, front):
         x0, _, _ = _inputs(c)
         assert_same(_of(_minimize(c, x0, "compiled")), ref, "minimize compiled")
     elif front == "scipy":
-        assert_same(run_scipy(c), ref, "scipy.optimize.minimize(method=adaopt.rmsprop)")
+        assert_same(run_scipy(c), ref, f"scipy.optimize.minimize(method=adaopt.{c['method']})")
     elif front in ("multi_compiled", "multi_python"):
         rows, x0s = run_multistart(c, python=front == "multi_python")
         assert_same(rows[0], ref, f"{front} row 0")
         assert_same(rows[1], _of(_minimize(c, x0s[1])), f"{front} row 1")
     else:
-        assert_same(run_njit(c), ref, "rmsprop_njit")
+        assert_same(run_njit(c), ref, f"{c['method']}_njit")
 
 
 # -- the table covers what it says ----------------------------------------------------
@@ -483,11 +545,14 @@ def test_front_end_matches_minimize_python(c, front):
 def test_the_table_covers_every_option_schedule_and_edge():
     configs = [p.values[0] for p in CONFIGS]
     assert len(configs) >= 40
-    used = set()
-    for c in configs:
-        used |= {k for k, v in c["options"].items()
-                 if k in RMSPROP_OPTIONS and v not in (None, False, 0.0)}
-    assert used >= set(RMSPROP_OPTIONS) - {"lr"}, set(RMSPROP_OPTIONS) - used
+    for name, method in METHODS.items():
+        used = set()
+        for c in configs:
+            if c["method"] == name:
+                used |= {k for k, v in c["options"].items()
+                         if k in method.minimize_defaults and v not in (None, False, 0.0)}
+        want = set(method.minimize_defaults) - {"lr"}
+        assert used >= want, (name, want - used)
     kinds = {type(c["options"].get("lr_schedule")) for c in configs}
     assert kinds >= {getattr(schedules, name) for name in schedules.__all__
                      if name != "Schedule"}
@@ -499,6 +564,8 @@ def test_the_table_covers_every_option_schedule_and_edge():
 
 def _flavour(c):
     o = c["options"]
+    if c["method"] in ("adam", "adamw"):     # one engine: the same drivers
+        return (c["jac"], np.dtype(c["dtype"]).name, "adam", bool(o.get("amsgrad")))
     return (c["jac"], np.dtype(c["dtype"]).name, bool(o.get("centered", False)),
             o.get("momentum", 0.0) > 0)
 
@@ -510,6 +577,8 @@ def test_the_table_compiles_few_drivers():
     allowed = {("combined", "float64", c, m) for c in (False, True) for m in (False, True)}
     allowed |= {("combined", "float32", False, False), ("combined", "float32", True, True),
                 ("separate", "float64", False, False)}
+    allowed |= {("combined", "float64", "adam", False), ("combined", "float64", "adam", True),
+                ("combined", "float32", "adam", False)}
     assert got == allowed, got ^ allowed
 
 

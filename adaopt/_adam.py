@@ -1,0 +1,109 @@
+r"""The Adam method described once (see :mod:`adaopt._method`).
+
+PyTorch's ``torch.optim.Adam`` arguments and defaults (Kingma & Ba 2015;
+AMSGrad: Reddi, Kale & Kumar 2018; decoupled weight decay: Loshchilov &
+Hutter 2019), with adaopt's clipping and non-finite handling; the
+per-element arithmetic is the fused loop of :mod:`adaopt._adam_kernels`.
+"""
+
+import math
+
+from . import _adam_kernels
+from ._adam_kernels import HP
+from ._method import Hyperparameter, Method, StateArray
+from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+
+__all__ = ["ADAM", "ADAMW"]
+
+_FINITE = dict(high=math.inf, high_open=True)
+
+
+def _hyperparameters(weight_decay, decoupled_fixed):
+    """Adam's table; AdamW's has another weight decay default and the decay
+    always decoupled (the same settings' slots, so the same preparation)."""
+    return (
+        Hyperparameter("lr", 1e-3, low=0.0, **_FINITE),
+        Hyperparameter("betas", (0.9, 0.999), "pair", low=0.0, high=1.0, high_open=True,
+                       components=("beta1", "beta2")),
+        Hyperparameter("eps", 1e-8, low=0.0, **_FINITE),
+        Hyperparameter("weight_decay", weight_decay, low=0.0, **_FINITE),
+        Hyperparameter("amsgrad", False, "bool"),
+        Hyperparameter("maximize", False, "bool"),
+        Hyperparameter("decoupled_weight_decay", decoupled_fixed, "bool",
+                       fixed=decoupled_fixed),
+        Hyperparameter("clip_value", None, low=0.0, low_open=True, optional=True, **_FINITE),
+        Hyperparameter("clip_norm", None, low=0.0, low_open=True, optional=True, **_FINITE),
+        Hyperparameter("nonfinite", "raise", "choice",
+                       choices=("raise", "skip", "propagate"), in_minimize=False),
+    )
+
+STATE = (
+    StateArray("exp_avg"),                                          # m
+    StateArray("exp_avg_sq", nonnegative=True),                     # v
+    StateArray("max_exp_avg_sq", when="amsgrad", nonnegative=True),  # v max
+)
+
+
+def fixed_scalars(hp, cfg):
+    """Fill the Adam table ``hp`` from ``cfg`` (the per-step slots at step 1)."""
+    hp[:] = 0.0
+    hp[HP.LR] = cfg[C.LR]
+    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    b1 = cfg[C.BETA1]
+    b2 = cfg[C.BETA2]
+    hp[HP.BETA1] = b1
+    hp[HP.ONE_MINUS_BETA1] = 1.0 - b1     # rounded once, from float64
+    hp[HP.BETA2] = b2
+    hp[HP.ONE_MINUS_BETA2] = 1.0 - b2
+    hp[HP.BC1] = 1.0 - b1
+    hp[HP.BC2] = 1.0 - b2
+    hp[HP.EPS] = cfg[C.EPS]
+    if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0:
+        hp[HP.WD] = cfg[C.WEIGHT_DECAY]
+    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
+    hp[HP.SCALE] = 1.0
+    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
+    hp[HP.ONE] = 1.0
+
+
+def per_step(cfg):
+    """Always: the bias corrections change with every step."""
+    return True
+
+
+def step_scalars(hp, cfg, g, lr, t):
+    """Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``."""
+    hp[HP.LR] = lr
+    # math.pow is C's pow(), as Python's float ** int
+    hp[HP.BC1] = 1.0 - math.pow(cfg[C.BETA1], float(t))
+    hp[HP.BC2] = 1.0 - math.pow(cfg[C.BETA2], float(t))
+    if cfg[C.DECOUPLED_WEIGHT_DECAY] != 0.0:
+        hp[HP.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
+    if cfg[C.CLIP_NORM] < math.inf:
+        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+
+
+def _kernel(flavour, parallel):
+    return _adam_kernels.get_step_kernel(flavour[2], parallel)
+
+
+def _kernel_source(flavour):
+    return _kernel(flavour, False).py_func
+
+
+_SHARED = dict(requirements=(), state=STATE, fixed_scalars=fixed_scalars,
+               step_scalars=step_scalars, per_step=per_step,
+               hp_size=_adam_kernels.HP_SIZE, kernel=_kernel,
+               kernel_source=_kernel_source)
+
+ADAM = Method(name="adam", title="Adam", hyperparameters=_hyperparameters(0.0, False),
+              **_SHARED)
+
+#: AdamW (Loshchilov & Hutter 2019): PyTorch's ``torch.optim.AdamW``, Adam
+#: with ``weight_decay=1e-2`` decoupled.
+ADAMW = Method(name="adamw", title="AdamW", engine="adam",
+               hyperparameters=_hyperparameters(1e-2, True), **_SHARED)
+assert [(s.name, s.value) for s in ADAMW.Cfg] == [(s.name, s.value) for s in ADAM.Cfg]
+
+#: The settings' slots (``C.BETA1`` is the slot of ``betas[0]`` in ``cfg``).
+C = ADAM.Cfg

@@ -1,0 +1,127 @@
+"""Compiled per-element loops of Adam (and AdamW, AMSGrad).
+
+The same design as the RMSprop loops of :mod:`adaopt.kernels` (one fused
+pass, an unsigned index, non-finite elements kept with their state by a
+select), in the frame they share (:func:`adaopt.kernels.fused_step_loop`:
+the overlap check, serial and ``prange`` builds with the same bits, a plain
+copy of the body when every scalar option is neutral) from the same
+gradient preparation (:func:`adaopt.kernels.prepared_gradient`); only the
+method's arithmetic is here.
+"""
+
+import enum
+import math
+
+import numba
+
+from . import _numba_cache, kernels
+
+__all__ = ["HP", "HP_SIZE", "get_step_kernel"]
+
+
+class HP(enum.IntEnum):
+    """Slots of the scalars in the ``hp`` array read by the Adam step loops."""
+
+    LR = kernels.LR_SLOT   # learning rate of this step
+    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
+    BETA1 = 2              # decay of the first moment
+    ONE_MINUS_BETA1 = 3    # 1 - beta1, rounded once from float64
+    BETA2 = 4              # decay of the second moment
+    ONE_MINUS_BETA2 = 5    # 1 - beta2
+    BC1 = 6                # 1 - beta1**t (bias correction of m)
+    BC2 = 7                # 1 - beta2**t (bias correction of v)
+    EPS = 8                # eps added after the square root
+    WD = 9                 # coupled weight decay (0 when decoupled or off)
+    LR_WD = 10             # lr * decoupled weight decay (0 when coupled or off)
+    CLIP = 11              # clip_value (inf when off)
+    SCALE = 12             # clip_norm factor (1 when off)
+    PROPAGATE = 13         # 1.0 to write non-finite results, else 0.0
+    ZERO = 14              # a typed zero
+    ONE = 15               # a typed one
+
+
+#: Length of the Adam ``hp`` array.
+HP_SIZE = len(HP)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain):
+    """Update ``count`` elements from ``lo``; return whether one was skipped.
+
+    Per element, as PyTorch's Adam documents it: ``g`` (sign, clip, scale,
+    coupled decay), ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
+    ``vmax = max(vmax, v)`` with amsgrad, ``theta -= lr_wd theta`` (decoupled),
+    ``theta -= lr (m / bc1) / (sqrt(v' / bc2) + eps)`` with ``v'`` = vmax or v.
+    """
+    lr = hp[HP.LR]
+    sign = hp[HP.SIGN]
+    b1 = hp[HP.BETA1]
+    omb1 = hp[HP.ONE_MINUS_BETA1]
+    b2 = hp[HP.BETA2]
+    omb2 = hp[HP.ONE_MINUS_BETA2]
+    bc1 = hp[HP.BC1]
+    bc2 = hp[HP.BC2]
+    eps = hp[HP.EPS]
+    wd = hp[HP.WD]
+    lr_wd = hp[HP.LR_WD]
+    clip = hp[HP.CLIP]
+    scale = hp[HP.SCALE]
+    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
+    zero = hp[HP.ZERO]
+    one = hp[HP.ONE]
+    blockbad = False
+    for k in range(count):
+        i = numba.uint64(lo + k)
+        th = theta[i]
+        g = grad[i]
+        finite_g = True
+        if not plain:
+            finite_g = math.isfinite(g)
+            g = kernels.prepared_gradient(g, th, sign, clip, scale, wd, zero)
+        mo = m[i]
+        vo = v[i]
+        mi = b1 * mo + omb1 * g
+        vi = b2 * vo + omb2 * g * g
+        if amsgrad:
+            wo = vmax[i]
+            wi = max(wo, vi)
+            s = wi
+        else:
+            s = vi
+        u = (mi / bc1) / (math.sqrt(s / bc2) + eps)
+        new = (th if plain else th - lr_wd * th) - lr * u
+        ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
+              & math.isfinite(mi)) | propagate
+        blockbad |= not ok
+        theta[i] = new if ok else th * one
+        m[i] = mi if ok else mo * one
+        v[i] = vi if ok else vo * one
+        if amsgrad:
+            vmax[i] = wi if ok else wo * one
+    return blockbad
+
+
+@numba.njit(inline="always")
+def _is_plain(hp):
+    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
+            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
+            & (hp[HP.LR_WD] == hp[HP.ZERO]))
+
+
+def _block(amsgrad):
+    """The Adam block of one flavour for :func:`adaopt.kernels.fused_step_loop`."""
+    def block(theta, grad, S, hp, lo, count, plain):
+        v = S[1]
+        vmax = S[2] if amsgrad else v
+        return _step_block(theta, grad, S[0], v, vmax, hp, lo, count, amsgrad, plain)
+    return numba.njit(block, inline="always", error_model="numpy")
+
+
+_step_loops = {}
+
+
+def get_step_kernel(amsgrad, parallel):
+    """Return the compiled Adam step loop for one combination of flags."""
+    key = (bool(amsgrad), bool(parallel))
+    return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
+        f"Adam_{int(key[0])}", _block(key[0]), _is_plain, key[1]))
