@@ -6,6 +6,7 @@ anything by itself.
 """
 
 import contextlib
+import signal
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,15 @@ from adaopt import kernels
 #: The seeds' printed tables (the test oracles), as excerpts of the seed
 #: documents kept in the repository: a clone needs nothing beside it.
 SEEDS_DIR = Path(__file__).resolve().parent / "data" / "seeds"
+
+
+def pytest_configure(config):
+    # The Ctrl-C tests raise a real SIGINT.  A process started with SIGINT
+    # ignored (a shell's background job, a test runner's worker process)
+    # keeps it ignored, Python's KeyboardInterrupt handler never installed:
+    # install it, so the suite runs the same wherever it is started from.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @contextlib.contextmanager
