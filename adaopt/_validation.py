@@ -30,7 +30,8 @@ def check_real(name, value, *, low=None, high=None, low_open=False,
     """Return ``value`` as a float after checking it is a real in range.
 
     ``low``/``high`` bound the value (inclusive unless ``*_open``); NaN is
-    always rejected.  Booleans are rejected: ``lr=True`` is a bug.
+    always rejected.  Booleans are rejected: ``lr=True`` is a bug.  A NumPy
+    scalar or a 0-d integer or float array counts as its value.
     """
     # A plain float skips the type checks: a schedule's value is checked at
     # every step, where the general path (an ABC isinstance, np.isnan) cost
@@ -38,6 +39,9 @@ def check_real(name, value, *, low=None, high=None, low_open=False,
     if value.__class__ is not float:
         if value is None and allow_none:
             return None
+        if (isinstance(value, np.ndarray) and value.ndim == 0
+                and value.dtype.kind in "iuf"):
+            value = value[()]   # a 0-d array (lr=np.array(1e-3)), as PyTorch takes a 0-d tensor
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"{name} must be a real number, got {value!r} "
                             f"of type {type(value).__name__}")

@@ -480,3 +480,28 @@ def test_grad_is_not_modified_and_hyperparameters_are_a_copy():
     h = opt.hyperparameters
     h["rho"] = 0.0
     assert opt.hyperparameters["rho"] == 0.9
+
+
+def test_numpy_scalar_and_0d_array_hyperparameters_are_their_values():
+    """The learning-rate forms PyTorch users pass (a 0-d tensor becomes a
+    0-d array): a NumPy scalar or a 0-d array is its value, on the object
+    and in minimize; a 1-element 1-D array or a boolean array stays an error."""
+    grad = np.linspace(-1.0, 1.0, 7)
+    steps = {}
+    for name, lr in [("float", 0.05), ("np.float32", np.float32(0.05)),
+                     ("0-d float64", np.array(0.05)), ("0-d float32", np.array(np.float32(0.05)))]:
+        x = np.zeros(7)
+        opt = adaopt.RMSprop(x, lr=lr, rho=np.array(0.9))
+        for _ in range(3):
+            opt.step(grad)
+        steps[name] = x
+    np.testing.assert_array_equal(steps["float"], steps["0-d float64"])
+    np.testing.assert_array_equal(steps["np.float32"], steps["0-d float32"])
+    res = adaopt.minimize(lambda x: float(x @ x), np.ones(2), jac=lambda x: 2 * x,
+                          options=dict(lr=np.array(0.05), maxiter=5))
+    ref = adaopt.minimize(lambda x: float(x @ x), np.ones(2), jac=lambda x: 2 * x,
+                          options=dict(lr=0.05, maxiter=5))
+    np.testing.assert_array_equal(res.x, ref.x)
+    for bad in (np.array([0.05]), np.array(True)):
+        with pytest.raises(TypeError, match="lr must be a real number"):
+            adaopt.RMSprop(np.zeros(7), lr=bad)
