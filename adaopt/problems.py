@@ -2,6 +2,8 @@ r"""Test problems with known minima, shared by the tests, the demo and the bench
 
 Each problem has ``fun(x)``, ``jac(x)``, ``fun_and_jac(x)`` (for
 ``jac=True``), a starting point ``x0`` and the minimum ``x_min``/``f_min``.
+``MGH_PROBLEMS`` holds 25 problems of the Moré-Garbow-Hillstrom set
+(:mod:`adaopt.mgh`) with the same interface.
 
 >>> from adaopt.problems import Rosenbrock
 >>> p = Rosenbrock()
@@ -11,7 +13,10 @@ Each problem has ``fun(x)``, ``jac(x)``, ``fun_and_jac(x)`` (for
 
 import numpy as np
 
-__all__ = ["Rosenbrock", "IllConditionedQuadratic", "LogisticRegression"]
+from .mgh import MGH_PROBLEMS, MGHProblem
+
+__all__ = ["Rosenbrock", "IllConditionedQuadratic", "LogisticRegression", "MGH_PROBLEMS",
+           "MGHProblem"]
 
 
 class Rosenbrock:

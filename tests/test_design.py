@@ -36,7 +36,7 @@ LAYERS = [
     ("Python loop", {"_python_loop"}),
     ("compiled loop", {"_compiled_objective", "_objective_digest", "_compiled_loop"}),
     ("front ends", {"_minimize", "_scipy_method", "_multistart", "_njit_entry"}),
-    ("tools", {"startup", "bench", "problems", "jitted_problems", "demo", "__main__",
+    ("tools", {"startup", "bench", "mgh", "problems", "jitted_problems", "demo", "__main__",
                "__init__"}),
 ]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
