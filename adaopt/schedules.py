@@ -3,7 +3,9 @@ r"""Learning-rate schedules: callables ``t -> lr`` for steps ``t = 1, 2, ...``.
 Any callable taking the 1-based step number and returning a learning rate
 works as ``lr_schedule``; the classes here are the usual ones, with a readable
 repr and checked arguments.  They are stateless, so a checkpoint needs only
-the step count.
+the step count.  :class:`ReduceLROnPlateau` is the one that listens to the
+objective instead: a training loop calls its ``step(loss)``, as with
+PyTorch's scheduler of that name.
 
 >>> from adaopt import schedules
 >>> s = schedules.linear_warmup(schedules.cosine_decay(0.1, decay_steps=100), 10)
@@ -14,10 +16,13 @@ the step count.
 import math
 import numbers
 
-from ._validation import check_bool, check_real
+import numpy as np
+
+from . import _plateau
+from ._validation import check_bool, check_choice, check_real
 
 __all__ = ["Schedule", "constant", "exponential_decay", "step_decay",
-           "cosine_decay", "linear_warmup"]
+           "cosine_decay", "linear_warmup", "ReduceLROnPlateau"]
 
 
 def _check_steps(name, value):
@@ -166,3 +171,137 @@ class linear_warmup(Schedule):
             peak = self.after(1)
             return self.init_lr + (peak - self.init_lr) * t / self.warmup_steps
         return self.after(t - self.warmup_steps)
+
+
+def _real(name, value):
+    """``value`` as a float, NaN and infinities included (a metric, a best)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    return float(value)
+
+
+def _check_count(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+class ReduceLROnPlateau:
+    r"""Lower an optimizer's learning rate when the loss stops improving.
+
+    PyTorch's ``torch.optim.lr_scheduler.ReduceLROnPlateau``, same
+    arguments, defaults and rule (:mod:`adaopt._plateau`): call
+    :meth:`step` with the loss (or any metric) after each epoch or step.  A
+    value is *better* than the best so far when (``mode='min'``)
+    :math:`m < m^* (1 - 	au)` (``threshold_mode='rel'``) or
+    :math:`m < m^* - 	au` (``'abs'``), the reverse for ``'max'``; after
+    more than ``patience`` steps without a better one the rate becomes
+    :math:`\max(\eta\,\gamma, \eta_{\min})` (``factor`` :math:`\gamma`,
+    skipped when that changes it by ``eps`` or less), then ``cooldown``
+    steps pass before bad steps count again.
+
+    Parameters
+    ----------
+    optimizer : adaopt optimizer
+        Any optimizer with a settable ``lr`` (one without ``lr_schedule``).
+    mode : {'min', 'max'}, default 'min'
+    factor : float, default 0.1
+        :math:`0 \le \gamma < 1`.
+    patience : int, default 10
+    threshold : float, default 1e-4
+    threshold_mode : {'rel', 'abs'}, default 'rel'
+    cooldown : int, default 0
+    min_lr : float, default 0
+    eps : float, default 1e-8
+
+    Examples
+    --------
+    >>> import numpy as np, adaopt
+    >>> x = np.zeros(3)
+    >>> opt = adaopt.RMSprop(x, lr=0.1)
+    >>> plateau = adaopt.schedules.ReduceLROnPlateau(opt, patience=2)
+    >>> for loss in [3.0, 2.0, 2.0, 2.0, 2.0]:
+    ...     plateau.step(loss)
+    >>> opt.lr, plateau.num_bad_epochs, plateau.best
+    (0.010000000000000002, 0, 2.0)
+    """
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
+        if getattr(optimizer, "lr_schedule", None) is not None:
+            raise ValueError("ReduceLROnPlateau sets the optimizer's lr, and this "
+                             "optimizer takes it from its lr_schedule")
+        if not hasattr(optimizer, "lr"):
+            raise TypeError(f"optimizer must have a learning rate lr, got {optimizer!r}")
+        factor = check_real("factor", factor, low=0.0)
+        if not factor < 1.0:
+            raise ValueError(f"factor must be < 1.0, got {factor!r}")
+        S = _plateau.Setting
+        setting = np.empty(len(S))
+        setting[S.MODE] = _plateau.MODES.index(check_choice("mode", mode, _plateau.MODES))
+        setting[S.FACTOR] = factor
+        setting[S.PATIENCE] = _check_count("patience", patience)
+        setting[S.THRESHOLD] = check_real("threshold", threshold, low=0.0,
+                                          high=math.inf, high_open=True)
+        setting[S.THRESHOLD_MODE] = _plateau.THRESHOLD_MODES.index(
+            check_choice("threshold_mode", threshold_mode, _plateau.THRESHOLD_MODES))
+        setting[S.COOLDOWN] = _check_count("cooldown", cooldown)
+        setting[S.MIN_LR] = check_real("min_lr", min_lr, low=0.0, high=math.inf,
+                                       high_open=True)
+        setting[S.EPS] = check_real("eps", eps, low=0.0, high=math.inf, high_open=True)
+        self.optimizer = optimizer
+        self._setting = setting
+        self._state = np.empty(len(_plateau.State))
+        _plateau.initial_state(self._state, setting)
+
+    def step(self, metric):
+        """Take the loss ``metric`` of the latest step (or epoch) into account."""
+        # NaN is a value too: never better, so a bad step (PyTorch's rule)
+        metric = _real("metric", metric)
+        self.optimizer.lr = _plateau.plateau_step(self._state, self._setting, metric,
+                                                  float(self.optimizer.lr))
+
+    @property
+    def best(self):
+        """The best metric so far."""
+        return float(self._state[_plateau.State.BEST])
+
+    @property
+    def num_bad_epochs(self):
+        """Steps since the last better one (cleared by a reduction and in a cooldown)."""
+        return int(self._state[_plateau.State.NUM_BAD_EPOCHS])
+
+    @property
+    def cooldown_counter(self):
+        """Steps of cooldown left."""
+        return int(self._state[_plateau.State.COOLDOWN_COUNTER])
+
+    @property
+    def last_epoch(self):
+        """Number of :meth:`step` calls so far."""
+        return int(self._state[_plateau.State.LAST_EPOCH])
+
+    def get_last_lr(self):
+        """The optimizer's learning rate, as a list (PyTorch's form)."""
+        return [float(self.optimizer.lr)]
+
+    def state_dict(self):
+        """The rule's state, to resume it with :meth:`load_state_dict`."""
+        return {"best": self.best, "num_bad_epochs": self.num_bad_epochs,
+                "cooldown_counter": self.cooldown_counter, "last_epoch": self.last_epoch}
+
+    def load_state_dict(self, state):
+        """Resume from :meth:`state_dict`'s ``state`` (checked before anything changes)."""
+        values = [_real("best", state["best"])]
+        values += [_check_count(key, state[key])
+                   for key in ("num_bad_epochs", "cooldown_counter", "last_epoch")]
+        self._state[:] = values
+
+    def __repr__(self):
+        S = self._setting
+        return (f"ReduceLROnPlateau(mode={_plateau.MODES[int(S[0])]!r}, "
+                f"factor={S[1]!r}, patience={int(S[2])}, threshold={S[3]!r}, "
+                f"threshold_mode={_plateau.THRESHOLD_MODES[int(S[4])]!r}, "
+                f"cooldown={int(S[5])}, min_lr={S[6]!r}, eps={S[7]!r})")
