@@ -27,6 +27,7 @@ from numba import types
 from numba.extending import overload
 
 from . import status
+from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._compiled_loop import iterate
 from ._iteration import called_advance
@@ -36,7 +37,7 @@ from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
                          fill_workspace, iteration_limit_from_maxfev, workspace_rows)
 
 __all__ = ["make_njit_entry", "possible_flavours", "rmsprop_njit", "adam_njit",
-           "adamw_njit"]
+           "adamw_njit", "adagrad_njit"]
 
 #: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
 _DISABLE_JIT = bool(numba.config.DISABLE_JIT)
@@ -426,3 +427,28 @@ adam_njit = make_njit_entry(ADAM, _ADAM_NJIT_DOC)
 adamw_njit = make_njit_entry(ADAMW, _ADAM_NJIT_DOC.replace(
     "with Adam", "with AdamW").replace("adaopt.Adam`", "adaopt.AdamW`").replace(
     "method='adam'", "method='adamw'"))
+
+_ADAGRAD_NJIT_DOC = r"""Minimize ``fun`` with Adagrad from inside Numba-compiled code.
+
+As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
+:class:`adaopt.Adagrad` (``lr, lr_decay, weight_decay,
+initial_accumulator_value, eps, maximize, clip_value, clip_norm``; a
+constant learning rate, which ``lr_decay`` divides).  For the same inputs it
+returns what ``adaopt.minimize(..., method='adagrad')`` returns.
+
+Examples
+--------
+>>> import numba, numpy as np
+>>> from adaopt import adagrad_njit
+>>> @numba.njit
+... def sq(x, c):
+...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
+>>> @numba.njit
+... def fit(c):
+...     return adagrad_njit(sq, np.zeros(1), (c,), lr=0.5, maxiter=5000).x[0]
+>>> round(fit(2.5), 3)
+2.5
+"""
+
+#: Adagrad from inside Numba-compiled code (see its docstring).
+adagrad_njit = make_njit_entry(ADAGRAD, _ADAGRAD_NJIT_DOC)

@@ -5,11 +5,12 @@ Each class is its documentation and two attributes: the method description
 signature, checks, state and step come from :class:`adaopt.Optimizer`.
 """
 
+from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._optimizer import Optimizer
 from ._rmsprop import RMSPROP
 
-__all__ = ["RMSprop", "Adam", "AdamW"]
+__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad"]
 
 
 class RMSprop(Optimizer):
@@ -235,3 +236,65 @@ class AdamW(Optimizer):
 
     method = ADAMW
     positional = ("lr", "betas", "eps", "weight_decay", "amsgrad")
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad over a flat parameter vector, updated in place (PyTorch's ``torch.optim.Adagrad``).
+
+    Per element, at step t = 1, 2, ... with gradient g, parameter theta and
+    learning rate lr(t), in this order (each line only when its option is
+    on)::
+
+        g     = -g                               maximize
+        g     = clip(g, -clip_value, clip_value) clip_value
+        g     = g * min(1, clip_norm / |g|_2)    clip_norm (whole vector)
+        g     = g + weight_decay * theta         weight_decay
+        clr   = lr(t) / (1 + (t - 1) * lr_decay) in float64, once per step
+        s     = s + g**2                         s starts at initial_accumulator_value
+        theta = theta - clr * g / (sqrt(s) + eps)
+
+    This is the algorithm of PyTorch's documentation (Duchi, Hazan & Singer
+    2011).
+
+    Parameters
+    ----------
+    params : ndarray
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
+    lr : float, default 1e-2
+        Learning rate, ``>= 0``.  Overridden by ``lr_schedule``.
+    lr_decay : float, default 0
+        Decay ``>= 0`` of the rate: step t takes ``lr / (1 + (t - 1) * lr_decay)``.
+    weight_decay : float, default 0
+        L2 penalty ``>= 0`` added to the gradient (coupled).
+    initial_accumulator_value : float, default 0
+        Starting value ``>= 0`` of the sum of squares ``s``.
+    eps : float, default 1e-10
+        Added to the denominator, ``>= 0``.
+    maximize : bool, default False
+        Maximize the objective (ascend the gradient).
+    lr_schedule : callable, optional
+        ``lr_schedule(t) -> lr`` for step ``t`` (1-based), which ``lr_decay``
+        then divides; see :mod:`adaopt.schedules`.
+    clip_value, clip_norm, nonfinite : optional
+        As for :class:`Adam` (``nonfinite`` default 'raise').
+
+    Attributes
+    ----------
+    state : dict of ndarray
+        ``sum`` (s): PyTorch's name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import adaopt
+    >>> x = np.array([5.0, 5.0])
+    >>> opt = adaopt.Adagrad(x, lr=1.0)
+    >>> for _ in range(10):
+    ...     opt.step(np.array([2 * x[0], 20 * x[1]]))
+    >>> x.round(4)
+    array([1.2227, 1.2227])
+    """
+
+    method = ADAGRAD
+    positional = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")

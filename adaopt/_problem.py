@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._learning_rate import check_schedule
 from ._method import Method
@@ -32,7 +33,7 @@ __all__ = ["Problem", "Workspace", "parse_problem", "make_workspace", "check_x0"
 
 #: The method descriptions ``minimize`` knows, by the name of its ``method``
 #: argument.
-METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW)}
+METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW, ADAGRAD)}
 
 #: The ``driver`` option's choices (the loops themselves sit above this layer).
 DRIVER_NAMES = ("auto", "python", "compiled")

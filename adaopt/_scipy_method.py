@@ -15,10 +15,11 @@ import warnings
 
 from ._minimize import run
 from ._problem import parse_problem
+from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._rmsprop import RMSPROP
 
-__all__ = ["make_scipy_method", "rmsprop", "adam", "adamw"]
+__all__ = ["make_scipy_method", "rmsprop", "adam", "adamw", "adagrad"]
 
 
 def make_scipy_method(method, doc):
@@ -125,3 +126,23 @@ Examples
 
 #: AdamW as a scipy custom method (see its docstring).
 adamw = make_scipy_method(ADAMW, _ADAMW_DOC)
+
+_ADAGRAD_DOC = """Adagrad for ``scipy.optimize.minimize(fun, x0, method=adaopt.adagrad)``.
+
+Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
+:class:`adaopt.Adagrad` (``lr``, ``lr_decay``, ``weight_decay``,
+``initial_accumulator_value``, ``eps``, ``maximize``, ``clip_value``,
+``clip_norm``) and those of :func:`adaopt.minimize`.
+
+Examples
+--------
+>>> import numpy as np, scipy.optimize, adaopt
+>>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
+...                               jac=lambda x: 2 * x, method=adaopt.adagrad,
+...                               options=dict(lr=0.5, maxiter=3000))
+>>> res.status, bool(np.abs(res.x).max() < 1e-3)
+(0, True)
+"""
+
+#: Adagrad as a scipy custom method (see its docstring).
+adagrad = make_scipy_method(ADAGRAD, _ADAGRAD_DOC)

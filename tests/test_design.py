@@ -18,7 +18,8 @@ from adaopt._rmsprop import RMSPROP
 #: Each method's optimizer class and njit entry point.
 FRONT = {"rmsprop": (adaopt.RMSprop, adaopt.rmsprop_njit, adaopt.rmsprop),
          "adam": (adaopt.Adam, adaopt.adam_njit, adaopt.adam),
-         "adamw": (adaopt.AdamW, adaopt.adamw_njit, adaopt.adamw)}
+         "adamw": (adaopt.AdamW, adaopt.adamw_njit, adaopt.adamw),
+         "adagrad": (adaopt.Adagrad, adaopt.adagrad_njit, adaopt.adagrad)}
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "adaopt"
@@ -28,9 +29,9 @@ DESIGN = (ROOT / "docs" / "design.rst").read_text()
 LAYERS = [
     ("foundations", {"status", "_validation", "_numba_cache", "_threading", "_borrow",
                      "_compile_notice", "_workspace"}),
-    ("kernels", {"kernels", "_adam_kernels"}),
-    ("method descriptions", {"_method", "_rmsprop", "_adam", "_learning_rate",
-                             "_plateau"}),
+    ("kernels", {"kernels", "_adam_kernels", "_adagrad_kernels"}),
+    ("method descriptions", {"_method", "_rmsprop", "_adam", "_adagrad",
+                             "_learning_rate", "_plateau"}),
     ("optimizer objects", {"_optimizer", "_optimizers", "layout", "schedules"}),
     ("problem setup", {"_problem", "finite_differences"}),
     ("iteration", {"_iteration"}),

@@ -72,7 +72,7 @@ from adaopt._rmsprop import RMSPROP
 OPTION_DEFAULTS = option_defaults(RMSPROP)
 RMSPROP_OPTIONS = {**RMSPROP.minimize_defaults, "lr_schedule": None}
 from differential_objectives import (NO_MAXFEV, digest_probe, hp_sized_nan_fg,
-                                     njit_adam_fg, njit_adamw_fg,
+                                     njit_adagrad_fg, njit_adam_fg, njit_adamw_fg,
                                      njit_f_g, njit_fg, njit_hp_sized_nan, py_quad_f,
                                      py_quad_fg, py_quad_g, quad_f, quad_fg, quad_g)
 
@@ -290,6 +290,18 @@ CONFIGS = [
         bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
     cfg("adamw_maximize_schedule", method="adamw", d=[-1.0, -10.0, -100.0],
         maximize=True, lr_schedule=schedules.linear_warmup(0.05, 10)),
+    # -- Adagrad: plain, every scalar option, float32, lr_decay on a schedule --
+    cfg("adagrad_plain", method="adagrad", lr=0.1),
+    cfg("adagrad_options", method="adagrad", d=[-1.0, -10.0, -100.0], maximize=True,
+        lr=0.2, lr_decay=0.05, weight_decay=0.02, initial_accumulator_value=0.1,
+        eps=1e-6, clip_value=5.0, clip_norm=2.0,
+        bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
+    cfg("f32_adagrad_combo", method="adagrad", dtype=F32, lr=0.05, lr_decay=0.1,
+        weight_decay=0.05, clip_norm=3.0, initial_accumulator_value=0.5),
+    cfg("adagrad_lr_decay_schedule", method="adagrad", lr_decay=0.1,
+        lr_schedule=schedules.step_decay(0.2, 10, gamma=0.5)),
+    cfg("big_f64_adagrad", method="adagrad", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
+        maxiter=10, lr=0.1, lr_decay=0.1, clip_norm=5.0),
 ]
 
 FRONT_ENDS = ("hand", "compiled", "scipy", "multi_compiled",
@@ -398,8 +410,8 @@ def run_hand(c):
     if bounds is not None:
         lo, hi = (b.astype(x.dtype) for b in bounds)
         x[:] = np.minimum(np.maximum(x, lo), hi)   # minimize clips x0 into the box
-    opt = {"rmsprop": adaopt.RMSprop, "adam": adaopt.Adam,
-           "adamw": adaopt.AdamW}[c["method"]](x, **hyper)
+    opt = {"rmsprop": adaopt.RMSprop, "adam": adaopt.Adam, "adamw": adaopt.AdamW,
+           "adagrad": adaopt.Adagrad}[c["method"]](x, **hyper)
     k, fprev, xprev = 0, math.nan, None
     f, g = evaluate(x)
     while True:
@@ -478,6 +490,17 @@ def run_njit(c):
             x0, *args, lower, upper, float(o["lr"]), float(o["betas"][0]),
             float(o["betas"][1]), float(o["eps"]), float(o["weight_decay"]),
             bool(o["amsgrad"]), bool(o["maximize"]),
+            math.inf if o["clip_value"] is None else float(o["clip_value"]),
+            math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
+            int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
+            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]))
+        return _summary(x, f, nit, code)
+    if c["method"] == "adagrad":
+        assert c["jac"] == "combined"
+        x, f, nit, code = njit_adagrad_fg(
+            x0, *args, lower, upper, float(o["lr"]), float(o["lr_decay"]),
+            float(o["weight_decay"]), float(o["initial_accumulator_value"]),
+            float(o["eps"]), bool(o["maximize"]),
             math.inf if o["clip_value"] is None else float(o["clip_value"]),
             math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
             int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
@@ -566,6 +589,8 @@ def _flavour(c):
     o = c["options"]
     if c["method"] in ("adam", "adamw"):     # one engine: the same drivers
         return (c["jac"], np.dtype(c["dtype"]).name, "adam", bool(o.get("amsgrad")))
+    if c["method"] == "adagrad":             # one flavour
+        return (c["jac"], np.dtype(c["dtype"]).name, "adagrad", True)
     return (c["jac"], np.dtype(c["dtype"]).name, bool(o.get("centered", False)),
             o.get("momentum", 0.0) > 0)
 
@@ -579,6 +604,8 @@ def test_the_table_compiles_few_drivers():
                 ("separate", "float64", False, False)}
     allowed |= {("combined", "float64", "adam", False), ("combined", "float64", "adam", True),
                 ("combined", "float32", "adam", False)}
+    allowed |= {("combined", "float64", "adagrad", True),
+                ("combined", "float32", "adagrad", True)}
     assert got == allowed, got ^ allowed
 
 

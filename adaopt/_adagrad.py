@@ -1,0 +1,79 @@
+r"""The Adagrad method described once (see :mod:`adaopt._method`).
+
+PyTorch's ``torch.optim.Adagrad`` arguments and defaults (Duchi, Hazan &
+Singer 2011), with adaopt's clipping and non-finite handling; the
+per-element arithmetic is the fused loop of :mod:`adaopt._adagrad_kernels`.
+"""
+
+import math
+
+from . import _adagrad_kernels
+from ._adagrad_kernels import HP
+from ._method import Hyperparameter, Method, StateArray
+from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+
+__all__ = ["ADAGRAD"]
+
+_FINITE = dict(high=math.inf, high_open=True)
+
+HYPERPARAMETERS = (
+    Hyperparameter("lr", 1e-2, low=0.0, **_FINITE),
+    Hyperparameter("lr_decay", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("weight_decay", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("initial_accumulator_value", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("eps", 1e-10, low=0.0, **_FINITE),
+    Hyperparameter("maximize", False, "bool"),
+    Hyperparameter("clip_value", None, low=0.0, low_open=True, optional=True, **_FINITE),
+    Hyperparameter("clip_norm", None, low=0.0, low_open=True, optional=True, **_FINITE),
+    Hyperparameter("nonfinite", "raise", "choice",
+                   choices=("raise", "skip", "propagate"), in_minimize=False),
+)
+
+STATE = (
+    StateArray("sum", initial="initial_accumulator_value", nonnegative=True),   # s
+)
+
+
+def fixed_scalars(hp, cfg):
+    """Fill the Adagrad table ``hp`` from ``cfg`` (the rate that of step 1)."""
+    hp[:] = 0.0
+    hp[HP.LR] = cfg[C.LR]
+    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    hp[HP.EPS] = cfg[C.EPS]
+    hp[HP.WD] = cfg[C.WEIGHT_DECAY]
+    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
+    hp[HP.SCALE] = 1.0
+    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
+    hp[HP.ONE] = 1.0
+
+
+def per_step(cfg):
+    """Whether a step's scalars depend on more than its rate."""
+    return cfg[C.LR_DECAY] != 0.0 or cfg[C.CLIP_NORM] < math.inf
+
+
+def step_scalars(hp, cfg, g, lr, t):
+    """Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``."""
+    # PyTorch's clr, a float64 before it meets the parameters' dtype (exactly
+    # lr when lr_decay is 0)
+    hp[HP.LR] = lr / (1.0 + (t - 1) * cfg[C.LR_DECAY])
+    if cfg[C.CLIP_NORM] < math.inf:
+        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+
+
+def _kernel(flavour, parallel):
+    return _adagrad_kernels.get_step_kernel(parallel)
+
+
+def _kernel_source(flavour):
+    return _kernel(flavour, False).py_func
+
+
+ADAGRAD = Method(
+    name="adagrad", title="Adagrad", hyperparameters=HYPERPARAMETERS,
+    requirements=(), state=STATE, fixed_scalars=fixed_scalars,
+    step_scalars=step_scalars, per_step=per_step, hp_size=_adagrad_kernels.HP_SIZE,
+    kernel=_kernel, kernel_source=_kernel_source)
+
+#: The settings' slots (``C.LR_DECAY`` is the slot of ``lr_decay`` in ``cfg``).
+C = ADAGRAD.Cfg

@@ -1,0 +1,96 @@
+"""Compiled per-element loops of Adagrad.
+
+The same design as the RMSprop and Adam loops (one fused pass, an unsigned
+index, non-finite elements kept with their state by a select), in the frame
+they share (:func:`adaopt.kernels.fused_step_loop`) from the same gradient
+preparation (:func:`adaopt.kernels.prepared_gradient`); only the method's
+arithmetic is here.  The rate of a step (``lr / (1 + (t - 1) lr_decay)``) is
+prepared in float64 before the loop, as PyTorch does.
+"""
+
+import enum
+import math
+
+import numba
+
+from . import _numba_cache, kernels
+
+__all__ = ["HP", "HP_SIZE", "get_step_kernel"]
+
+
+class HP(enum.IntEnum):
+    """Slots of the scalars in the ``hp`` array read by the Adagrad step loops."""
+
+    LR = kernels.LR_SLOT   # the decayed rate of this step, lr / (1 + (t-1) lr_decay)
+    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
+    EPS = 2                # eps added after the square root
+    WD = 3                 # weight decay (coupled, 0 when off)
+    CLIP = 4               # clip_value (inf when off)
+    SCALE = 5              # clip_norm factor (1 when off)
+    PROPAGATE = 6          # 1.0 to write non-finite results, else 0.0
+    ZERO = 7               # a typed zero
+    ONE = 8                # a typed one
+
+
+#: Length of the Adagrad ``hp`` array.
+HP_SIZE = len(HP)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _step_block(theta, grad, s, hp, lo, count, plain):
+    """Update ``count`` elements from ``lo``; return whether one was skipped.
+
+    Per element, as PyTorch's Adagrad documents it: ``g`` (sign, clip, scale,
+    coupled decay), ``s = s + g^2``, ``theta -= clr g / (sqrt(s) + eps)``.
+    In the plain body a non-finite gradient needs no test of its own: it
+    makes ``s`` non-finite.
+    """
+    lr = hp[HP.LR]
+    sign = hp[HP.SIGN]
+    eps = hp[HP.EPS]
+    wd = hp[HP.WD]
+    clip = hp[HP.CLIP]
+    scale = hp[HP.SCALE]
+    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
+    zero = hp[HP.ZERO]
+    one = hp[HP.ONE]
+    blockbad = False
+    for k in range(count):
+        i = numba.uint64(lo + k)
+        th = theta[i]
+        g = grad[i]
+        finite_g = True
+        if not plain:
+            finite_g = math.isfinite(g)
+            g = kernels.prepared_gradient(g, th, sign, clip, scale, wd, zero)
+        so = s[i]
+        si = so + g * g
+        new = th - lr * (g / (math.sqrt(si) + eps))
+        ok = (finite_g & math.isfinite(new) & math.isfinite(si)) | propagate
+        blockbad |= not ok
+        theta[i] = new if ok else th * one
+        s[i] = si if ok else so * one
+    return blockbad
+
+
+@numba.njit(inline="always")
+def _is_plain(hp):
+    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
+            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO]))
+
+
+def _block():
+    """The Adagrad block for :func:`adaopt.kernels.fused_step_loop`."""
+    def block(theta, grad, S, hp, lo, count, plain):
+        return _step_block(theta, grad, S[0], hp, lo, count, plain)
+    return numba.njit(block, inline="always", error_model="numpy")
+
+
+_step_loops = {}
+
+
+def get_step_kernel(parallel):
+    """Return the compiled Adagrad step loop (its one flavour), serial or parallel."""
+    key = bool(parallel)
+    return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
+        "Adagrad_1", _block(), _is_plain, key))
