@@ -18,7 +18,8 @@ from adaopt._rmsprop import RMSPROP
 #: Each method's optimizer class and njit entry point.
 FRONT = {"rmsprop": (adaopt.RMSprop, adaopt.rmsprop_njit, adaopt.rmsprop),
          "adam": (adaopt.Adam, adaopt.adam_njit, adaopt.adam),
-         "adamw": (adaopt.AdamW, adaopt.adamw_njit, adaopt.adamw)}
+         "adamw": (adaopt.AdamW, adaopt.adamw_njit, adaopt.adamw),
+         "sgd": (adaopt.SGD, adaopt.sgd_njit, adaopt.sgd)}
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "adaopt"
@@ -28,8 +29,8 @@ DESIGN = (ROOT / "docs" / "design.rst").read_text()
 LAYERS = [
     ("foundations", {"status", "_validation", "_numba_cache", "_threading", "_borrow",
                      "_compile_notice", "_workspace"}),
-    ("kernels", {"kernels", "_adam_kernels"}),
-    ("method descriptions", {"_method", "_rmsprop", "_adam", "_learning_rate"}),
+    ("kernels", {"kernels", "_adam_kernels", "_sgd_kernels"}),
+    ("method descriptions", {"_method", "_rmsprop", "_adam", "_sgd", "_learning_rate"}),
     ("optimizer objects", {"_optimizer", "_optimizers", "layout", "schedules"}),
     ("problem setup", {"_problem", "finite_differences"}),
     ("iteration", {"_iteration"}),
