@@ -54,11 +54,12 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         other byte order or unaligned (which Numba would refuse or misread)
         is passed as a native copy with the same values.
     method : str, default 'rmsprop'
-        ``'rmsprop'``, ``'adam'`` or ``'adamw'`` (any case), or the scipy
-        custom method itself (:func:`adaopt.rmsprop`, :func:`adaopt.adam`,
-        :func:`adaopt.adamw`); anything else raises ``ValueError`` listing the
-        choices.  The options below are RMSprop's; Adam's and AdamW's are
-        the arguments of :class:`adaopt.Adam` and :class:`adaopt.AdamW`.
+        ``'rmsprop'``, ``'adam'``, ``'adamw'`` or ``'sgd'`` (any case), or
+        the scipy custom method itself (:func:`adaopt.rmsprop`,
+        :func:`adaopt.adam`, :func:`adaopt.adamw`, :func:`adaopt.sgd`);
+        anything else raises ``ValueError`` listing the choices.  The options
+        below are RMSprop's; Adam's, AdamW's and SGD's are the arguments of
+        :class:`adaopt.Adam`, :class:`adaopt.AdamW` and :class:`adaopt.SGD`.
     jac : callable, bool or str, optional
         * callable ``jac(x, *args) -> array`` of shape ``(n,)``; a gradient
           of another dtype or byte order, a list or tuple, a strided,

@@ -197,6 +197,9 @@ def test_how_to_add_a_method_states_the_real_line_counts():
                  f"(``_step_block``, ``_rmsprop_block``): {kernel}",
                  f"``fused_step_loop``, ``prepared_gradient``: {frame}",
                  f"``_adam_kernels.py``: {lines('_adam_kernels.py')}",
+                 f"``_sgd.py``: {lines('_sgd.py')}",
+                 f"``_sgd_kernels.py``: {lines('_sgd_kernels.py')}",
+                 f"``_optimizers.py``: {_class_lines('SGD')} (2 of code)",
                  f"``_optimizers.py``: {_class_lines('RMSprop')} (2 of code)",
                  f"``_optimizers.py``: {_class_lines('Adam')} and "
                  f"{_class_lines('AdamW')} (2 of code each)"):
