@@ -275,16 +275,8 @@ class SGD(Optimizer):
         Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
     maximize : bool, default False
         Maximize the objective (ascend the gradient).
-    clip_value : float, optional
-        Clip each gradient element to ``[-clip_value, clip_value]``.
-    clip_norm : float, optional
-        Rescale the gradient so its global L2 norm is at most ``clip_norm``
-        (after ``clip_value``).
-    lr_schedule : callable, optional
-        ``lr_schedule(t) -> lr`` for step ``t`` (1-based); see
-        :mod:`adaopt.schedules`.
-    nonfinite : {'raise', 'skip', 'propagate'}, default 'raise'
-        As for :class:`RMSprop`.
+    clip_value, clip_norm, lr_schedule, nonfinite : optional
+        As for :class:`Adam` (``nonfinite='raise'`` by default).
 
     Attributes
     ----------

@@ -227,3 +227,14 @@ def test_minimize_takes_sgd_by_name_and_matches_the_object(method):
         opt.step(fg(x)[1])
     np.testing.assert_array_equal(res.x, x)
     assert res.nit == 40 and res.status == 1 and math.isfinite(res.fun)
+
+
+def test_njit_entry_compiles_only_the_flavour_an_omitted_momentum_leaves():
+    from numba import types
+
+    from adaopt._njit_entry import possible_flavours
+    from adaopt._problem import METHODS
+    sgd = METHODS["sgd"]
+    assert sgd.flavours == ((False,), (True,))
+    assert possible_flavours(sgd, (types.Omitted(0.0),)) == (0,)
+    assert possible_flavours(sgd, (types.float64,)) == (0, 1)
