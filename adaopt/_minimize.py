@@ -54,12 +54,12 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         other byte order or unaligned (which Numba would refuse or misread)
         is passed as a native copy with the same values.
     method : str, default 'rmsprop'
-        ``'rmsprop'``, ``'adam'``, ``'adamw'`` or ``'adagrad'`` (any case),
-        or the scipy custom method itself (:func:`adaopt.rmsprop`,
-        :func:`adaopt.adam`, :func:`adaopt.adamw`, :func:`adaopt.adagrad`);
-        anything else raises ``ValueError`` listing the choices.  The options
-        below are RMSprop's; the other methods' are the arguments of
-        :class:`adaopt.Adam`, :class:`adaopt.AdamW` and :class:`adaopt.Adagrad`.
+        The lower-case name of one of adaopt's optimizer classes, any case
+        (``'rmsprop'`` for :class:`adaopt.RMSprop`, ``'adam'``, ``'adamw'``,
+        ``'adagrad'``, ``'sgd'``, ...), or its scipy custom method
+        (:func:`adaopt.rmsprop`, :func:`adaopt.adam`, ...); anything else
+        raises ``ValueError`` listing the choices.  The options below are
+        RMSprop's; another method's are the arguments of its class.
     jac : callable, bool or str, optional
         * callable ``jac(x, *args) -> array`` of shape ``(n,)``; a gradient
           of another dtype or byte order, a list or tuple, a strided,

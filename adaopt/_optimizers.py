@@ -9,8 +9,9 @@ from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._optimizer import Optimizer
 from ._rmsprop import RMSPROP
+from ._sgd import SGD_METHOD
 
-__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad"]
+__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "SGD"]
 
 
 class RMSprop(Optimizer):
@@ -298,3 +299,64 @@ class Adagrad(Optimizer):
 
     method = ADAGRAD
     positional = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent over a flat parameter vector (PyTorch's ``torch.optim.SGD``).
+
+    Per element, at step t = 1, 2, ... with gradient g, parameter theta and
+    learning rate lr(t), in this order (each line only when its option is
+    on)::
+
+        g     = -g                               maximize
+        g     = clip(g, -clip_value, clip_value) clip_value
+        g     = g * min(1, clip_norm / |g|_2)    clip_norm (whole vector)
+        g     = g + weight_decay * theta         weight_decay
+        b     = g                                momentum, at t = 1
+        b     = momentum * b + (1 - dampening) * g   momentum, at t > 1
+        g     = g + momentum * b                 nesterov; else g = b (momentum)
+        theta = theta - lr * g
+
+    This is the algorithm of PyTorch's documentation (Nesterov momentum as
+    formulated by Sutskever, Martens, Dahl & Hinton 2013).
+
+    Parameters
+    ----------
+    params : ndarray
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
+    lr : float, default 1e-3
+        Learning rate, ``>= 0``.  Overridden by ``lr_schedule``.
+    momentum : float, default 0
+        Momentum factor ``>= 0``; 0 keeps no buffer.
+    dampening : float, default 0
+        Dampening of the momentum (a finite real): the buffer adds
+        ``(1 - dampening) * g`` from step 2 on.
+    weight_decay : float, default 0
+        L2 penalty ``>= 0`` added to the gradient.
+    nesterov : bool, default False
+        Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
+    maximize : bool, default False
+        Maximize the objective (ascend the gradient).
+    clip_value, clip_norm, lr_schedule, nonfinite : optional
+        As for :class:`Adam` (``nonfinite='raise'`` by default).
+
+    Attributes
+    ----------
+    state : dict of ndarray
+        ``momentum_buffer`` (b) with momentum, PyTorch's name; empty without.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import adaopt
+    >>> x = np.array([5.0, 5.0])
+    >>> opt = adaopt.SGD(x, lr=0.01, momentum=0.9)
+    >>> for _ in range(10):
+    ...     opt.step(np.array([2 * x[0], 20 * x[1]]))
+    >>> x.round(4)
+    array([1.5356, 0.022 ])
+    """
+
+    method = SGD_METHOD
+    positional = ("lr", "momentum", "dampening", "weight_decay", "nesterov")

@@ -22,6 +22,7 @@ from ._adam import ADAM, ADAMW
 from ._learning_rate import check_schedule
 from ._method import Method
 from ._rmsprop import RMSPROP
+from ._sgd import SGD_METHOD
 from ._validation import check_real, is_jitted, native_arrays, optimize_warning
 from ._workspace import (CTL_SIZE, check_box, fill_control, fill_workspace,
                          iteration_limit_from_maxfev, workspace_rows)
@@ -33,7 +34,7 @@ __all__ = ["Problem", "Workspace", "parse_problem", "make_workspace", "check_x0"
 
 #: The method descriptions ``minimize`` knows, by the name of its ``method``
 #: argument.
-METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW, ADAGRAD)}
+METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW, ADAGRAD, SGD_METHOD)}
 
 #: The ``driver`` option's choices (the loops themselves sit above this layer).
 DRIVER_NAMES = ("auto", "python", "compiled")

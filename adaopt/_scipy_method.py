@@ -18,8 +18,9 @@ from ._problem import parse_problem
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._rmsprop import RMSPROP
+from ._sgd import SGD_METHOD
 
-__all__ = ["make_scipy_method", "rmsprop", "adam", "adamw", "adagrad"]
+__all__ = ["make_scipy_method", "rmsprop", "adam", "adamw", "adagrad", "sgd"]
 
 
 def make_scipy_method(method, doc):
@@ -126,6 +127,26 @@ Examples
 
 #: AdamW as a scipy custom method (see its docstring).
 adamw = make_scipy_method(ADAMW, _ADAMW_DOC)
+
+_SGD_DOC = """SGD for ``scipy.optimize.minimize(fun, x0, method=adaopt.sgd)``.
+
+Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
+:class:`adaopt.SGD` (``lr``, ``momentum``, ``dampening``,
+``weight_decay``, ``nesterov``, ``maximize``, ``clip_value``,
+``clip_norm``) and those of :func:`adaopt.minimize`.
+
+Examples
+--------
+>>> import numpy as np, scipy.optimize, adaopt
+>>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
+...                               jac=lambda x: 2 * x, method=adaopt.sgd,
+...                               options=dict(lr=0.1, momentum=0.5, maxiter=3000))
+>>> res.status, bool(np.abs(res.x).max() < 1e-3)
+(0, True)
+"""
+
+#: SGD as a scipy custom method (see its docstring).
+sgd = make_scipy_method(SGD_METHOD, _SGD_DOC)
 
 _ADAGRAD_DOC = """Adagrad for ``scipy.optimize.minimize(fun, x0, method=adaopt.adagrad)``.
 

@@ -19,7 +19,8 @@ from adaopt._rmsprop import RMSPROP
 FRONT = {"rmsprop": (adaopt.RMSprop, adaopt.rmsprop_njit, adaopt.rmsprop),
          "adam": (adaopt.Adam, adaopt.adam_njit, adaopt.adam),
          "adamw": (adaopt.AdamW, adaopt.adamw_njit, adaopt.adamw),
-         "adagrad": (adaopt.Adagrad, adaopt.adagrad_njit, adaopt.adagrad)}
+         "adagrad": (adaopt.Adagrad, adaopt.adagrad_njit, adaopt.adagrad),
+         "sgd": (adaopt.SGD, adaopt.sgd_njit, adaopt.sgd)}
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "adaopt"
@@ -29,8 +30,8 @@ DESIGN = (ROOT / "docs" / "design.rst").read_text()
 LAYERS = [
     ("foundations", {"status", "_validation", "_numba_cache", "_threading", "_borrow",
                      "_compile_notice", "_workspace"}),
-    ("kernels", {"kernels", "_adam_kernels", "_adagrad_kernels"}),
-    ("method descriptions", {"_method", "_rmsprop", "_adam", "_adagrad",
+    ("kernels", {"kernels", "_adam_kernels", "_adagrad_kernels", "_sgd_kernels"}),
+    ("method descriptions", {"_method", "_rmsprop", "_adam", "_adagrad", "_sgd",
                              "_learning_rate", "_plateau"}),
     ("optimizer objects", {"_optimizer", "_optimizers", "layout", "schedules"}),
     ("problem setup", {"_problem", "finite_differences"}),
@@ -200,6 +201,9 @@ def test_how_to_add_a_method_states_the_real_line_counts():
                  f"(``_step_block``, ``_rmsprop_block``): {kernel}",
                  f"``fused_step_loop``, ``prepared_gradient``: {frame}",
                  f"``_adam_kernels.py``: {lines('_adam_kernels.py')}",
+                 f"``_sgd.py``: {lines('_sgd.py')}",
+                 f"``_sgd_kernels.py``: {lines('_sgd_kernels.py')}",
+                 f"``_optimizers.py``: {_class_lines('SGD')} (2 of code)",
                  f"``_optimizers.py``: {_class_lines('RMSprop')} (2 of code)",
                  f"``_optimizers.py``: {_class_lines('Adam')} and "
                  f"{_class_lines('AdamW')} (2 of code each)"):

@@ -73,6 +73,7 @@ OPTION_DEFAULTS = option_defaults(RMSPROP)
 RMSPROP_OPTIONS = {**RMSPROP.minimize_defaults, "lr_schedule": None}
 from differential_objectives import (NO_MAXFEV, digest_probe, hp_sized_nan_fg,
                                      njit_adagrad_fg, njit_adam_fg, njit_adamw_fg,
+                                     njit_sgd_fg,
                                      njit_f_g, njit_fg, njit_hp_sized_nan, py_quad_f,
                                      py_quad_fg, py_quad_g, quad_f, quad_fg, quad_g)
 
@@ -105,6 +106,12 @@ def cfg(id, dtype=np.float64, d=D3, c=C3, x0=X3, wall=math.inf, bounds=None,
     return pytest.param(dict(id=id, dtype=dtype, d=d, c=c, x0=x0, wall=wall,
                              bounds=bounds, jac=jac, method=method, options=options),
                         id=id)
+
+
+def sgd(id, **kwargs):
+    """A row of the table run with SGD (a smaller rate: the largest d is 100)."""
+    kwargs.setdefault("lr", 0.005)
+    return cfg(id, method="sgd", **kwargs)
 
 
 def adam(id, **kwargs):
@@ -290,6 +297,15 @@ CONFIGS = [
         bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
     cfg("adamw_maximize_schedule", method="adamw", d=[-1.0, -10.0, -100.0],
         maximize=True, lr_schedule=schedules.linear_warmup(0.05, 10)),
+    # -- SGD: no state, then every scalar option with the momentum buffer --
+    sgd("sgd_plain"),
+    sgd("sgd_options", d=[-1.0, -10.0, -100.0], maximize=True, momentum=0.9,
+        dampening=0.1, weight_decay=0.1, clip_value=50.0, clip_norm=30.0),
+    sgd("f32_sgd_nesterov", dtype=F32, momentum=0.9, nesterov=True, weight_decay=0.01,
+        clip_norm=5.0),
+    sgd("sgd_momentum_bounds_schedule", x0=[-1.0, 1.0, 0.3],
+        bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5]), momentum=0.5,
+        lr_schedule=schedules.cosine_decay(0.008, 60)),
     # -- Adagrad: plain, every scalar option, float32, lr_decay on a schedule --
     cfg("adagrad_plain", method="adagrad", lr=0.1),
     cfg("adagrad_options", method="adagrad", d=[-1.0, -10.0, -100.0], maximize=True,
@@ -411,7 +427,7 @@ def run_hand(c):
         lo, hi = (b.astype(x.dtype) for b in bounds)
         x[:] = np.minimum(np.maximum(x, lo), hi)   # minimize clips x0 into the box
     opt = {"rmsprop": adaopt.RMSprop, "adam": adaopt.Adam, "adamw": adaopt.AdamW,
-           "adagrad": adaopt.Adagrad}[c["method"]](x, **hyper)
+           "adagrad": adaopt.Adagrad, "sgd": adaopt.SGD}[c["method"]](x, **hyper)
     k, fprev, xprev = 0, math.nan, None
     f, g = evaluate(x)
     while True:
@@ -477,6 +493,16 @@ def run_multistart(c, python):
     return [_of(r) for r in res.results], x0s
 
 
+def _njit_arguments(method, o):
+    """``method``'s hyperparameters in the order of its table, then the limits,
+    as a caller's arguments: None (off) is inf, maxfev None the large NO_MAXFEV."""
+    out = [bool(o[h.name]) if h.kind == "bool" else
+           math.inf if o[h.name] is None else float(o[h.name])
+           for h in method.hyperparameters if h.in_minimize and not h.fixed]
+    return out + [int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
+                  float(o["gtol"]), float(o["ftol"]), float(o["xtol"])]
+
+
 def run_njit(c):
     x0, args, bounds = _inputs(c)
     o = dict(option_defaults(METHODS[c["method"]]), **c["options"])
@@ -484,6 +510,11 @@ def run_njit(c):
     n = x0.size
     lower, upper = bounds if bounds is not None else (np.full(n, -np.inf),
                                                       np.full(n, np.inf))
+    if c["method"] == "sgd":
+        assert c["jac"] == "combined"
+        x, f, nit, code = njit_sgd_fg(x0, *args, lower, upper,
+                                      *_njit_arguments(METHODS["sgd"], o))
+        return _summary(x, f, nit, code)
     if c["method"] == "adamw":
         assert c["jac"] == "combined"
         x, f, nit, code = njit_adamw_fg(
@@ -578,7 +609,7 @@ def test_the_table_covers_every_option_schedule_and_edge():
         assert used >= want, (name, want - used)
     kinds = {type(c["options"].get("lr_schedule")) for c in configs}
     assert kinds >= {getattr(schedules, name) for name in schedules.__all__
-                     if name != "Schedule"}
+                     if name not in ("Schedule", "ReduceLROnPlateau")}
     assert {c["dtype"] for c in configs} == {np.float32, np.float64}
     sizes = {np.size(c["x0"]) for c in configs}
     assert min(sizes) <= kernels.PARALLEL_THRESHOLD < max(sizes)
@@ -591,6 +622,8 @@ def _flavour(c):
         return (c["jac"], np.dtype(c["dtype"]).name, "adam", bool(o.get("amsgrad")))
     if c["method"] == "adagrad":             # one flavour
         return (c["jac"], np.dtype(c["dtype"]).name, "adagrad", True)
+    if c["method"] == "sgd":
+        return (c["jac"], np.dtype(c["dtype"]).name, "sgd", o.get("momentum", 0.0) > 0)
     return (c["jac"], np.dtype(c["dtype"]).name, bool(o.get("centered", False)),
             o.get("momentum", 0.0) > 0)
 
@@ -606,6 +639,8 @@ def test_the_table_compiles_few_drivers():
                 ("combined", "float32", "adam", False)}
     allowed |= {("combined", "float64", "adagrad", True),
                 ("combined", "float32", "adagrad", True)}
+    allowed |= {("combined", "float64", "sgd", False), ("combined", "float64", "sgd", True),
+                ("combined", "float32", "sgd", True)}
     assert got == allowed, got ^ allowed
 
 

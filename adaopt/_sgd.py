@@ -1,0 +1,98 @@
+r"""The SGD method described once (see :mod:`adaopt._method`).
+
+PyTorch's ``torch.optim.SGD`` arguments and defaults (momentum and
+dampening as PyTorch has them; Nesterov momentum as in Sutskever et al.
+2013), with adaopt's clipping and non-finite handling; the per-element
+arithmetic is the fused loop of :mod:`adaopt._sgd_kernels`.
+"""
+
+import math
+
+from . import _sgd_kernels
+from ._method import Hyperparameter, Method, Requirement, StateArray
+from ._sgd_kernels import HP
+from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+
+__all__ = ["SGD_METHOD"]
+
+_FINITE = dict(high=math.inf, high_open=True)
+
+HYPERPARAMETERS = (
+    Hyperparameter("lr", 1e-3, low=0.0, **_FINITE),
+    Hyperparameter("momentum", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("dampening", 0.0, low=-math.inf, low_open=True, **_FINITE),
+    Hyperparameter("weight_decay", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("nesterov", False, "bool"),
+    Hyperparameter("maximize", False, "bool"),
+    Hyperparameter("clip_value", None, low=0.0, low_open=True, optional=True, **_FINITE),
+    Hyperparameter("clip_norm", None, low=0.0, low_open=True, optional=True, **_FINITE),
+    Hyperparameter("nonfinite", "raise", "choice",
+                   choices=("raise", "skip", "propagate"), in_minimize=False),
+)
+
+
+def _nesterov_needs_momentum_without_dampening(nesterov, momentum, dampening):
+    return (not nesterov) or (momentum > 0.0 and dampening == 0.0)
+
+
+REQUIREMENTS = (
+    Requirement(("nesterov", "momentum", "dampening"),
+                _nesterov_needs_momentum_without_dampening,
+                "Nesterov momentum requires a momentum and zero dampening",
+                ", got momentum={momentum!r}, dampening={dampening!r}"),
+)
+
+STATE = (
+    StateArray("momentum_buffer", when="momentum"),                 # b
+)
+
+
+def fixed_scalars(hp, cfg):
+    """Fill the SGD table ``hp`` from ``cfg`` (the per-step slots at step 1)."""
+    hp[:] = 0.0
+    hp[HP.LR] = cfg[C.LR]
+    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    hp[HP.MU] = cfg[C.MOMENTUM]
+    hp[HP.ONE_MINUS_DAMPENING] = 1.0 - cfg[C.DAMPENING]    # rounded once, from float64
+    hp[HP.NESTEROV] = cfg[C.NESTEROV]
+    hp[HP.FIRST] = 1.0
+    hp[HP.WD] = cfg[C.WEIGHT_DECAY]
+    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
+    hp[HP.SCALE] = 1.0
+    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
+    hp[HP.ONE] = 1.0
+
+
+def per_step(cfg):
+    """Whether a step's scalars depend on more than its rate: with momentum
+    step 1 differs from the others, and a clip norm depends on ``g``."""
+    return cfg[C.MOMENTUM] != 0.0 or cfg[C.CLIP_NORM] < math.inf
+
+
+def step_scalars(hp, cfg, g, lr, t):
+    """Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``."""
+    hp[HP.LR] = lr
+    # PyTorch starts the buffer at g when it has none: at step 1 (a
+    # checkpoint carries the step count, so a resumed run goes on at t > 1)
+    hp[HP.FIRST] = 1.0 if t == 1 else 0.0
+    if cfg[C.CLIP_NORM] < math.inf:
+        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+
+
+def _kernel(flavour, parallel):
+    return _sgd_kernels.get_step_kernel(flavour[0], parallel)
+
+
+def _kernel_source(flavour):
+    return _kernel(flavour, False).py_func
+
+
+#: Named apart from the optimizer class adaopt.SGD, which has the title.
+SGD_METHOD = Method(
+    name="sgd", title="SGD", hyperparameters=HYPERPARAMETERS,
+    requirements=REQUIREMENTS, state=STATE, fixed_scalars=fixed_scalars,
+    step_scalars=step_scalars, per_step=per_step, hp_size=_sgd_kernels.HP_SIZE,
+    kernel=_kernel, kernel_source=_kernel_source)
+
+#: The settings' slots (``C.MOMENTUM`` is the slot of ``momentum`` in ``cfg``).
+C = SGD_METHOD.Cfg
