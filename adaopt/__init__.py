@@ -27,10 +27,10 @@ on-disk cache) on its first use.
 
 from . import _compile_notice, schedules, status
 from ._minimize import minimize
-from ._njit_entry import adagrad_njit, adam_njit, adamw_njit, rmsprop_njit
+from ._njit_entry import adagrad_njit, adam_njit, adamax_njit, adamw_njit, rmsprop_njit
 from ._optimizer import NonFiniteUpdateError, Optimizer
-from ._optimizers import Adagrad, Adam, AdamW, RMSprop
-from ._scipy_method import adagrad, adam, adamw, rmsprop
+from ._optimizers import Adagrad, Adam, Adamax, AdamW, RMSprop
+from ._scipy_method import adagrad, adam, adamax, adamw, rmsprop
 from .layout import ParamLayout
 
 __version__ = "0.1.0"
@@ -52,8 +52,8 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "adam", "adamw", "adagrad",
-           "adam_njit", "adamw_njit", "adagrad_njit",
+__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "Adamax", "adam", "adamw", "adagrad",
+           "adamax", "adam_njit", "adamw_njit", "adagrad_njit", "adamax_njit",
            "Optimizer", "NonFiniteUpdateError", "ParamLayout",
            "schedules", "status", "minimize", "rmsprop", "multistart",
            "MultiStartResult", "rmsprop_njit", "__version__"]

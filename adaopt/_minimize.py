@@ -54,12 +54,14 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         other byte order or unaligned (which Numba would refuse or misread)
         is passed as a native copy with the same values.
     method : str, default 'rmsprop'
-        ``'rmsprop'``, ``'adam'``, ``'adamw'`` or ``'adagrad'`` (any case),
-        or the scipy custom method itself (:func:`adaopt.rmsprop`,
-        :func:`adaopt.adam`, :func:`adaopt.adamw`, :func:`adaopt.adagrad`);
-        anything else raises ``ValueError`` listing the choices.  The options
-        below are RMSprop's; the other methods' are the arguments of
-        :class:`adaopt.Adam`, :class:`adaopt.AdamW` and :class:`adaopt.Adagrad`.
+        ``'rmsprop'``, ``'adam'``, ``'adamw'``, ``'adagrad'`` or
+        ``'adamax'`` (any case), or the scipy custom method itself
+        (:func:`adaopt.rmsprop`, :func:`adaopt.adam`, :func:`adaopt.adamw`,
+        :func:`adaopt.adagrad`, :func:`adaopt.adamax`); anything else raises
+        ``ValueError`` listing the choices.  The options below are RMSprop's;
+        the other methods' are the arguments of :class:`adaopt.Adam`,
+        :class:`adaopt.AdamW`, :class:`adaopt.Adagrad` and
+        :class:`adaopt.Adamax`.
     jac : callable, bool or str, optional
         * callable ``jac(x, *args) -> array`` of shape ``(n,)``; a gradient
           of another dtype or byte order, a list or tuple, a strided,
