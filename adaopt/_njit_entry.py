@@ -29,6 +29,7 @@ from numba.extending import overload
 from . import status
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
+from ._adamax import ADAMAX
 from ._compiled_loop import iterate
 from ._iteration import called_advance
 from ._problem import option_defaults
@@ -38,7 +39,7 @@ from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
                          fill_workspace, iteration_limit_from_maxfev, workspace_rows)
 
 __all__ = ["make_njit_entry", "possible_flavours", "rmsprop_njit", "adam_njit",
-           "adamw_njit", "adagrad_njit", "sgd_njit"]
+           "adamw_njit", "adagrad_njit", "sgd_njit", "adamax_njit"]
 
 #: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
 _DISABLE_JIT = bool(numba.config.DISABLE_JIT)
@@ -477,3 +478,27 @@ Examples
 
 #: SGD from inside Numba-compiled code (see its docstring).
 sgd_njit = make_njit_entry(SGD_METHOD, _SGD_NJIT_DOC)
+
+_ADAMAX_NJIT_DOC = r"""Minimize ``fun`` with Adamax from inside Numba-compiled code.
+
+As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
+:class:`adaopt.Adamax` (``lr, betas, eps, weight_decay, maximize,
+clip_value, clip_norm``; a constant learning rate).  For the same inputs it
+returns what ``adaopt.minimize(..., method='adamax')`` returns.
+
+Examples
+--------
+>>> import numba, numpy as np
+>>> from adaopt import adamax_njit
+>>> @numba.njit
+... def sq(x, c):
+...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
+>>> @numba.njit
+... def fit(c):
+...     return adamax_njit(sq, np.zeros(1), (c,), lr=0.05, maxiter=5000).x[0]
+>>> round(fit(2.5), 3)
+2.5
+"""
+
+#: Adamax from inside Numba-compiled code (see its docstring).
+adamax_njit = make_njit_entry(ADAMAX, _ADAMAX_NJIT_DOC)

@@ -7,11 +7,12 @@ signature, checks, state and step come from :class:`adaopt.Optimizer`.
 
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
+from ._adamax import ADAMAX
 from ._optimizer import Optimizer
 from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
 
-__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "SGD"]
+__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "SGD", "Adamax"]
 
 
 class RMSprop(Optimizer):
@@ -360,3 +361,68 @@ class SGD(Optimizer):
 
     method = SGD_METHOD
     positional = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
+
+
+class Adamax(Optimizer):
+    r"""Adamax over a flat parameter vector, updated in place (PyTorch's ``torch.optim.Adamax``).
+
+    Adam's variant with the infinity norm (Kingma & Ba 2015, section 7.1).
+    Per element, at step t = 1, 2, ... with gradient g, parameter theta and
+    learning rate lr(t), in this order (each line only when its option is
+    on)::
+
+        g     = -g                               maximize
+        g     = clip(g, -clip_value, clip_value) clip_value
+        g     = g * min(1, clip_norm / |g|_2)    clip_norm (whole vector)
+        g     = g + weight_decay * theta         weight_decay (coupled)
+        m     = beta1 * m + (1 - beta1) * g      m starts at 0
+        u     = max(beta2 * u, |g| + eps)        u starts at 0
+        clr   = lr(t) / (1 - beta1**t)           in float64, once per step
+        theta = theta - clr * (m / u)
+
+    This is the algorithm of PyTorch's documentation, in PyTorch's form:
+    the bias correction is folded into the rate ``clr``, computed in float64
+    and rounded once to the parameters' dtype (as PyTorch's Python float),
+    and ``m / u`` is taken per element before it is scaled.
+
+    Parameters
+    ----------
+    params : ndarray
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
+    lr : float, default 2e-3
+        Learning rate, ``>= 0``.  Overridden by ``lr_schedule``.
+    betas : pair of float, default (0.9, 0.999)
+        Decays of the first moment and of the infinity norm, each
+        ``0 <= beta < 1``.
+    eps : float, default 1e-8
+        Added to ``|g|`` inside the maximum, ``>= 0``.
+    weight_decay : float, default 0
+        L2 penalty ``>= 0`` added to the gradient (coupled).
+    maximize : bool, default False
+        Maximize the objective (ascend the gradient).
+    lr_schedule : callable, optional
+        ``lr_schedule(t) -> lr`` for step ``t`` (1-based), which the bias
+        correction then divides; see :mod:`adaopt.schedules`.
+    clip_value, clip_norm, nonfinite : optional
+        As for :class:`Adam` (``nonfinite`` default 'raise').
+
+    Attributes
+    ----------
+    state : dict of ndarray
+        ``exp_avg`` (m) and ``exp_inf`` (u): PyTorch's names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import adaopt
+    >>> x = np.array([5.0, 5.0])
+    >>> opt = adaopt.Adamax(x, lr=0.1)
+    >>> for _ in range(10):
+    ...     opt.step(np.array([2 * x[0], 20 * x[1]]))
+    >>> x.round(4)
+    array([4.0463, 4.0463])
+    """
+
+    method = ADAMAX
+    positional = ("lr", "betas", "eps", "weight_decay")

@@ -19,6 +19,7 @@ import numpy as np
 
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
+from ._adamax import ADAMAX
 from ._learning_rate import check_schedule
 from ._method import Method
 from ._rmsprop import RMSPROP
@@ -34,7 +35,7 @@ __all__ = ["Problem", "Workspace", "parse_problem", "make_workspace", "check_x0"
 
 #: The method descriptions ``minimize`` knows, by the name of its ``method``
 #: argument.
-METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW, ADAGRAD, SGD_METHOD)}
+METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW, ADAGRAD, SGD_METHOD, ADAMAX)}
 
 #: The ``driver`` option's choices (the loops themselves sit above this layer).
 DRIVER_NAMES = ("auto", "python", "compiled")

@@ -17,10 +17,12 @@ from ._minimize import run
 from ._problem import parse_problem
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
+from ._adamax import ADAMAX
 from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
 
-__all__ = ["make_scipy_method", "rmsprop", "adam", "adamw", "adagrad", "sgd"]
+__all__ = ["make_scipy_method", "rmsprop", "adam", "adamw", "adagrad", "sgd",
+           "adamax"]
 
 
 def make_scipy_method(method, doc):
@@ -167,3 +169,23 @@ Examples
 
 #: Adagrad as a scipy custom method (see its docstring).
 adagrad = make_scipy_method(ADAGRAD, _ADAGRAD_DOC)
+
+_ADAMAX_DOC = """Adamax for ``scipy.optimize.minimize(fun, x0, method=adaopt.adamax)``.
+
+Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
+:class:`adaopt.Adamax` (``lr``, ``betas``, ``eps``, ``weight_decay``,
+``maximize``, ``clip_value``, ``clip_norm``) and those of
+:func:`adaopt.minimize`.
+
+Examples
+--------
+>>> import numpy as np, scipy.optimize, adaopt
+>>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
+...                               jac=lambda x: 2 * x, method=adaopt.adamax,
+...                               options=dict(lr=0.05, maxiter=3000))
+>>> res.status, bool(np.abs(res.x).max() < 1e-3)
+(0, True)
+"""
+
+#: Adamax as a scipy custom method (see its docstring).
+adamax = make_scipy_method(ADAMAX, _ADAMAX_DOC)

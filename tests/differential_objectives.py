@@ -174,3 +174,15 @@ def njit_sgd_fg(x0, d, c, wall, lower, upper, lr, momentum, dampening, weight_de
         maximize=maximize, clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter,
         maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol)
     return r.x, r.fun, r.nit, r.status
+
+
+@numba.njit(cache=True)
+def njit_adamax_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_decay,
+                   maximize, clip_value, clip_norm, maxiter, maxfev, gtol, ftol, xtol):
+    """A user's compiled function running adamax_njit on ``quad_fg`` (jac=None)."""
+    r = adaopt.adamax_njit(
+        quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr,
+        betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, maximize=maximize,
+        clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter, maxfev=maxfev,
+        gtol=gtol, ftol=ftol, xtol=xtol)
+    return r.x, r.fun, r.nit, r.status

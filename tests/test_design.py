@@ -20,7 +20,8 @@ FRONT = {"rmsprop": (adaopt.RMSprop, adaopt.rmsprop_njit, adaopt.rmsprop),
          "adam": (adaopt.Adam, adaopt.adam_njit, adaopt.adam),
          "adamw": (adaopt.AdamW, adaopt.adamw_njit, adaopt.adamw),
          "adagrad": (adaopt.Adagrad, adaopt.adagrad_njit, adaopt.adagrad),
-         "sgd": (adaopt.SGD, adaopt.sgd_njit, adaopt.sgd)}
+         "sgd": (adaopt.SGD, adaopt.sgd_njit, adaopt.sgd),
+         "adamax": (adaopt.Adamax, adaopt.adamax_njit, adaopt.adamax)}
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "adaopt"
@@ -30,8 +31,9 @@ DESIGN = (ROOT / "docs" / "design.rst").read_text()
 LAYERS = [
     ("foundations", {"status", "_validation", "_numba_cache", "_threading", "_borrow",
                      "_compile_notice", "_workspace"}),
-    ("kernels", {"kernels", "_adam_kernels", "_adagrad_kernels", "_sgd_kernels"}),
-    ("method descriptions", {"_method", "_rmsprop", "_adam", "_adagrad", "_sgd",
+    ("kernels", {"kernels", "_adam_kernels", "_adagrad_kernels", "_sgd_kernels",
+                 "_adamax_kernels"}),
+    ("method descriptions", {"_method", "_rmsprop", "_adam", "_adagrad", "_sgd", "_adamax",
                              "_learning_rate", "_plateau"}),
     ("optimizer objects", {"_optimizer", "_optimizers", "layout", "schedules"}),
     ("problem setup", {"_problem", "finite_differences"}),

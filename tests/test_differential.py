@@ -73,7 +73,7 @@ OPTION_DEFAULTS = option_defaults(RMSPROP)
 RMSPROP_OPTIONS = {**RMSPROP.minimize_defaults, "lr_schedule": None}
 from differential_objectives import (NO_MAXFEV, digest_probe, hp_sized_nan_fg,
                                      njit_adagrad_fg, njit_adam_fg, njit_adamw_fg,
-                                     njit_sgd_fg,
+                                     njit_sgd_fg, njit_adamax_fg,
                                      njit_f_g, njit_fg, njit_hp_sized_nan, py_quad_f,
                                      py_quad_fg, py_quad_g, quad_f, quad_fg, quad_g)
 
@@ -318,6 +318,17 @@ CONFIGS = [
         lr_schedule=schedules.step_decay(0.2, 10, gamma=0.5)),
     cfg("big_f64_adagrad", method="adagrad", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
         maxiter=10, lr=0.1, lr_decay=0.1, clip_norm=5.0),
+    # -- Adamax: plain, every scalar option, float32, a schedule, parallel --
+    cfg("adamax_plain", method="adamax", lr=0.05),
+    cfg("adamax_options", method="adamax", d=[-1.0, -10.0, -100.0], maximize=True,
+        lr=0.1, betas=(0.7, 0.95), eps=1e-6, weight_decay=0.02, clip_value=5.0,
+        clip_norm=2.0, bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
+    cfg("f32_adamax_combo", method="adamax", dtype=F32, lr=0.02, betas=(0.8, 0.99),
+        weight_decay=0.05, clip_value=2.0, clip_norm=3.0),
+    cfg("adamax_schedule", method="adamax",
+        lr_schedule=schedules.exponential_decay(0.1, 0.97)),
+    cfg("big_f64_adamax", method="adamax", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
+        maxiter=10, lr=0.05, clip_norm=5.0),
 ]
 
 FRONT_ENDS = ("hand", "compiled", "scipy", "multi_compiled",
@@ -427,7 +438,8 @@ def run_hand(c):
         lo, hi = (b.astype(x.dtype) for b in bounds)
         x[:] = np.minimum(np.maximum(x, lo), hi)   # minimize clips x0 into the box
     opt = {"rmsprop": adaopt.RMSprop, "adam": adaopt.Adam, "adamw": adaopt.AdamW,
-           "adagrad": adaopt.Adagrad, "sgd": adaopt.SGD}[c["method"]](x, **hyper)
+           "adagrad": adaopt.Adagrad, "sgd": adaopt.SGD,
+           "adamax": adaopt.Adamax}[c["method"]](x, **hyper)
     k, fprev, xprev = 0, math.nan, None
     f, g = evaluate(x)
     while True:
@@ -494,11 +506,16 @@ def run_multistart(c, python):
 
 
 def _njit_arguments(method, o):
-    """``method``'s hyperparameters in the order of its table, then the limits,
-    as a caller's arguments: None (off) is inf, maxfev None the large NO_MAXFEV."""
-    out = [bool(o[h.name]) if h.kind == "bool" else
-           math.inf if o[h.name] is None else float(o[h.name])
-           for h in method.hyperparameters if h.in_minimize and not h.fixed]
+    """``method``'s hyperparameters in the order of its table (a pair as its
+    two numbers), then the limits, as a caller's arguments: None (off) is
+    inf, maxfev None the large NO_MAXFEV."""
+    out = []
+    for h in method.hyperparameters:
+        if h.in_minimize and not h.fixed:
+            value = o[h.name]
+            out += ([bool(value)] if h.kind == "bool" else
+                    [float(v) for v in value] if h.kind == "pair" else   # betas
+                    [math.inf if value is None else float(value)])
     return out + [int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
                   float(o["gtol"]), float(o["ftol"]), float(o["xtol"])]
 
@@ -510,10 +527,11 @@ def run_njit(c):
     n = x0.size
     lower, upper = bounds if bounds is not None else (np.full(n, -np.inf),
                                                       np.full(n, np.inf))
-    if c["method"] == "sgd":
+    if c["method"] in ("sgd", "adamax"):
         assert c["jac"] == "combined"
-        x, f, nit, code = njit_sgd_fg(x0, *args, lower, upper,
-                                      *_njit_arguments(METHODS["sgd"], o))
+        caller = {"sgd": njit_sgd_fg, "adamax": njit_adamax_fg}[c["method"]]
+        x, f, nit, code = caller(x0, *args, lower, upper,
+                                 *_njit_arguments(METHODS[c["method"]], o))
         return _summary(x, f, nit, code)
     if c["method"] == "adamw":
         assert c["jac"] == "combined"
@@ -620,8 +638,8 @@ def _flavour(c):
     o = c["options"]
     if c["method"] in ("adam", "adamw"):     # one engine: the same drivers
         return (c["jac"], np.dtype(c["dtype"]).name, "adam", bool(o.get("amsgrad")))
-    if c["method"] == "adagrad":             # one flavour
-        return (c["jac"], np.dtype(c["dtype"]).name, "adagrad", True)
+    if c["method"] in ("adagrad", "adamax"):     # one flavour each
+        return (c["jac"], np.dtype(c["dtype"]).name, c["method"], True)
     if c["method"] == "sgd":
         return (c["jac"], np.dtype(c["dtype"]).name, "sgd", o.get("momentum", 0.0) > 0)
     return (c["jac"], np.dtype(c["dtype"]).name, bool(o.get("centered", False)),
@@ -641,6 +659,8 @@ def test_the_table_compiles_few_drivers():
                 ("combined", "float32", "adagrad", True)}
     allowed |= {("combined", "float64", "sgd", False), ("combined", "float64", "sgd", True),
                 ("combined", "float32", "sgd", True)}
+    allowed |= {("combined", "float64", "adamax", True),
+                ("combined", "float32", "adamax", True)}
     assert got == allowed, got ^ allowed
 
 

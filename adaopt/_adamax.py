@@ -1,0 +1,84 @@
+r"""The Adamax method described once (see :mod:`adaopt._method`).
+
+PyTorch's ``torch.optim.Adamax`` arguments and defaults (Kingma & Ba 2015,
+section 7.1), with adaopt's clipping and non-finite handling; the
+per-element arithmetic is the fused loop of :mod:`adaopt._adamax_kernels`.
+"""
+
+import math
+
+from . import _adamax_kernels
+from ._adamax_kernels import HP
+from ._method import Hyperparameter, Method, StateArray
+from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+
+__all__ = ["ADAMAX"]
+
+_FINITE = dict(high=math.inf, high_open=True)
+
+HYPERPARAMETERS = (
+    Hyperparameter("lr", 2e-3, low=0.0, **_FINITE),
+    Hyperparameter("betas", (0.9, 0.999), "pair", low=0.0, high=1.0, high_open=True,
+                   components=("beta1", "beta2")),
+    Hyperparameter("eps", 1e-8, low=0.0, **_FINITE),
+    Hyperparameter("weight_decay", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("maximize", False, "bool"),
+    Hyperparameter("clip_value", None, low=0.0, low_open=True, optional=True, **_FINITE),
+    Hyperparameter("clip_norm", None, low=0.0, low_open=True, optional=True, **_FINITE),
+    Hyperparameter("nonfinite", "raise", "choice",
+                   choices=("raise", "skip", "propagate"), in_minimize=False),
+)
+
+STATE = (
+    StateArray("exp_avg"),                       # m
+    StateArray("exp_inf", nonnegative=True),     # u
+)
+
+
+def fixed_scalars(hp, cfg):
+    """Fill the Adamax table ``hp`` from ``cfg`` (the rate that of step 1)."""
+    hp[:] = 0.0
+    b1 = cfg[C.BETA1]
+    hp[HP.LR] = cfg[C.LR] / (1.0 - b1)
+    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    hp[HP.BETA1] = b1
+    hp[HP.ONE_MINUS_BETA1] = 1.0 - b1     # rounded once, from float64
+    hp[HP.BETA2] = cfg[C.BETA2]
+    hp[HP.EPS] = cfg[C.EPS]
+    hp[HP.WD] = cfg[C.WEIGHT_DECAY]
+    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
+    hp[HP.SCALE] = 1.0
+    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
+    hp[HP.ONE] = 1.0
+
+
+def per_step(cfg):
+    """Always: the bias correction changes with every step."""
+    return True
+
+
+def step_scalars(hp, cfg, g, lr, t):
+    """Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``."""
+    # PyTorch's clr = lr / (1 - beta1**t), a float64 before it meets the
+    # parameters' dtype; math.pow is C's pow(), as Python's float ** int
+    hp[HP.LR] = lr / (1.0 - math.pow(cfg[C.BETA1], float(t)))
+    if cfg[C.CLIP_NORM] < math.inf:
+        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+
+
+def _kernel(flavour, parallel):
+    return _adamax_kernels.get_step_kernel(parallel)
+
+
+def _kernel_source(flavour):
+    return _kernel(flavour, False).py_func
+
+
+ADAMAX = Method(
+    name="adamax", title="Adamax", hyperparameters=HYPERPARAMETERS,
+    requirements=(), state=STATE, fixed_scalars=fixed_scalars,
+    step_scalars=step_scalars, per_step=per_step, hp_size=_adamax_kernels.HP_SIZE,
+    kernel=_kernel, kernel_source=_kernel_source)
+
+#: The settings' slots (``C.BETA1`` is the slot of ``betas[0]`` in ``cfg``).
+C = ADAMAX.Cfg

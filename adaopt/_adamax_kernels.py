@@ -1,0 +1,111 @@
+"""Compiled per-element loops of Adamax.
+
+The same design as the RMSprop, Adam and Adagrad loops (one fused pass, an
+unsigned index, non-finite elements kept with their state by a select), in
+the frame they share (:func:`adaopt.kernels.fused_step_loop`) from the same
+gradient preparation (:func:`adaopt.kernels.prepared_gradient`); only the
+method's arithmetic is here.  The rate of a step, bias correction included
+(``lr / (1 - beta1**t)``), is prepared in float64 before the loop, as
+PyTorch does.
+"""
+
+import enum
+import math
+
+import numba
+
+from . import _numba_cache, kernels
+
+__all__ = ["HP", "HP_SIZE", "get_step_kernel"]
+
+
+class HP(enum.IntEnum):
+    """Slots of the scalars in the ``hp`` array read by the Adamax step loops."""
+
+    LR = kernels.LR_SLOT   # the corrected rate of this step, lr / (1 - beta1**t)
+    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
+    BETA1 = 2              # decay of the first moment
+    ONE_MINUS_BETA1 = 3    # 1 - beta1, rounded once from float64
+    BETA2 = 4              # decay of the infinity norm
+    EPS = 5                # eps added to |g| inside the maximum
+    WD = 6                 # weight decay (coupled, 0 when off)
+    CLIP = 7               # clip_value (inf when off)
+    SCALE = 8              # clip_norm factor (1 when off)
+    PROPAGATE = 9          # 1.0 to write non-finite results, else 0.0
+    ZERO = 10              # a typed zero
+    ONE = 11               # a typed one
+
+
+#: Length of the Adamax ``hp`` array.
+HP_SIZE = len(HP)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _step_block(theta, grad, m, u, hp, lo, count, plain):
+    """Update ``count`` elements from ``lo``; return whether one was skipped.
+
+    Per element, as PyTorch's Adamax documents it: ``g`` (sign, clip, scale,
+    coupled decay), ``m = b1 m + (1 - b1) g``, ``u = max(b2 u, |g| + eps)``,
+    ``theta -= clr (m / u)`` with ``clr = lr / (1 - b1**t)``.  The maximum
+    keeps a NaN of either side, as ``torch.maximum`` does.  In the plain
+    body a non-finite gradient needs no test of its own: it makes ``m``
+    non-finite.
+    """
+    clr = hp[HP.LR]
+    sign = hp[HP.SIGN]
+    b1 = hp[HP.BETA1]
+    omb1 = hp[HP.ONE_MINUS_BETA1]
+    b2 = hp[HP.BETA2]
+    eps = hp[HP.EPS]
+    wd = hp[HP.WD]
+    clip = hp[HP.CLIP]
+    scale = hp[HP.SCALE]
+    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
+    zero = hp[HP.ZERO]
+    one = hp[HP.ONE]
+    blockbad = False
+    for k in range(count):
+        i = numba.uint64(lo + k)
+        th = theta[i]
+        g = grad[i]
+        finite_g = True
+        if not plain:
+            finite_g = math.isfinite(g)
+            g = kernels.prepared_gradient(g, th, sign, clip, scale, wd, zero)
+        mo = m[i]
+        uo = u[i]
+        mi = b1 * mo + omb1 * g
+        decayed = b2 * uo
+        bound = abs(g) + eps
+        ui = bound if (bound > decayed) | (bound != bound) else decayed
+        new = th - clr * (mi / ui)
+        ok = (finite_g & math.isfinite(new) & math.isfinite(mi)
+              & math.isfinite(ui)) | propagate
+        blockbad |= not ok
+        theta[i] = new if ok else th * one
+        m[i] = mi if ok else mo * one
+        u[i] = ui if ok else uo * one
+    return blockbad
+
+
+@numba.njit(inline="always")
+def _is_plain(hp):
+    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
+            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO]))
+
+
+def _block():
+    """The Adamax block for :func:`adaopt.kernels.fused_step_loop`."""
+    def block(theta, grad, S, hp, lo, count, plain):
+        return _step_block(theta, grad, S[0], S[1], hp, lo, count, plain)
+    return numba.njit(block, inline="always", error_model="numpy")
+
+
+_step_loops = {}
+
+
+def get_step_kernel(parallel):
+    """Return the compiled Adamax step loop (its one flavour), serial or parallel."""
+    key = bool(parallel)
+    return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
+        "Adamax_1", _block(), _is_plain, key))
