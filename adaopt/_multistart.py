@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
-from . import _threading, status
+from . import _threading, _workers, status
 from ._compiled_loop import compiled_driver_unsupported, get_driver, run_chunks
 from ._compiled_objective import check_jitted_returns
 from ._iteration import (CONTINUE, RESULT_ATTRIBUTE, attach_result, back_to_evaluated,
@@ -51,7 +51,7 @@ class MultiStartResult(OptimizeResult):
 
 
 def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=None,
-               options=None):
+               options=None, workers=None, chunk_size=None):
     r"""Minimize ``fun`` from each row of ``x0s``; return every result and the best.
 
     Every start runs exactly as :func:`adaopt.minimize` would run it alone,
@@ -64,7 +64,9 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
     ----------
     fun, args, method, jac, bounds, tol, options
         As for :func:`adaopt.minimize` (no ``callback``).  ``options['disp']``
-        prints the summary of the best start only; ``progress`` is ignored.
+        prints the summary of the best start only; ``progress`` prints one
+        line per chunk that comes back from ``workers`` (chunks done, starts
+        converged so far) and is ignored without ``workers``.
         ``options['driver']``: ``'auto'`` runs the starts in parallel in the
         compiled driver when ``fun`` (and ``jac``) are Numba-jitted (see
         :mod:`adaopt._compiled_loop`), one after the other in the Python driver
@@ -74,6 +76,22 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
         One starting point per row; the dtype rules of ``x0`` apply (integers
         become float64, float32 stays float32).  Rows outside the bounds are
         clipped into them with one :class:`~scipy.optimize.OptimizeWarning`.
+    workers : None, int, concurrent.futures.Executor or dask.distributed.Client, optional
+        Where the starts run.  None (default): in this process, as
+        described above.  An int ``k``: on ``k`` new local processes
+        (a ``spawn`` :class:`~concurrent.futures.ProcessPoolExecutor`, shut
+        down before returning).  An executor: submitted to it (threads or
+        processes).  A Dask client: on its cluster.  The starts go in
+        chunks of rows, each run on a worker as one ordinary ``multistart``
+        of those rows (in parallel over the worker's Numba threads), so the
+        results are bitwise those of ``workers=None``.  With processes or
+        a cluster, ``fun``, ``jac``, ``args`` and ``options`` must be
+        picklable (top-level functions of an importable module); see
+        :doc:`/guide/scaling`.
+    chunk_size : int, optional
+        Rows per chunk with ``workers``; by default the starts make 4
+        chunks per worker (per Dask worker thread; per CPU for an
+        executor, whose size is not public).
 
     Returns
     -------
@@ -127,7 +145,13 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
     >>> res.best, res.x.round(2), res.statuses
     (1, array([-1.04]), array([0, 0, 0]))
     """
+    workers = _workers.check_workers(workers)
     x0s = _check_starts(x0s)
+    if workers is None and chunk_size is not None:
+        raise ValueError("chunk_size needs workers (the starts are chunked only to "
+                         "go to workers)")
+    chunks = (None if workers is None
+              else _workers.chunk_bounds(len(x0s), workers, chunk_size))
     with warnings.catch_warnings():
         # the one warning about starts outside the bounds is given below
         warnings.filterwarnings("ignore", "Initial guess is not within",
@@ -141,13 +165,23 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
             warnings.warn("Some starting points are not within the specified bounds",
                           OptimizeWarning, stacklevel=2)
         x0s = clipped
-    disp = problem.disp
+    maximize = bool(problem.hyper.get("maximize", False))
+    disp, progress = problem.disp, problem.progress
     problem = dataclasses.replace(problem, disp=False, progress=0)
+    if workers is not None:
+        call = dict(fun=fun, args=args, method=method, jac=jac, bounds=bounds, tol=tol,
+                    options=dict(options or {}, disp=False, progress=0))
+        _workers.check_picklable(workers, "fun, jac, args and options", call)
+        out = _collect(_run_on_workers(call, x0s, chunks, workers,
+                                       problem.out if progress else None, maximize),
+                       maximize)
+        if disp:
+            print_summary(out, problem.out)
+        return out
     name = problem.driver
     why = compiled_driver_unsupported(problem)
     if name == "compiled" and why is not None:
         raise ValueError(why)
-    maximize = bool(problem.hyper.get("maximize", False))
     if name == "compiled" or (name == "auto" and why is None):
         results = _run_parallel(problem, x0s, maximize)
     else:
@@ -214,6 +248,60 @@ def _run_serial(problem, x0s, maximize):
         attach_result(exc, _collect(results, maximize))
         raise
     results += [_not_run(row, status.INTERRUPTED) for row in x0s[len(results):]]
+    return results
+
+
+#: The message of a start whose chunk Ctrl-C cancelled on the workers.
+_CANCELLED = "Interrupted: KeyboardInterrupt cancelled its chunk on the workers."
+
+
+def _run_chunk(payload):
+    """One chunk on a worker: an ordinary in-process ``multistart`` of its rows."""
+    rows, call = payload
+    return multistart(x0s=rows, **call).results
+
+
+def _run_on_workers(call, x0s, chunks, workers, say, maximize):
+    """Run the ``chunks`` of ``x0s`` on ``workers``; return the results in row order.
+
+    ``call`` holds ``multistart``'s other arguments; ``say`` prints a
+    progress line as each chunk arrives (None: quiet).  Ctrl-C returns the
+    chunks that came back, the others' starts ``INTERRUPTED`` at their
+    start.  An exception in a chunk propagates with the
+    :class:`MultiStartResult` of every start as ``adaopt_result``: the
+    chunks back, the failing chunk's own result, the rest not run.
+    """
+    results = [None] * len(x0s)
+    back = []
+
+    def deliver(c, chunk_results):
+        lo, hi = chunks[c]
+        results[lo:hi] = chunk_results
+        back.append(c)
+        if say is not None:
+            converged = sum(bool(r.success) for r in results if r is not None)
+            say(f"multistart: {len(back)}/{len(chunks)} chunks done, "
+                f"{converged}/{len(x0s)} starts converged")
+
+    def failed(c, exc):
+        lo, hi = chunks[c]
+        part = getattr(exc, RESULT_ATTRIBUTE, None)
+        if isinstance(part, MultiStartResult) and len(part.results) == hi - lo:
+            results[lo:hi] = part.results
+        else:      # the worker itself failed (Dask's KilledWorker, say)
+            results[lo:hi] = [_unevaluated(row, status.EXCEPTION) for row in x0s[lo:hi]]
+        for i, row in enumerate(x0s):
+            if results[i] is None:
+                results[i] = _not_run(row, status.EXCEPTION)
+        attach_result(exc, _collect(results, maximize))
+
+    payloads = [(x0s[lo:hi], call) for lo, hi in chunks]
+    _workers.run_tasks(_run_chunk, payloads, workers, deliver, failed,
+                       say and (lambda text: say(f"multistart: {text}")))
+    for i, row in enumerate(x0s):
+        if results[i] is None:          # Ctrl-C cancelled its chunk
+            results[i] = _unevaluated(row, status.INTERRUPTED)
+            results[i].message = _CANCELLED
     return results
 
 
