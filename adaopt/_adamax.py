@@ -9,24 +9,19 @@ import math
 
 from . import _adamax_kernels
 from ._adamax_kernels import HP
-from ._method import Hyperparameter, Method, StateArray
+from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, StateArray
 from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
 
 __all__ = ["ADAMAX"]
 
-_FINITE = dict(high=math.inf, high_open=True)
-
 HYPERPARAMETERS = (
-    Hyperparameter("lr", 2e-3, low=0.0, **_FINITE),
+    Hyperparameter("lr", 2e-3, low=0.0, **FINITE),
     Hyperparameter("betas", (0.9, 0.999), "pair", low=0.0, high=1.0, high_open=True,
                    components=("beta1", "beta2")),
-    Hyperparameter("eps", 1e-8, low=0.0, **_FINITE),
-    Hyperparameter("weight_decay", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("eps", 1e-8, low=0.0, **FINITE),
+    Hyperparameter("weight_decay", 0.0, low=0.0, **FINITE),
     Hyperparameter("maximize", False, "bool"),
-    Hyperparameter("clip_value", None, low=0.0, low_open=True, optional=True, **_FINITE),
-    Hyperparameter("clip_norm", None, low=0.0, low_open=True, optional=True, **_FINITE),
-    Hyperparameter("nonfinite", "raise", "choice",
-                   choices=("raise", "skip", "propagate"), in_minimize=False),
+    *COMMON_OPTIONS,
 )
 
 STATE = (

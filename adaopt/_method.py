@@ -43,7 +43,8 @@ from . import _numba_cache
 from ._numba_cache import rebind
 from ._validation import check_bool, check_choice, check_real
 
-__all__ = ["Hyperparameter", "Requirement", "StateArray", "Method"]
+__all__ = ["Hyperparameter", "Requirement", "StateArray", "Method", "FINITE",
+           "COMMON_OPTIONS"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +121,20 @@ class Hyperparameter:
         if self.high is not None:
             parts.append(f"{'<' if self.high_open else '<='} {self.high!r}")
         return " and ".join(parts)
+
+
+#: The range of most hyperparameters: a real below infinity (with ``low``).
+FINITE = dict(high=math.inf, high_open=True)
+
+#: The options every method has besides its own, at the end of its table:
+#: ``clip_value`` and ``clip_norm`` (off when None) and the object's policy
+#: for non-finite elements (minimize always stops at a non-finite value).
+COMMON_OPTIONS = (
+    Hyperparameter("clip_value", None, low=0.0, low_open=True, optional=True, **FINITE),
+    Hyperparameter("clip_norm", None, low=0.0, low_open=True, optional=True, **FINITE),
+    Hyperparameter("nonfinite", "raise", "choice",
+                   choices=("raise", "skip", "propagate"), in_minimize=False),
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,31 +8,25 @@ per-element arithmetic is the fused loop of :mod:`adaopt.kernels`.
 import math
 
 from . import kernels
-from ._method import Hyperparameter, Method, Requirement, StateArray
+from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, Requirement, StateArray
 from .kernels import HP, clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
 
 __all__ = ["RMSPROP"]
 
-_FINITE = dict(high=math.inf, high_open=True)
-
 HYPERPARAMETERS = (
-    Hyperparameter("lr", 1e-3, low=0.0, **_FINITE),
+    Hyperparameter("lr", 1e-3, low=0.0, **FINITE),
     Hyperparameter("rho", 0.9, low=0.0, high=1.0, high_open=True),
-    Hyperparameter("eps", 1e-8, low=0.0, **_FINITE),
-    Hyperparameter("momentum", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("eps", 1e-8, low=0.0, **FINITE),
+    Hyperparameter("momentum", 0.0, low=0.0, **FINITE),
     Hyperparameter("nesterov", False, "bool"),
     Hyperparameter("centered", False, "bool"),
-    Hyperparameter("weight_decay", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("weight_decay", 0.0, low=0.0, **FINITE),
     Hyperparameter("decoupled_weight_decay", False, "bool"),
     Hyperparameter("maximize", False, "bool"),
     Hyperparameter("eps_in_sqrt", False, "bool"),
     Hyperparameter("bias_correction", False, "bool"),
-    Hyperparameter("initial_scale", 0.0, low=0.0, **_FINITE),
-    Hyperparameter("clip_value", None, low=0.0, low_open=True, optional=True, **_FINITE),
-    Hyperparameter("clip_norm", None, low=0.0, low_open=True, optional=True, **_FINITE),
-    # minimize always stops at a non-finite value; only the object has this
-    Hyperparameter("nonfinite", "raise", "choice",
-                   choices=("raise", "skip", "propagate"), in_minimize=False),
+    Hyperparameter("initial_scale", 0.0, low=0.0, **FINITE),
+    *COMMON_OPTIONS,
 )
 
 

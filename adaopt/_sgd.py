@@ -9,25 +9,20 @@ arithmetic is the fused loop of :mod:`adaopt._sgd_kernels`.
 import math
 
 from . import _sgd_kernels
-from ._method import Hyperparameter, Method, Requirement, StateArray
+from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, Requirement, StateArray
 from ._sgd_kernels import HP
 from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
 
 __all__ = ["SGD_METHOD"]
 
-_FINITE = dict(high=math.inf, high_open=True)
-
 HYPERPARAMETERS = (
-    Hyperparameter("lr", 1e-3, low=0.0, **_FINITE),
-    Hyperparameter("momentum", 0.0, low=0.0, **_FINITE),
-    Hyperparameter("dampening", 0.0, low=-math.inf, low_open=True, **_FINITE),
-    Hyperparameter("weight_decay", 0.0, low=0.0, **_FINITE),
+    Hyperparameter("lr", 1e-3, low=0.0, **FINITE),
+    Hyperparameter("momentum", 0.0, low=0.0, **FINITE),
+    Hyperparameter("dampening", 0.0, low=-math.inf, low_open=True, **FINITE),
+    Hyperparameter("weight_decay", 0.0, low=0.0, **FINITE),
     Hyperparameter("nesterov", False, "bool"),
     Hyperparameter("maximize", False, "bool"),
-    Hyperparameter("clip_value", None, low=0.0, low_open=True, optional=True, **_FINITE),
-    Hyperparameter("clip_norm", None, low=0.0, low_open=True, optional=True, **_FINITE),
-    Hyperparameter("nonfinite", "raise", "choice",
-                   choices=("raise", "skip", "propagate"), in_minimize=False),
+    *COMMON_OPTIONS,
 )
 
 
