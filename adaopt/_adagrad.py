@@ -60,15 +60,11 @@ def _kernel(flavour, parallel):
     return _adagrad_kernels.get_step_kernel(parallel)
 
 
-def _kernel_source(flavour):
-    return _kernel(flavour, False).py_func
-
-
 ADAGRAD = Method(
     name="adagrad", title="Adagrad", hyperparameters=HYPERPARAMETERS,
     requirements=(), state=STATE, fixed_scalars=fixed_scalars,
     step_scalars=step_scalars, per_step=per_step, hp_size=_adagrad_kernels.HP_SIZE,
-    kernel=_kernel, kernel_source=_kernel_source)
+    kernel=_kernel)
 
 #: The settings' slots (``C.LR_DECAY`` is the slot of ``lr_decay`` in ``cfg``).
 C = ADAGRAD.Cfg

@@ -82,14 +82,9 @@ def _kernel(flavour, parallel):
     return _adam_kernels.get_step_kernel(flavour[2], parallel)
 
 
-def _kernel_source(flavour):
-    return _kernel(flavour, False).py_func
-
-
 _SHARED = dict(requirements=(), state=STATE, fixed_scalars=fixed_scalars,
                step_scalars=step_scalars, per_step=per_step,
-               hp_size=_adam_kernels.HP_SIZE, kernel=_kernel,
-               kernel_source=_kernel_source)
+               hp_size=_adam_kernels.HP_SIZE, kernel=_kernel)
 
 ADAM = Method(name="adam", title="Adam", hyperparameters=_hyperparameters(0.0, False),
               **_SHARED)

@@ -65,15 +65,11 @@ def _kernel(flavour, parallel):
     return _adamax_kernels.get_step_kernel(parallel)
 
 
-def _kernel_source(flavour):
-    return _kernel(flavour, False).py_func
-
-
 ADAMAX = Method(
     name="adamax", title="Adamax", hyperparameters=HYPERPARAMETERS,
     requirements=(), state=STATE, fixed_scalars=fixed_scalars,
     step_scalars=step_scalars, per_step=per_step, hp_size=_adamax_kernels.HP_SIZE,
-    kernel=_kernel, kernel_source=_kernel_source)
+    kernel=_kernel)
 
 #: The settings' slots (``C.BETA1`` is the slot of ``betas[0]`` in ``cfg``).
 C = ADAMAX.Cfg

@@ -204,9 +204,6 @@ class Method:
         ``kernel(flavour, parallel) -> dispatcher`` of
         ``loop(theta, grad, S, hp) -> bool`` (skipped a non-finite element),
         ``S`` the state arrays in use as rows of one 2-D array.
-    kernel_source : callable
-        ``kernel_source(flavour) -> plain function`` of that loop's serial
-        build, for the compiled loops to inline.
     engine : str, optional
         The name under which the compiled iteration and drivers are built
         and cached: that of another method with the same settings' slots,
@@ -214,7 +211,7 @@ class Method:
     """
 
     def __init__(self, *, name, title, hyperparameters, requirements, state,
-                 fixed_scalars, step_scalars, per_step, hp_size, kernel, kernel_source,
+                 fixed_scalars, step_scalars, per_step, hp_size, kernel,
                  engine=None):
         if hyperparameters[0].name != "lr":
             raise ValueError("a method's first hyperparameter is lr")
@@ -229,7 +226,6 @@ class Method:
         self._step_scalars = step_scalars
         self._per_step = per_step
         self._kernel = kernel
-        self._kernel_source = kernel_source
         slots = [name.upper() for h in hyperparameters for name in h.slots]
         self.Cfg = enum.IntEnum(f"{title}Settings", [(n, i) for i, n in enumerate(slots)])
         names = {h.name for h in self.hyperparameters}
@@ -410,7 +406,7 @@ class Method:
 
     def kernel_source(self, flavour):
         """The plain function of the serial loop of ``flavour``, to inline."""
-        return self._kernel_source(flavour)
+        return self._kernel(flavour, False).py_func
 
     def __repr__(self):
         return f"<adaopt method {self.name!r}>"

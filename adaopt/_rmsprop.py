@@ -99,15 +99,11 @@ def _kernel(flavour, parallel):
     return kernels.get_step_kernel(centered, momentum, parallel)
 
 
-def _kernel_source(flavour):
-    return _kernel(flavour, False).py_func
-
-
 RMSPROP = Method(
     name="rmsprop", title="RMSprop", hyperparameters=HYPERPARAMETERS,
     requirements=REQUIREMENTS, state=STATE, fixed_scalars=fixed_scalars,
     step_scalars=step_scalars, per_step=per_step, hp_size=kernels.HP_SIZE,
-    kernel=_kernel, kernel_source=_kernel_source)
+    kernel=_kernel)
 
 #: The settings' slots (``C.RHO`` is the slot of ``rho`` in ``cfg``).
 C = RMSPROP.Cfg

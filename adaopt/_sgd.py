@@ -78,16 +78,12 @@ def _kernel(flavour, parallel):
     return _sgd_kernels.get_step_kernel(flavour[0], parallel)
 
 
-def _kernel_source(flavour):
-    return _kernel(flavour, False).py_func
-
-
 #: Named apart from the optimizer class adaopt.SGD, which has the title.
 SGD_METHOD = Method(
     name="sgd", title="SGD", hyperparameters=HYPERPARAMETERS,
     requirements=REQUIREMENTS, state=STATE, fixed_scalars=fixed_scalars,
     step_scalars=step_scalars, per_step=per_step, hp_size=_sgd_kernels.HP_SIZE,
-    kernel=_kernel, kernel_source=_kernel_source)
+    kernel=_kernel)
 
 #: The settings' slots (``C.MOMENTUM`` is the slot of ``momentum`` in ``cfg``).
 C = SGD_METHOD.Cfg
