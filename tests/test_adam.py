@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import adaopt
-from adaopt import kernels
+
+from method_cases import reference_cases, run_steps
 
 
 def reference(theta0, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
@@ -75,28 +76,16 @@ OPTIONS = [
 ]
 
 
-def _cases():
-    for n in (7, kernels.PARALLEL_THRESHOLD + 5):
-        for dtype in (np.float64, np.float32):
-            for options in OPTIONS:
-                # each parallel flavour costs seconds of compilation: the
-                # float32 parallel build is checked without amsgrad only (the
-                # same source as the serial build, which is checked with it)
-                if n > 7 and dtype == np.float32 and options.get("amsgrad"):
-                    continue
-                yield pytest.param(options, dtype, n, id=f"{n}-{np.dtype(dtype).name}-"
-                                   + ("-".join(options) or "plain"))
+def _skip(options, dtype, n):
+    # each parallel flavour costs seconds of compilation: the float32
+    # parallel build is checked without amsgrad only (the same source as the
+    # serial build, which is checked with it)
+    return n > 7 and dtype == np.float32 and options.get("amsgrad")
 
 
-@pytest.mark.parametrize("options, dtype, n", list(_cases()))
+@pytest.mark.parametrize("options, dtype, n", list(reference_cases(OPTIONS, 7, _skip)))
 def test_adam_matches_the_reference_for_65_steps(options, dtype, n):
-    rng = np.random.default_rng(n)
-    theta0 = rng.standard_normal(n).astype(dtype)
-    grads = [rng.standard_normal(n).astype(dtype) * 3 for _ in range(65)]
-    x = theta0.copy()
-    opt = adaopt.Adam(x, **options)
-    for g in grads:
-        opt.step(g)
+    theta0, grads, x, opt = run_steps(adaopt.Adam, options, dtype, n)
     want, m, v = reference(theta0, grads, **options)
     # float32: each step rounds theta (|theta| ~ 1) at 6e-8; 65 of them
     rtol, atol = (1e-12, 1e-14) if dtype == np.float64 else (2e-4, 1e-5)

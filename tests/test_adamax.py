@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 import adaopt
-from adaopt import kernels, schedules
+from adaopt import schedules
+
+from method_cases import reference_cases, run_steps
 
 
 def reference(theta0, grads, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
@@ -77,23 +79,9 @@ OPTIONS = [
 ]
 
 
-def _cases():
-    for n in (37, kernels.PARALLEL_THRESHOLD + 5):
-        for dtype in (np.float64, np.float32):
-            for options in OPTIONS:
-                yield pytest.param(options, dtype, n, id=f"{n}-{np.dtype(dtype).name}-"
-                                   + ("-".join(options) or "plain"))
-
-
-@pytest.mark.parametrize("options, dtype, n", list(_cases()))
+@pytest.mark.parametrize("options, dtype, n", list(reference_cases(OPTIONS)))
 def test_adamax_matches_the_reference_for_65_steps(options, dtype, n):
-    rng = np.random.default_rng(n)
-    theta0 = rng.standard_normal(n).astype(dtype)
-    grads = [rng.standard_normal(n).astype(dtype) * 3 for _ in range(65)]
-    x = theta0.copy()
-    opt = adaopt.Adamax(x, **options)
-    for g in grads:
-        opt.step(g)
+    theta0, grads, x, opt = run_steps(adaopt.Adamax, options, dtype, n)
     want, m, u = reference(theta0, grads, **options)
     # float32: each step rounds theta (|theta| ~ 1) at 6e-8; 65 of them
     rtol, atol = (1e-12, 1e-14) if dtype == np.float64 else (2e-4, 1e-5)

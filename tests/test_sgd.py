@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import adaopt
-from adaopt import kernels
+
+from method_cases import reference_cases, run_steps
 
 
 def reference(theta0, grads, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
@@ -77,23 +78,9 @@ OPTIONS = [
 ]
 
 
-def _cases():
-    for n in (37, kernels.PARALLEL_THRESHOLD + 5):
-        for dtype in (np.float64, np.float32):
-            for options in OPTIONS:
-                yield pytest.param(options, dtype, n, id=f"{n}-{np.dtype(dtype).name}-"
-                                   + ("-".join(options) or "plain"))
-
-
-@pytest.mark.parametrize("options, dtype, n", list(_cases()))
+@pytest.mark.parametrize("options, dtype, n", list(reference_cases(OPTIONS)))
 def test_sgd_matches_the_reference_for_65_steps(options, dtype, n):
-    rng = np.random.default_rng(n)
-    theta0 = rng.standard_normal(n).astype(dtype)
-    grads = [rng.standard_normal(n).astype(dtype) * 3 for _ in range(65)]
-    x = theta0.copy()
-    opt = adaopt.SGD(x, **options)
-    for g in grads:
-        opt.step(g)
+    theta0, grads, x, opt = run_steps(adaopt.SGD, options, dtype, n)
     want, b = reference(theta0, grads, **options)
     # float32: each step rounds theta and b; the buffer grows to ~g / (1 - mu)
     rtol, atol = (1e-12, 1e-13) if dtype == np.float64 else (2e-4, 1e-4)

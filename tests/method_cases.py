@@ -1,0 +1,48 @@
+"""What every method's reference test shares: the cases and the run.
+
+Each ``tests/test_<method>.py`` holds its optimizer against a NumPy reference
+of PyTorch's documented algorithm for every option set, in float64 and
+float32, at a serial size and one above ``kernels.PARALLEL_THRESHOLD`` (the
+prange build); :func:`reference_cases` lists those cases and
+:func:`run_steps` takes the steps, from the same seeded start and gradients
+for every method.
+"""
+
+import numpy as np
+import pytest
+
+from adaopt import kernels
+
+#: The parallel size: just above the threshold, so the prange build runs.
+PARALLEL_N = kernels.PARALLEL_THRESHOLD + 5
+
+
+def reference_cases(options_list, serial_n=37, skip=None):
+    """``pytest.param(options, dtype, n)`` for each option set, dtype and size.
+
+    ``skip(options, dtype, n)`` leaves a case out (a parallel flavour whose
+    compilation a serial case already covers).
+    """
+    for n in (serial_n, PARALLEL_N):
+        for dtype in (np.float64, np.float32):
+            for options in options_list:
+                if skip is not None and skip(options, dtype, n):
+                    continue
+                yield pytest.param(options, dtype, n, id=f"{n}-{np.dtype(dtype).name}-"
+                                   + ("-".join(options) or "plain"))
+
+
+def run_steps(optimizer_class, options, dtype, n, steps=65):
+    """Take ``steps`` steps of ``optimizer_class(x, **options)`` from a seeded start.
+
+    Returns ``(theta0, grads, x, opt)``: the start, the gradients (normal,
+    times 3, of ``dtype``), the parameters after the steps and the optimizer.
+    """
+    rng = np.random.default_rng(n)
+    theta0 = rng.standard_normal(n).astype(dtype)
+    grads = [rng.standard_normal(n).astype(dtype) * 3 for _ in range(steps)]
+    x = theta0.copy()
+    opt = optimizer_class(x, **options)
+    for g in grads:
+        opt.step(g)
+    return theta0, grads, x, opt
