@@ -300,8 +300,10 @@ class ReduceLROnPlateau:
         self._state[:] = values
 
     def __repr__(self):
-        S = self._setting
-        return (f"ReduceLROnPlateau(mode={_plateau.MODES[int(S[0])]!r}, "
-                f"factor={S[1]!r}, patience={int(S[2])}, threshold={S[3]!r}, "
-                f"threshold_mode={_plateau.THRESHOLD_MODES[int(S[4])]!r}, "
-                f"cooldown={int(S[5])}, min_lr={S[6]!r}, eps={S[7]!r})")
+        S, value = _plateau.Setting, self._setting
+        return (f"ReduceLROnPlateau(mode={_plateau.MODES[int(value[S.MODE])]!r}, "
+                f"factor={float(value[S.FACTOR])!r}, patience={int(value[S.PATIENCE])}, "
+                f"threshold={float(value[S.THRESHOLD])!r}, threshold_mode="
+                f"{_plateau.THRESHOLD_MODES[int(value[S.THRESHOLD_MODE])]!r}, "
+                f"cooldown={int(value[S.COOLDOWN])}, min_lr={float(value[S.MIN_LR])!r}, "
+                f"eps={float(value[S.EPS])!r})")
