@@ -16,15 +16,18 @@ PyTorch's ``torch.optim.lr_scheduler.ReduceLROnPlateau``: after each value
   less -- the cooldown starts (``cooldown`` steps) and the count clears.
 
 :func:`plateau_step` runs as Python (:class:`adaopt.schedules.ReduceLROnPlateau`
-calls it for a training loop) and compiles with Numba unchanged, so a
-compiled loop can take the same rule.  Its state and settings are two small
+calls it for a training loop) and compiles with Numba unchanged (an
+overload whose implementation is the function itself), so a compiled loop
+takes the same rule.  Its state and settings are two small
 float64 arrays, slots :class:`State` and :class:`Setting`.
 """
 
 import enum
 import math
 
-__all__ = ["State", "Setting", "MODES", "THRESHOLD_MODES", "initial_state", "plateau_step"]
+from numba.extending import overload
+
+__all__ = ["State", "Setting", "STATE_SIZE", "SETTING_SIZE", "MODES", "THRESHOLD_MODES", "initial_state", "plateau_step"]
 
 #: ``mode`` and ``threshold_mode`` by their index in the settings.
 MODES = ("min", "max")
@@ -51,6 +54,11 @@ class Setting(enum.IntEnum):
     COOLDOWN = 5
     MIN_LR = 6
     EPS = 7
+
+
+#: Lengths of the state and settings arrays (constants for nopython code).
+STATE_SIZE = len(State)
+SETTING_SIZE = len(Setting)
 
 
 def initial_state(state, setting):
@@ -87,3 +95,14 @@ def plateau_step(state, setting, metric, lr):
         state[State.COOLDOWN_COUNTER] = setting[Setting.COOLDOWN]
         state[State.NUM_BAD_EPOCHS] = 0.0
     return lr
+
+
+# nopython code calling these functions compiles the same source
+@overload(initial_state, inline="always")
+def _initial_state_nopython(state, setting):
+    return initial_state
+
+
+@overload(plateau_step, inline="always")
+def _plateau_step_nopython(state, setting, metric, lr):
+    return plateau_step

@@ -55,10 +55,21 @@ class Ctl(enum.IntEnum):
     STEPNORM = 11  # inf-norm of the last step x_k - x_{k-1}
     PREPARE = 12   # 1.0: the step's scalars are prepared at every step
     FLAVOUR = 13   # index in the method's flavours (the njit entry's run-time choice)
+    # the learning-rate feedback rule (adaopt._feedback) from here on
+    LR_RULE = 14   # which rule: 0 none, 1 bold driver, 2 plateau
+    LR = 15        # the rate the rule gave last
+    RULE_SIGN = 16  # -1.0 when maximizing: the rule sees -f
+    F_LAST = 17    # the last value the bold driver saw (NaN before the first)
+    INCREASE = 18
+    DECREASE = 19
+    MIN_LR = 20
+    MAX_LR = 21
+    PLATEAU_STATE = 22    # 4 slots (adaopt._plateau.State)
+    PLATEAU_SETTING = 26  # 8 slots (adaopt._plateau.Setting)
 
 
-#: Length of ``ctl``.
-CTL_SIZE = len(Ctl)
+#: Length of ``ctl``: the plateau rule's settings are its last 8 slots.
+CTL_SIZE = Ctl.PLATEAU_SETTING + 8
 
 
 def workspace_rows(nstate, bounded):

@@ -5,7 +5,10 @@ works as ``lr_schedule``; the classes here are the usual ones, with a readable
 repr and checked arguments.  They are stateless, so a checkpoint needs only
 the step count.  :class:`ReduceLROnPlateau` is the one that listens to the
 objective instead: a training loop calls its ``step(loss)``, as with
-PyTorch's scheduler of that name.
+PyTorch's scheduler of that name.  :class:`bold_driver` and :class:`plateau`
+are the *feedback rules* a ``minimize`` driver feeds with every value of the
+objective (``options={'lr_schedule': ...}``; :mod:`adaopt._feedback`);
+``bold_driver()`` is ``minimize``'s default.
 
 >>> from adaopt import schedules
 >>> s = schedules.linear_warmup(schedules.cosine_decay(0.1, decay_steps=100), 10)
@@ -18,11 +21,12 @@ import numbers
 
 import numpy as np
 
-from . import _plateau
+from . import _feedback, _plateau
 from ._validation import check_bool, check_choice, check_real
 
 __all__ = ["Schedule", "constant", "exponential_decay", "step_decay",
-           "cosine_decay", "linear_warmup", "ReduceLROnPlateau"]
+           "cosine_decay", "linear_warmup", "ReduceLROnPlateau", "FeedbackRule",
+           "bold_driver", "plateau"]
 
 
 def _check_steps(name, value):
@@ -188,6 +192,39 @@ def _check_count(name, value):
     return int(value)
 
 
+def _plateau_setting(mode, factor, patience, threshold, threshold_mode, cooldown,
+                     min_lr, eps):
+    """The plateau rule's settings array (:class:`adaopt._plateau.Setting`), checked."""
+    factor = check_real("factor", factor, low=0.0)
+    if not factor < 1.0:
+        raise ValueError(f"factor must be < 1.0, got {factor!r}")
+    S = _plateau.Setting
+    setting = np.empty(len(S))
+    setting[S.MODE] = _plateau.MODES.index(check_choice("mode", mode, _plateau.MODES))
+    setting[S.FACTOR] = factor
+    setting[S.PATIENCE] = _check_count("patience", patience)
+    setting[S.THRESHOLD] = check_real("threshold", threshold, low=0.0,
+                                      high=math.inf, high_open=True)
+    setting[S.THRESHOLD_MODE] = _plateau.THRESHOLD_MODES.index(
+        check_choice("threshold_mode", threshold_mode, _plateau.THRESHOLD_MODES))
+    setting[S.COOLDOWN] = _check_count("cooldown", cooldown)
+    setting[S.MIN_LR] = check_real("min_lr", min_lr, low=0.0, high=math.inf,
+                                   high_open=True)
+    setting[S.EPS] = check_real("eps", eps, low=0.0, high=math.inf, high_open=True)
+    return setting
+
+
+def _plateau_repr(setting):
+    """``(mode=..., ...)``: the plateau settings as keyword arguments."""
+    S, value = _plateau.Setting, setting
+    return (f"(mode={_plateau.MODES[int(value[S.MODE])]!r}, "
+            f"factor={float(value[S.FACTOR])!r}, patience={int(value[S.PATIENCE])}, "
+            f"threshold={float(value[S.THRESHOLD])!r}, threshold_mode="
+            f"{_plateau.THRESHOLD_MODES[int(value[S.THRESHOLD_MODE])]!r}, "
+            f"cooldown={int(value[S.COOLDOWN])}, min_lr={float(value[S.MIN_LR])!r}, "
+            f"eps={float(value[S.EPS])!r})")
+
+
 class ReduceLROnPlateau:
     r"""Lower an optimizer's learning rate when the loss stops improving.
 
@@ -195,8 +232,8 @@ class ReduceLROnPlateau:
     arguments, defaults and rule (:mod:`adaopt._plateau`): call
     :meth:`step` with the loss (or any metric) after each epoch or step.  A
     value is *better* than the best so far when (``mode='min'``)
-    :math:`m < m^* (1 - 	au)` (``threshold_mode='rel'``) or
-    :math:`m < m^* - 	au` (``'abs'``), the reverse for ``'max'``; after
+    :math:`m < m^* (1 - \tau)` (``threshold_mode='rel'``) or
+    :math:`m < m^* - \tau` (``'abs'``), the reverse for ``'max'``; after
     more than ``patience`` steps without a better one the rate becomes
     :math:`\max(\eta\,\gamma, \eta_{\min})` (``factor`` :math:`\gamma`,
     skipped when that changes it by ``eps`` or less), then ``cooldown``
@@ -235,22 +272,8 @@ class ReduceLROnPlateau:
                              "optimizer takes it from its lr_schedule")
         if not hasattr(optimizer, "lr"):
             raise TypeError(f"optimizer must have a learning rate lr, got {optimizer!r}")
-        factor = check_real("factor", factor, low=0.0)
-        if not factor < 1.0:
-            raise ValueError(f"factor must be < 1.0, got {factor!r}")
-        S = _plateau.Setting
-        setting = np.empty(len(S))
-        setting[S.MODE] = _plateau.MODES.index(check_choice("mode", mode, _plateau.MODES))
-        setting[S.FACTOR] = factor
-        setting[S.PATIENCE] = _check_count("patience", patience)
-        setting[S.THRESHOLD] = check_real("threshold", threshold, low=0.0,
-                                          high=math.inf, high_open=True)
-        setting[S.THRESHOLD_MODE] = _plateau.THRESHOLD_MODES.index(
-            check_choice("threshold_mode", threshold_mode, _plateau.THRESHOLD_MODES))
-        setting[S.COOLDOWN] = _check_count("cooldown", cooldown)
-        setting[S.MIN_LR] = check_real("min_lr", min_lr, low=0.0, high=math.inf,
-                                       high_open=True)
-        setting[S.EPS] = check_real("eps", eps, low=0.0, high=math.inf, high_open=True)
+        setting = _plateau_setting(mode, factor, patience, threshold, threshold_mode,
+                                   cooldown, min_lr, eps)
         self.optimizer = optimizer
         self._setting = setting
         self._state = np.empty(len(_plateau.State))
@@ -300,10 +323,79 @@ class ReduceLROnPlateau:
         self._state[:] = values
 
     def __repr__(self):
-        S, value = _plateau.Setting, self._setting
-        return (f"ReduceLROnPlateau(mode={_plateau.MODES[int(value[S.MODE])]!r}, "
-                f"factor={float(value[S.FACTOR])!r}, patience={int(value[S.PATIENCE])}, "
-                f"threshold={float(value[S.THRESHOLD])!r}, threshold_mode="
-                f"{_plateau.THRESHOLD_MODES[int(value[S.THRESHOLD_MODE])]!r}, "
-                f"cooldown={int(value[S.COOLDOWN])}, min_lr={float(value[S.MIN_LR])!r}, "
-                f"eps={float(value[S.EPS])!r})")
+        return "ReduceLROnPlateau" + _plateau_repr(self._setting)
+
+
+class FeedbackRule:
+    """Base of the rules that set ``minimize``'s learning rate from ``f``.
+
+    A driver of :func:`adaopt.minimize` (either loop, ``multistart``, the
+    njit entry point) runs the rule compiled, fed with every value of the
+    objective (:mod:`adaopt._feedback`); :meth:`block` is its settings as
+    the float64 array the njit entry point's ``lr_schedule`` takes.
+    """
+
+    def block(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+class bold_driver(FeedbackRule):
+    r"""Raise the rate while ``f`` falls, cut it when ``f`` rises.
+
+    After each evaluation :math:`f_k` (:math:`k \ge 1`), the rate of the
+    next step is :math:`\min(\eta a, \eta_{\max})` if :math:`f_k < f_{k-1}`,
+    :math:`\max(\eta b, \eta_{\min})` if :math:`f_k > f_{k-1}`, else
+    unchanged; the first step takes ``lr``.  The "bold driver" of Vogl et al.
+    (1988) and Battiti (1989), without rejecting a step that raised ``f``.
+    It is :func:`adaopt.minimize`'s default ``lr_schedule``: see
+    :doc:`/guide/minimize` for why these constants.
+
+    Parameters
+    ----------
+    increase : float, default 1.2
+        :math:`a \ge 1`.
+    decrease : float, default 0.5
+        :math:`0 < b \le 1`.
+    min_lr : float, default 0
+    max_lr : float, default 1
+        :math:`0 \le \eta_{\min} \le \eta_{\max}`, ``max_lr`` may be ``inf``.
+    """
+
+    def __init__(self, increase=1.2, decrease=0.5, min_lr=0.0, max_lr=1.0):
+        self.increase = check_real("increase", increase, low=1.0, high=math.inf,
+                                   high_open=True)
+        self.decrease = check_real("decrease", decrease, low=0.0, high=1.0, low_open=True)
+        self.min_lr = _lr("min_lr", min_lr)
+        self.max_lr = check_real("max_lr", max_lr, low=0.0)
+        if not self.min_lr <= self.max_lr:
+            raise ValueError(f"min_lr must be <= max_lr, got min_lr={min_lr!r}, "
+                             f"max_lr={max_lr!r}")
+
+    def block(self):
+        return _feedback.rule_block(_feedback.BOLD_DRIVER, self.increase, self.decrease,
+                                    self.min_lr, self.max_lr)
+
+
+class plateau(FeedbackRule):
+    r"""PyTorch's ``ReduceLROnPlateau`` rule, fed with every value of ``f``.
+
+    The rule of :class:`ReduceLROnPlateau` (same arguments and defaults, no
+    optimizer: the driver owns the rate) for ``options={'lr_schedule':
+    schedules.plateau(...)}`` of :func:`adaopt.minimize`; a "step" of the
+    rule is one iteration.
+    """
+
+    def __init__(self, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
+        self._setting = _plateau_setting(mode, factor, patience, threshold,
+                                         threshold_mode, cooldown, min_lr, eps)
+
+    def block(self):
+        return _feedback.rule_block(_feedback.PLATEAU, plateau_setting=self._setting)
+
+    def __repr__(self):
+        return "plateau" + _plateau_repr(self._setting)

@@ -21,6 +21,9 @@ and rounded once to the array dtype:
 Every other operation is one correctly rounded NumPy operation in the dtype,
 in the order the design writes it; products of three factors associate left
 to right (``(1 - rho) * g * g``).
+
+:class:`TorchPlateau` is PyTorch's ``ReduceLROnPlateau`` rule as PyTorch
+writes it, the reference of adaopt's plateau rule.
 """
 
 import math
@@ -182,3 +185,67 @@ def assert_close(actual, desired, path, nulp=4, what="array"):
             f"{what}: {bad.sum()} of {bad.size} elements off by more than "
             f"{nulp} roundings; first at finite index {i}: actual {a[fin][i]!r}, "
             f"desired {d[fin][i]!r}, allowed error {allowed[i]!r}")
+
+
+class TorchPlateau:
+    """PyTorch's ReduceLROnPlateau for one group with learning rate ``lr``."""
+
+    def __init__(self, lr, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
+        self.lr, self.mode, self.factor, self.patience = lr, mode, factor, patience
+        self.threshold, self.threshold_mode = threshold, threshold_mode
+        self.cooldown, self.min_lr, self.eps = cooldown, min_lr, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+
+    def is_better(self, a, best):
+        if self.mode == "min" and self.threshold_mode == "rel":
+            return a < best * (1.0 - self.threshold)
+        if self.mode == "min" and self.threshold_mode == "abs":
+            return a < best - self.threshold
+        if self.mode == "max" and self.threshold_mode == "rel":
+            return a > best * (self.threshold + 1.0)
+        return a > best + self.threshold
+
+    def step(self, metrics):
+        current = float(metrics)
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            old_lr = float(self.lr)
+            new_lr = max(old_lr * self.factor, self.min_lr)
+            if old_lr - new_lr > self.eps:
+                self.lr = new_lr
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+
+
+class BoldDriverReference:
+    """The bold driver as :class:`adaopt.schedules.bold_driver` documents it.
+
+    ``step(metric)`` takes the value just evaluated; ``lr`` is then the rate
+    of the next step: up by ``increase`` (capped at ``max_lr``) after a
+    fall, down by ``decrease`` (floored at ``min_lr``) after a rise, kept
+    otherwise and after the first value.
+    """
+
+    def __init__(self, lr, increase=1.2, decrease=0.5, min_lr=0.0, max_lr=1.0):
+        self.lr, self.increase, self.decrease = lr, increase, decrease
+        self.min_lr, self.max_lr = min_lr, max_lr
+        self.last = None
+
+    def step(self, metric):
+        if self.last is not None and metric < self.last:
+            self.lr = min(self.lr * self.increase, self.max_lr)
+        elif self.last is not None and metric > self.last:
+            self.lr = max(self.lr * self.decrease, self.min_lr)
+        self.last = metric

@@ -17,48 +17,7 @@ import pytest
 import adaopt
 from adaopt import _plateau
 from adaopt.schedules import ReduceLROnPlateau
-
-
-class TorchPlateau:
-    """PyTorch's ReduceLROnPlateau for one group with learning rate ``lr``."""
-
-    def __init__(self, lr, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
-        self.lr, self.mode, self.factor, self.patience = lr, mode, factor, patience
-        self.threshold, self.threshold_mode = threshold, threshold_mode
-        self.cooldown, self.min_lr, self.eps = cooldown, min_lr, eps
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
-        self.last_epoch = 0
-
-    def is_better(self, a, best):
-        if self.mode == "min" and self.threshold_mode == "rel":
-            return a < best * (1.0 - self.threshold)
-        if self.mode == "min" and self.threshold_mode == "abs":
-            return a < best - self.threshold
-        if self.mode == "max" and self.threshold_mode == "rel":
-            return a > best * (self.threshold + 1.0)
-        return a > best + self.threshold
-
-    def step(self, metrics):
-        current = float(metrics)
-        self.last_epoch += 1
-        if self.is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0
-        if self.num_bad_epochs > self.patience:
-            old_lr = float(self.lr)
-            new_lr = max(old_lr * self.factor, self.min_lr)
-            if old_lr - new_lr > self.eps:
-                self.lr = new_lr
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
+from reference import TorchPlateau
 
 
 def _losses(seed, mode):
