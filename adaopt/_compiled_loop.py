@@ -90,7 +90,7 @@ import types as pytypes
 import numba
 import numpy as np
 
-from . import _numba_cache, status
+from . import _feedback, _numba_cache, status
 from ._borrow import borrowed, keep_alive
 from ._compiled_objective import check_jitted_returns, evaluate
 from ._iteration import (CONTINUE, Progress, attach_result, back_to_evaluated,
@@ -115,11 +115,13 @@ def iterate(fun, jac, advance, prepare, W, g, hp, cfg, ctl, counts, args, lrs, k
     chunk always starts with unevaluated), prepares the step's scalars when
     ``ctl[PREPARE]`` says they change from step to step (the method's
     ``prepare(hp, cfg, g, lr, t)``), and calls ``advance(W, g, hp, ctl)``
-    (steps 1 and 3-8 of :mod:`adaopt._iteration`).  ``lrs`` holds the
-    learning rates of steps ``k0 + 1, k0 + 2, ...`` of a schedule, ``k0 =
-    ctl[K]`` on entry, or is empty for the constant rate ``cfg[0]`` (every
-    method's first setting is ``lr``).  ``counts`` accumulates ``nfev`` and
-    ``njev``.  Returns the status, or ``CONTINUE`` at ``kstop``.
+    (steps 1 and 3-8 of :mod:`adaopt._iteration`).  The rate is the
+    feedback rule's when ``ctl[LR_RULE]`` names one (fed with every ``f``,
+    :mod:`adaopt._feedback`); else ``lrs`` holds the learning rates of steps
+    ``k0 + 1, k0 + 2, ...`` of a schedule, ``k0 = ctl[K]`` on entry, or is
+    empty for the constant rate ``cfg[0]`` (every method's first setting is
+    ``lr``).  ``counts`` accumulates ``nfev`` and ``njev``.  Returns the
+    status, or ``CONTINUE`` at ``kstop``.
     """
     # The objective gets an ordinary array of its own (it may keep or modify
     # it); everything else works on borrowed arrays: no atomic reference
@@ -136,12 +138,19 @@ def iterate(fun, jac, advance, prepare, W, g, hp, cfg, ctl, counts, args, lrs, k
     k0 = int(ctlb[Ctl.K])
     scheduled = lrs.shape[0] > 0
     per_step = ctlb[Ctl.PREPARE] != 0.0
+    rule = ctlb[Ctl.LR_RULE] != _feedback.CONSTANT
+    plateau_state, plateau_setting = _feedback.plateau_views(ctlb)
     lr = cfgb[0]
     while True:
-        ctlb[Ctl.F] = evaluate(fun, jac, x, xe, args, gb, countsb)
+        f = evaluate(fun, jac, x, xe, args, gb, countsb)
+        ctlb[Ctl.F] = f
         if per_step:
             t = int(ctlb[Ctl.K]) + 1
-            prepare(hpb, cfgb, gb, lrs[t - 1 - k0] if scheduled else lr, t)
+            if rule:
+                lr = _feedback.next_rate(ctlb, plateau_state, plateau_setting, f)
+            elif scheduled:
+                lr = lrs[t - 1 - k0]
+            prepare(hpb, cfgb, gb, lr, t)
         code = advance(Wb, gb, hpb, ctlb)
         if code != CONTINUE or ctlb[Ctl.K] >= kstop:
             break
@@ -335,7 +344,8 @@ def run_compiled(problem):
     check_jitted_returns(problem.fun, jac, x, problem.args)
     run = get_driver("single", problem.method, ws.flavour, problem.fun, jac)
     args = problem.args
-    progress = Progress(problem.progress, problem.out) if problem.progress else None
+    progress = (Progress(problem.progress, problem.out, problem.lr_rule is not None)
+                if problem.progress else None)
 
     def chunk(kstop, lrs):
         return run(W, g, hp, cfg, ctl, counts, args, lrs, kstop)

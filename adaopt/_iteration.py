@@ -254,25 +254,33 @@ def print_summary(result, out=print):
 
 
 class Progress:
-    """The opt-in progress display: one line every ``every`` iterations."""
+    """The opt-in progress display: one line every ``every`` iterations.
 
-    def __init__(self, every, out):
+    With ``rule`` (a feedback rule sets the rate: :mod:`adaopt._feedback`)
+    each line shows the rate of the step taken from that iterate.
+    """
+
+    def __init__(self, every, out, rule=False):
         self.every = every
         self.out = out
+        self.rule = rule
         self.start = self.last = time.perf_counter()
         self.last_k = 0
-        out(f"{'iter':>10} {'f':>14} {'|g|_inf':>11} {'iter/s':>10}")
+        lr = f" {'lr':>10}" if rule else ""
+        out(f"{'iter':>10} {'f':>14} {'|g|_inf':>11}{lr} {'iter/s':>10}")
 
-    def __call__(self, k, f, gnorm):
+    def __call__(self, k, f, gnorm, lr=None):
         now = time.perf_counter()
         rate = (f"{(k - self.last_k) / (now - self.last):10.4g}"
                 if k > self.last_k and now > self.last else f"{'':>10}")
         self.last, self.last_k = now, k
-        self.out(f"{k:10d} {f:14.6e} {gnorm:11.3e} {rate}")
+        lr = f" {lr:10.3e}" if self.rule else ""
+        self.out(f"{k:10d} {f:14.6e} {gnorm:11.3e}{lr} {rate}")
 
     def line(self, ctl):
-        """The line of the iteration just stepped from (``ctl[K] - 1``)."""
-        self(int(ctl[Ctl.K]) - 1, ctl[Ctl.FPREV], ctl[Ctl.GNORM])
+        """The line of the iteration just stepped from (``ctl[K] - 1``), with
+        the rate its step took when a feedback rule sets it."""
+        self(int(ctl[Ctl.K]) - 1, ctl[Ctl.FPREV], ctl[Ctl.GNORM], ctl[Ctl.LR])
 
 
 #: The attribute of an exception that stopped a run which holds the run's

@@ -99,17 +99,27 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         The hyperparameters of :class:`adaopt.RMSprop` with its defaults
         (``lr=1e-3, rho=0.9, eps=1e-8, momentum, nesterov, centered,
         weight_decay, decoupled_weight_decay, maximize, eps_in_sqrt,
-        bias_correction, initial_scale, clip_value, clip_norm,
-        lr_schedule``), and:
+        bias_correction, initial_scale, clip_value, clip_norm``), and:
 
+        lr_schedule : FeedbackRule, callable or None, default ``bold_driver()``
+            How the learning rate changes.  By default it follows ``f``:
+            :class:`adaopt.schedules.bold_driver` makes the rate of each
+            step :math:`\min(1.2\eta, 1)` after a fall of ``f`` and
+            :math:`0.5\eta` after a rise (``lr`` is the first step's), so
+            that default options end in a tight minimum.  Another feedback
+            rule (:class:`adaopt.schedules.plateau`, PyTorch's
+            ``ReduceLROnPlateau`` fed with every ``f``), a schedule
+            ``lr_schedule(t) -> lr`` of the step ``t = 1, 2, ...``, or None
+            for the constant ``lr`` (the optimizer objects' behaviour).  See
+            :doc:`/guide/minimize` for the rule's constants and their
+            measured effect.
         maxiter : int, default 10000
             Iteration limit.  Any real number is accepted, as scipy does:
             the run stops at the first ``nit >= maxiter`` (``100.1`` allows
             101 iterations); ``math.inf`` means none; beyond float range
             (``10**400``) is a ``ValueError``.  RMSprop moves each coordinate by about ``lr``
             per step whatever ``n`` is, so the default does not grow with
-            ``n`` (scipy's quasi-Newton defaults do); 10000 steps of the
-            default ``lr=1e-3`` cross a distance of about 10.
+            ``n`` (scipy's quasi-Newton defaults do).
         maxfev : int, optional
             Limit on calls of ``fun``; the run stops before an iteration
             whose calls would exceed it (the first evaluation always runs).
@@ -121,9 +131,10 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
             where :math:`x_i` is on its lower bound and :math:`g_i > 0`, or
             on its upper bound and :math:`g_i < 0` (signs flipped with
             ``maximize``), so a solution on a bound reports success.
-            ``res.jac`` is the full gradient.  With a constant ``lr`` RMSprop keeps moving by about
-            ``lr`` near a minimum, so reaching a small ``gtol`` usually takes
-            a decaying ``lr_schedule``.
+            ``res.jac`` is the full gradient.  With a constant ``lr``
+            (``lr_schedule=None``) RMSprop keeps moving by about ``lr`` near
+            a minimum, so reaching a small ``gtol`` takes the default rule
+            or a decaying ``lr_schedule``.
         ftol : float, default 0 (off)
             Stop when :math:`|f_{k-1} - f_k| \le \mathrm{ftol}\,
             \max(|f_{k-1}|, |f_k|, 1)` (L-BFGS-B's test).  Off by default:

@@ -26,7 +26,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from . import status
+from . import _feedback, status
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
@@ -72,6 +72,41 @@ def _bound_overload(bound, n, fill):
     else:
         def impl(bound, n, fill):
             return np.full(n, np.float64(bound))
+    return impl
+
+
+#: The rule of an omitted ``lr_schedule`` (minimize's default policy), and none.
+_DEFAULT_RULE_NAME = "bold_driver"
+_NO_RULE = np.empty(0)
+_RULE_SIZE = _feedback.RULE_SLOTS.stop - _feedback.RULE_SLOTS.start
+_BAD_RULE = ("lr_schedule must be 'bold_driver', None or the block() of an "
+             "adaopt.schedules feedback rule")
+
+
+def _rule_block(lr_schedule, default):  # pragma: no cover - replaced by the overload
+    """The rule's slots of ``ctl`` that ``lr_schedule`` asks for (empty for None)."""
+
+
+@overload(_rule_block, inline="always")
+def _rule_block_overload(lr_schedule, default):
+    if isinstance(lr_schedule, types.NoneType):
+        def impl(lr_schedule, default):
+            return _NO_RULE
+    elif isinstance(lr_schedule, types.Omitted):
+        def impl(lr_schedule, default):
+            return default
+    elif isinstance(lr_schedule, (types.UnicodeType, types.StringLiteral)):
+        def impl(lr_schedule, default):
+            if lr_schedule != _DEFAULT_RULE_NAME:
+                raise ValueError(_BAD_RULE)
+            return default
+    elif isinstance(lr_schedule, types.Array) and lr_schedule.ndim == 1:
+        def impl(lr_schedule, default):
+            if lr_schedule.shape[0] != _RULE_SIZE:
+                raise ValueError(_BAD_RULE)
+            return lr_schedule
+    else:
+        return None
     return impl
 
 
@@ -133,7 +168,8 @@ def _bounded(lo, hi):
 
 
 _TEMPLATE = """\
-def {name}(fun, x0, args=(), jac=None, lower=None, upper=None, {hyper}, {limits}):
+def {name}(fun, x0, args=(), jac=None, lower=None, upper=None, {hyper}, {limits},
+        lr_schedule={rule_name!r}):
     if _DISABLE_JIT:
         # Under NUMBA_DISABLE_JIT=1 this runs as Python, where the overloads
         # it is built from do not exist: say so instead of failing obscurely
@@ -164,6 +200,10 @@ def {name}(fun, x0, args=(), jac=None, lower=None, upper=None, {hyper}, {limits}
     ctl = np.empty(CTL_SIZE)
     _fill_control(ctl, gtol, ftol, xtol, maxiter, kfev, bounded, _per_step(cfg))
     ctl[Ctl.FLAVOUR] = flavour
+    rule = _rule_block(lr_schedule, _DEFAULT_RULE)
+    if rule.shape[0] > 0 and rule[0] != _CONSTANT:     # rule[0]: its kind
+        _fill_rule(ctl, rule, cfg[0], -1.0 if maximize else 1.0)
+        ctl[Ctl.PREPARE] = 1.0
     g = np.zeros(n, dtype=x0.dtype)
     counts = np.zeros(2, dtype=np.int64)
     code = _iterate_flavours({deciders}fun, jac, W, g, hp, cfg, ctl, counts, args)
@@ -287,7 +327,7 @@ def make_njit_entry(method, doc):
         nstate=" + ".join(f"(1 if uses[{i}] else 0)" for i in range(len(method.state))),
         flavour="\n".join(flavour) or "    pass", initial="\n".join(initial),
         hp_size=method.hp_size, uses=method.uses_source(),
-        deciders=_deciders(method))
+        deciders=_deciders(method), rule_name=_DEFAULT_RULE_NAME)
     result = collections.namedtuple(
         f"{method.title}Result",
         ["x", "fun", "jac", "nit", "nfev", "njev", "status", "success"])
@@ -299,7 +339,9 @@ def make_njit_entry(method, doc):
                  _per_step=method.per_step_inline(),
                  _iterate_flavours=_iterate_flavours(method), _fill_workspace=_fill_workspace,
                  _fill_control=_fill_control, _workspace_rows=_workspace_rows,
-                 _succeeded=_succeeded, _Result=result,
+                 _succeeded=_succeeded, _Result=result, _rule_block=_rule_block,
+                 _fill_rule=_feedback.fill_rule, _CONSTANT=_feedback.CONSTANT,
+                 _DEFAULT_RULE=option_defaults(method)["lr_schedule"].block(),
                  inf=np.inf)
     func = _compile(source, name, scope, method)
     func.__doc__ = doc
@@ -336,7 +378,7 @@ lower, upper : ndarray or float, optional
     Bounds; ``x0`` is clipped into the box and every iterate projected
     onto it, :math:`x \leftarrow \min(\max(x, l), u)`.
 lr, rho, eps, momentum, nesterov, centered : optional
-    As for :class:`adaopt.RMSprop` (a constant learning rate).
+    As for :class:`adaopt.RMSprop`; ``lr`` is the first step's rate.
 weight_decay, decoupled_weight_decay, maximize : optional
     As for :class:`adaopt.RMSprop`.
 eps_in_sqrt, bias_correction, initial_scale : optional
@@ -353,6 +395,13 @@ gtol : float, default 1e-5
 ftol, xtol : float, default 0 (off)
     :math:`|f_{k-1} - f_k| \le \mathrm{ftol}\max(|f_{k-1}|, |f_k|, 1)`,
     :math:`\lVert x_k - x_{k-1}\rVert_\infty \le \mathrm{xtol}`.
+lr_schedule : 'bold_driver', None or ndarray, default 'bold_driver'
+    The learning-rate rule, as ``minimize``'s option of that name: the
+    default :class:`adaopt.schedules.bold_driver` (:func:`adaopt.minimize`'s
+    default policy), None for the constant ``lr``, or another rule's
+    ``block()`` (e.g. ``adaopt.schedules.plateau(patience=20).block()``,
+    made outside the compiled code).  A schedule ``t -> lr`` is Python
+    code and cannot be called here.
 
 Returns
 -------
@@ -364,7 +413,8 @@ RMSpropResult
 Raises
 ------
 ValueError
-    For an option out of range, bounds of the wrong length or with
+    For an option out of range, an ``lr_schedule`` that is not one of its
+    three forms, bounds of the wrong length or with
     ``lower > upper``, or a gradient of the wrong length (a column
     ``(n, 1)`` or row ``(1, n)`` is read as the 1-D gradient).
 numba.core.errors.TypingError
@@ -403,8 +453,7 @@ _ADAM_NJIT_DOC = r"""Minimize ``fun`` with Adam from inside Numba-compiled code.
 
 As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
 :class:`adaopt.Adam` (``lr, betas, eps, weight_decay, amsgrad, maximize,
-decoupled_weight_decay, clip_value, clip_norm``; a constant learning
-rate).  For the same inputs it returns what ``adaopt.minimize(...,
+decoupled_weight_decay, clip_value, clip_norm``, and ``lr_schedule``).  For the same inputs it returns what ``adaopt.minimize(...,
 method='adam')`` returns.
 
 Examples
@@ -435,7 +484,7 @@ _ADAGRAD_NJIT_DOC = r"""Minimize ``fun`` with Adagrad from inside Numba-compiled
 As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
 :class:`adaopt.Adagrad` (``lr, lr_decay, weight_decay,
 initial_accumulator_value, eps, maximize, clip_value, clip_norm``; a
-constant learning rate, which ``lr_decay`` divides).  For the same inputs it
+rate of ``lr_schedule``, which ``lr_decay`` divides).  For the same inputs it
 returns what ``adaopt.minimize(..., method='adagrad')`` returns.
 
 Examples
@@ -459,7 +508,7 @@ _SGD_NJIT_DOC = r"""Minimize ``fun`` with SGD from inside Numba-compiled code.
 
 As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
 :class:`adaopt.SGD` (``lr, momentum, dampening, weight_decay, nesterov,
-maximize, clip_value, clip_norm``; a constant learning rate).  For the
+maximize, clip_value, clip_norm``, and ``lr_schedule``).  For the
 same inputs it returns what ``adaopt.minimize(..., method='sgd')`` returns.
 
 Examples
@@ -483,7 +532,7 @@ _ADAMAX_NJIT_DOC = r"""Minimize ``fun`` with Adamax from inside Numba-compiled c
 
 As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
 :class:`adaopt.Adamax` (``lr, betas, eps, weight_decay, maximize,
-clip_value, clip_norm``; a constant learning rate).  For the same inputs it
+clip_value, clip_norm``, and ``lr_schedule``).  For the same inputs it
 returns what ``adaopt.minimize(..., method='adamax')`` returns.
 
 Examples

@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from . import _feedback
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
@@ -28,6 +29,7 @@ from ._validation import check_real, is_jitted, native_arrays, optimize_warning
 from ._workspace import (CTL_SIZE, check_box, fill_control, fill_workspace,
                          iteration_limit_from_maxfev, workspace_rows)
 from .finite_differences import FD_METHODS, calls_per_gradient, free_variables
+from .schedules import FeedbackRule, bold_driver
 
 __all__ = ["Problem", "Workspace", "parse_problem", "make_workspace", "check_x0",
            "parse_bounds", "normalize_callback", "option_defaults", "METHODS",
@@ -42,7 +44,9 @@ DRIVER_NAMES = ("auto", "python", "compiled")
 
 #: The options every method has, with their defaults (see :func:`adaopt.minimize`).
 COMMON_OPTIONS = {
-    "lr_schedule": None,
+    # the default policy: the rate follows f (adaopt.schedules.bold_driver;
+    # docs/guide/minimize.rst has why); None is a constant rate
+    "lr_schedule": bold_driver(),
     "maxiter": 10000,
     "maxfev": None,
     "gtol": 1e-5,
@@ -105,7 +109,11 @@ class Problem:
     hyper : dict
         Its hyperparameters, checked by it (``lr`` included).
     lr_schedule : callable or None
-        ``lr_schedule(t) -> lr``; None for the constant ``hyper['lr']``.
+        ``lr_schedule(t) -> lr``; None for the constant ``hyper['lr']`` or a
+        feedback rule.
+    lr_rule : adaopt.schedules.FeedbackRule or None
+        The rule that sets the rate from ``f`` (:mod:`adaopt._feedback`),
+        given as the ``lr_schedule`` option; None for none.
     maxiter, maxfev : int
         Iteration and evaluation limits (``maxfev`` may be None).
     gtol, ftol, xtol : float
@@ -138,6 +146,7 @@ class Problem:
     gtol: float
     ftol: float
     xtol: float
+    lr_rule: Optional[FeedbackRule] = None
     callback: Optional[Callable] = None
     disp: bool = False
     progress: int = 0
@@ -194,10 +203,15 @@ def make_workspace(problem):
                    method.initial_state(cfg, flavour))
     hp = np.empty(method.hp_size, dtype=x0.dtype)
     method.fixed_scalars(hp, cfg)
-    prepare = problem.lr_schedule is not None or method.per_step(cfg)
+    rule = problem.lr_rule
+    prepare = (problem.lr_schedule is not None or rule is not None
+               or method.per_step(cfg))
     ctl = np.empty(CTL_SIZE)
     fill_control(ctl, problem.gtol, problem.ftol, problem.xtol, problem.maxiter,
                  problem.iteration_limit_from_maxfev, bounded, prepare)
+    if rule is not None:
+        _feedback.fill_rule(ctl, rule.block(), problem.hyper["lr"],
+                            -1.0 if problem.hyper.get("maximize", False) else 1.0)
     return Workspace(W, hp, cfg, ctl, flavour, prepare)
 
 
@@ -225,10 +239,15 @@ def parse_problem(fun, x0, args=(), method="rmsprop", jac=None, bounds=None,
         x0 = np.minimum(np.maximum(x0, lower), upper)
     # every hyperparameter checked by the method's description, naming a bad one
     hyper = method.check({name: opts[name] for name in method.minimize_defaults})
+    schedule = opts["lr_schedule"]
+    rule = None
+    if isinstance(schedule, FeedbackRule):
+        schedule, rule = None, schedule
+    schedule = check_schedule(schedule)
     return Problem(
         fun=fun, jac=jac, jac_mode=jac_mode, args=args, x0=x0, lower=lower,
         upper=upper, method=method, hyper=hyper,
-        lr_schedule=check_schedule(opts["lr_schedule"]), maxiter=opts["maxiter"],
+        lr_schedule=schedule, lr_rule=rule, maxiter=opts["maxiter"],
         maxfev=opts["maxfev"], gtol=opts["gtol"], ftol=opts["ftol"], xtol=opts["xtol"],
         callback=normalize_callback(callback), disp=opts["disp"],
         progress=opts["progress"], driver=opts["driver"])

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from . import _threading, kernels, status
+from . import _feedback, _threading, kernels, status
 from ._iteration import (CONTINUE, WRONG_LENGTH, Progress, attach_result,
                          back_to_evaluated, final_gradient, get_advance, make_result,
                          optimize_result, print_summary)
@@ -85,10 +85,14 @@ def _run_python(problem, parallel):
     # method's own: bias correction, clip_norm, ...) are prepared each step
     per_step = ws.prepare
     schedule = problem.lr_schedule
+    rule = problem.lr_rule is not None
+    plateau_state, plateau_setting = _feedback.plateau_views(ctl)
+    next_rate = _feedback.next_rate
     lr_constant = problem.hyper["lr"]
     limit = problem.iteration_limit
     deferred = None    # what the schedule raised for the step prepared last
-    progress = Progress(problem.progress, problem.out) if problem.progress else None
+    progress = (Progress(problem.progress, problem.out, problem.lr_rule is not None)
+                if problem.progress else None)
     countdown = 1      # the first line shows iteration 0
     F, K, wrong_length, np_float64 = Ctl.F, Ctl.K, WRONG_LENGTH, np.float64
     nfev = njev = 0
@@ -119,7 +123,10 @@ def _run_python(problem, parallel):
             if per_step:
                 t = int(ctl[K]) + 1
                 lr = PLACEHOLDER_LR     # step t > limit is never taken
-                if t <= limit:
+                if rule:
+                    # fed at every pass, as the compiled loop feeds it
+                    lr = next_rate(ctl, plateau_state, plateau_setting, f)
+                elif t <= limit:
                     try:
                         lr = (lr_constant if schedule is None
                               else checked_rate(schedule(t), t))

@@ -61,7 +61,7 @@ NO_MAXFEV = 2**62
 def njit_fg(x0, d, c, wall, lower, upper, lr, rho, eps, momentum, nesterov, centered,
             weight_decay, decoupled_weight_decay, maximize, eps_in_sqrt,
             bias_correction, initial_scale, clip_value, clip_norm, maxiter, maxfev,
-            gtol, ftol, xtol):
+            gtol, ftol, xtol, lr_schedule):
     """A user's compiled function running rmsprop_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.rmsprop_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr, rho=rho, eps=eps,
@@ -69,7 +69,8 @@ def njit_fg(x0, d, c, wall, lower, upper, lr, rho, eps, momentum, nesterov, cent
         weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
         maximize=maximize, eps_in_sqrt=eps_in_sqrt, bias_correction=bias_correction,
         initial_scale=initial_scale, clip_value=clip_value, clip_norm=clip_norm,
-        maxiter=maxiter, maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol)
+        maxiter=maxiter, maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol,
+        lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status
 
 
@@ -77,7 +78,7 @@ def njit_fg(x0, d, c, wall, lower, upper, lr, rho, eps, momentum, nesterov, cent
 def njit_f_g(x0, d, c, wall, lower, upper, lr, rho, eps, momentum, nesterov, centered,
              weight_decay, decoupled_weight_decay, maximize, eps_in_sqrt,
              bias_correction, initial_scale, clip_value, clip_norm, maxiter, maxfev,
-             gtol, ftol, xtol):
+             gtol, ftol, xtol, lr_schedule):
     """The same with the separate ``quad_f`` and ``jac=quad_g``."""
     r = adaopt.rmsprop_njit(
         quad_f, x0, (d, c, wall), jac=quad_g, lower=lower, upper=upper, lr=lr,
@@ -85,7 +86,8 @@ def njit_f_g(x0, d, c, wall, lower, upper, lr, rho, eps, momentum, nesterov, cen
         weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
         maximize=maximize, eps_in_sqrt=eps_in_sqrt, bias_correction=bias_correction,
         initial_scale=initial_scale, clip_value=clip_value, clip_norm=clip_norm,
-        maxiter=maxiter, maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol)
+        maxiter=maxiter, maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol,
+        lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status
 
 
@@ -126,63 +128,69 @@ def njit_hp_sized_nan(x0, c, lr, maxiter):
 @numba.njit(cache=True)
 def njit_adam_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_decay,
                  amsgrad, maximize, decoupled_weight_decay, clip_value, clip_norm,
-                 maxiter, maxfev, gtol, ftol, xtol):
+                 maxiter, maxfev, gtol, ftol, xtol, lr_schedule):
     """A user's compiled function running adam_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.adam_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr,
         betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay,
         clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter, maxfev=maxfev,
-        gtol=gtol, ftol=ftol, xtol=xtol)
+        gtol=gtol, ftol=ftol, xtol=xtol,
+        lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status
 
 
 @numba.njit(cache=True)
 def njit_adamw_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_decay,
                   amsgrad, maximize, clip_value, clip_norm, maxiter, maxfev, gtol, ftol,
-                  xtol):
+                  xtol, lr_schedule):
     """A user's compiled function running adamw_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.adamw_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr,
         betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
         maximize=maximize, clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter,
-        maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol)
+        maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol,
+        lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status
 
 
 @numba.njit(cache=True)
 def njit_adagrad_fg(x0, d, c, wall, lower, upper, lr, lr_decay, weight_decay,
                     initial_accumulator_value, eps, maximize, clip_value, clip_norm,
-                    maxiter, maxfev, gtol, ftol, xtol):
+                    maxiter, maxfev, gtol, ftol, xtol, lr_schedule):
     """A user's compiled function running adagrad_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.adagrad_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr, lr_decay=lr_decay,
         weight_decay=weight_decay, initial_accumulator_value=initial_accumulator_value,
         eps=eps, maximize=maximize, clip_value=clip_value, clip_norm=clip_norm,
-        maxiter=maxiter, maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol)
+        maxiter=maxiter, maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol,
+        lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status
 
 
 @numba.njit(cache=True)
 def njit_sgd_fg(x0, d, c, wall, lower, upper, lr, momentum, dampening, weight_decay,
                 nesterov, maximize, clip_value, clip_norm, maxiter, maxfev, gtol, ftol,
-                xtol):
+                xtol, lr_schedule):
     """A user's compiled function running sgd_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.sgd_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr, momentum=momentum,
         dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
         maximize=maximize, clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter,
-        maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol)
+        maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol,
+        lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status
 
 
 @numba.njit(cache=True)
 def njit_adamax_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_decay,
-                   maximize, clip_value, clip_norm, maxiter, maxfev, gtol, ftol, xtol):
+                   maximize, clip_value, clip_norm, maxiter, maxfev, gtol, ftol, xtol,
+                   lr_schedule):
     """A user's compiled function running adamax_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.adamax_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr,
         betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, maximize=maximize,
         clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter, maxfev=maxfev,
-        gtol=gtol, ftol=ftol, xtol=xtol)
+        gtol=gtol, ftol=ftol, xtol=xtol,
+        lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status

@@ -34,14 +34,14 @@ LAYERS = [
     ("kernels", {"kernels", "_adam_kernels", "_adagrad_kernels", "_sgd_kernels",
                  "_adamax_kernels"}),
     ("method descriptions", {"_method", "_rmsprop", "_adam", "_adagrad", "_sgd", "_adamax",
-                             "_learning_rate", "_plateau"}),
+                             "_learning_rate", "_plateau", "_feedback"}),
     ("optimizer objects", {"_optimizer", "_optimizers", "layout", "schedules"}),
     ("problem setup", {"_problem", "finite_differences"}),
     ("iteration", {"_iteration"}),
     ("Python loop", {"_python_loop"}),
     ("compiled loop", {"_compiled_objective", "_objective_digest", "_compiled_loop"}),
     ("front ends", {"_minimize", "_scipy_method", "_multistart", "_njit_entry"}),
-    ("tools", {"startup", "bench", "mgh", "problems", "jitted_problems", "demo", "__main__",
+    ("tools", {"startup", "bench", "convergence", "mgh", "problems", "jitted_problems", "demo", "__main__",
                "__init__"}),
 ]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}

@@ -27,9 +27,16 @@ steps, a zero gradient at ``x0``) runs through every front end:
     ``adaopt.minimize`` from that start alone;
 ``njit``
     :func:`adaopt.rmsprop_njit` called from the user's own
-    ``@numba.njit(cache=True)`` function.  It takes a constant learning
-    rate only (no ``lr_schedule`` argument), so the configurations with a
-    schedule leave it out.
+    ``@numba.njit(cache=True)`` function, with the row's feedback rule as
+    the ``block()`` its ``lr_schedule`` takes.  A schedule ``t -> lr`` is
+    Python code it cannot call, so the configurations with one leave it out.
+
+Every row has a constant rate (``lr_schedule=None``) unless it says
+otherwise: ``lr_schedule=DEFAULT`` leaves the option out, so that
+``minimize``'s default policy runs (the hand loop applies the bold driver
+as :class:`adaopt.schedules.bold_driver` documents it), and a
+:class:`adaopt.schedules.plateau` row is applied there by the reference of
+PyTorch's rule in ``reference.py``.
 
 Each front end must return the ``x`` (values and dtype), ``fun`` (equal, or
 both NaN), ``nit`` and ``status`` of ``adaopt.minimize(...,
@@ -62,7 +69,7 @@ import scipy.optimize
 from scipy.optimize import Bounds
 
 import adaopt
-from adaopt import kernels, schedules, status
+from adaopt import _feedback, kernels, schedules, status
 from adaopt._objective_digest import objective_digest
 from adaopt._problem import METHODS, option_defaults
 from adaopt._rmsprop import RMSPROP
@@ -71,6 +78,9 @@ from adaopt._rmsprop import RMSPROP
 #: from the one description of the method.
 OPTION_DEFAULTS = option_defaults(RMSPROP)
 RMSPROP_OPTIONS = {**RMSPROP.minimize_defaults, "lr_schedule": None}
+#: ``lr_schedule=DEFAULT`` in a row: leave the option out (minimize's default)
+DEFAULT = OPTION_DEFAULTS["lr_schedule"]
+from reference import BoldDriverReference, TorchPlateau
 from differential_objectives import (NO_MAXFEV, digest_probe, hp_sized_nan_fg,
                                      njit_adagrad_fg, njit_adam_fg, njit_adamw_fg,
                                      njit_sgd_fg, njit_adamax_fg,
@@ -101,6 +111,9 @@ def cfg(id, dtype=np.float64, d=D3, c=C3, x0=X3, wall=math.inf, bounds=None,
     """One row of the table: ``options`` are minimize's (hyperparameters and limits)."""
     options.setdefault("lr", 0.01)
     options.setdefault("maxiter", 60)
+    options.setdefault("lr_schedule", None)
+    if options["lr_schedule"] is DEFAULT:
+        del options["lr_schedule"]
     unknown = set(options) - set(option_defaults(METHODS[method]))
     assert not unknown, unknown
     return pytest.param(dict(id=id, dtype=dtype, d=d, c=c, x0=x0, wall=wall,
@@ -157,6 +170,22 @@ CONFIGS = [
         lr_schedule=schedules.linear_warmup(schedules.cosine_decay(0.05, 30), 10,
                                             init_lr=0.001)),
     cfg("sched_warmup_constant", lr_schedule=schedules.linear_warmup(0.02, 5)),
+    # the feedback rules: minimize's default policy, and the plateau rule
+    cfg("rule_default", lr_schedule=DEFAULT, maxiter=300),
+    cfg("rule_default_maximize", d=[-1.0, -10.0, -100.0], maximize=True,
+        lr_schedule=DEFAULT, maxiter=300),
+    cfg("rule_bold_driver_capped",
+        lr_schedule=schedules.bold_driver(1.5, 0.3, min_lr=1e-3, max_lr=0.02),
+        maxiter=300),
+    cfg("rule_plateau", lr=0.05, maxiter=300,
+        lr_schedule=schedules.plateau(factor=0.5, patience=3, cooldown=2, min_lr=1e-4)),
+    cfg("rule_plateau_max_abs", d=[-1.0, -10.0, -100.0], maximize=True, lr=0.05,
+        maxiter=200, lr_schedule=schedules.plateau(mode="max", threshold_mode="abs",
+                                                   threshold=1e-3, patience=2)),
+    cfg("f32_rule_default", dtype=F32, lr_schedule=DEFAULT, maxiter=300),
+    cfg("rule_default_nan_after_steps", x0=[0.0, 1.0, 0.3], wall=0.3, lr=0.05,
+        lr_schedule=DEFAULT),
+    cfg("rule_default_gtol_converges", lr_schedule=DEFAULT, maxiter=5000, gtol=1e-8),
     # the other stopping tests
     cfg("maxfev", maxfev=17),
     cfg("ftol", ftol=2e-4, lr=1e-4, maxiter=500),
@@ -268,6 +297,8 @@ CONFIGS = [
     cfg("zero_gradient_at_x0", x0=C3),
     cfg("f32_zero_gradient_at_x0", dtype=F32, x0=C3, centered=True, momentum=0.9),
     cfg("big_f64_zero_gradient", d=BIG64[0], c=BIG64[1], x0=BIG64[1], maxiter=5),
+    cfg("big_f64_rule_default", d=BIG64[0], c=BIG64[1], x0=BIG64[2], maxiter=8,
+        lr_schedule=DEFAULT),
     # -- Adam: every option alone, combined, and the edges --
     adam("adam_plain"),
     adam("adam_betas", betas=(0.5, 0.9), lr=0.05),
@@ -279,6 +310,7 @@ CONFIGS = [
     adam("adam_clip_value", clip_value=5.0),
     adam("adam_clip_norm", clip_norm=1.0),
     adam("adam_schedule", lr_schedule=schedules.cosine_decay(0.05, 60)),
+    adam("adam_rule_default", lr_schedule=DEFAULT, maxiter=200),
     adam("adam_bounds_binding", x0=[-1.0, 1.0, 0.3],
          bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5]), lr=0.05, amsgrad=True),
     adam("adam_maxfev_ftol", maxfev=30, ftol=1e-9, lr=0.05),
@@ -292,6 +324,7 @@ CONFIGS = [
          clip_norm=5.0),
     # -- AdamW: Adam's engine with the decay always decoupled --
     cfg("adamw_plain", method="adamw"),
+    cfg("adamw_rule_default", method="adamw", lr_schedule=DEFAULT),
     cfg("adamw_options", method="adamw", weight_decay=0.2, amsgrad=True, maximize=False,
         betas=(0.7, 0.95), eps=1e-6, clip_value=5.0, clip_norm=2.0, lr=0.05,
         bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
@@ -299,6 +332,8 @@ CONFIGS = [
         maximize=True, lr_schedule=schedules.linear_warmup(0.05, 10)),
     # -- SGD: no state, then every scalar option with the momentum buffer --
     sgd("sgd_plain"),
+    sgd("sgd_rule_plateau", maxiter=200,
+        lr_schedule=schedules.plateau(factor=0.5, patience=2)),
     sgd("sgd_options", d=[-1.0, -10.0, -100.0], maximize=True, momentum=0.9,
         dampening=0.1, weight_decay=0.1, clip_value=50.0, clip_norm=30.0),
     sgd("f32_sgd_nesterov", dtype=F32, momentum=0.9, nesterov=True, weight_decay=0.01,
@@ -308,6 +343,7 @@ CONFIGS = [
         lr_schedule=schedules.cosine_decay(0.008, 60)),
     # -- Adagrad: plain, every scalar option, float32, lr_decay on a schedule --
     cfg("adagrad_plain", method="adagrad", lr=0.1),
+    cfg("adagrad_rule_default", method="adagrad", lr=0.1, lr_schedule=DEFAULT),
     cfg("adagrad_options", method="adagrad", d=[-1.0, -10.0, -100.0], maximize=True,
         lr=0.2, lr_decay=0.05, weight_decay=0.02, initial_accumulator_value=0.1,
         eps=1e-6, clip_value=5.0, clip_norm=2.0,
@@ -320,6 +356,7 @@ CONFIGS = [
         maxiter=10, lr=0.1, lr_decay=0.1, clip_norm=5.0),
     # -- Adamax: plain, every scalar option, float32, a schedule, parallel --
     cfg("adamax_plain", method="adamax", lr=0.05),
+    cfg("adamax_rule_default", method="adamax", lr=0.05, lr_schedule=DEFAULT),
     cfg("adamax_options", method="adamax", d=[-1.0, -10.0, -100.0], maximize=True,
         lr=0.1, betas=(0.7, 0.95), eps=1e-6, weight_decay=0.02, clip_value=5.0,
         clip_norm=2.0, bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
@@ -419,9 +456,15 @@ def run_hand(c):
     x0, args, bounds = _inputs(c)
     opts = c["options"]
     method = METHODS[c["method"]]
-    hyper = {k: v for k, v in opts.items()
-             if k in method.minimize_defaults or k == "lr_schedule"}
+    hyper = {k: v for k, v in opts.items() if k in method.minimize_defaults}
     limits = dict(OPTION_DEFAULTS, **opts)
+    schedule = limits["lr_schedule"]
+    rule = None
+    if isinstance(schedule, schedules.FeedbackRule):
+        rule = _hand_rule(schedule, hyper.get("lr", OPTION_DEFAULTS["lr"]),
+                          -1.0 if hyper.get("maximize", False) else 1.0)
+    elif schedule is not None:
+        hyper["lr_schedule"] = schedule
     gtol, ftol, xtol, maxiter = (limits[k] for k in ("gtol", "ftol", "xtol", "maxiter"))
     kfev = math.inf if limits["maxfev"] is None else max(limits["maxfev"] - 1, 0)
     sign = -1.0 if hyper.get("maximize", False) else 1.0
@@ -469,7 +512,9 @@ def run_hand(c):
             return _summary(x, f, k, status.MAXITER)
         if k >= kfev:
             return _summary(x, f, k, status.MAXFEV)
-        # 8. the step, projected
+        # 8. the step, projected, at the rule's rate
+        if rule is not None:
+            opt.lr = rule(f)
         xprev, fprev = x.copy(), f
         try:
             opt.step(g)
@@ -480,6 +525,23 @@ def run_hand(c):
             x[:] = np.minimum(np.maximum(x, lo), hi)
         k += 1
         f, g = evaluate(x)
+
+
+def _hand_rule(rule, lr, sign):
+    """``feed(f) -> lr`` of the next step: the rule as documented, written again
+    (``reference.py``: the bold driver of its docstring, PyTorch's plateau
+    code), fed with ``sign * f``."""
+    if isinstance(rule, schedules.plateau):
+        text = repr(rule)[len("plateau("):-1]
+        ref = TorchPlateau(lr, **eval(f"dict({text})"))
+    else:
+        ref = BoldDriverReference(lr, rule.increase, rule.decrease, rule.min_lr,
+                                  rule.max_lr)
+
+    def feed(f):
+        ref.step(sign * f)
+        return ref.lr
+    return feed
 
 
 def run_scipy(c):
@@ -523,7 +585,8 @@ def _njit_arguments(method, o):
 def run_njit(c):
     x0, args, bounds = _inputs(c)
     o = dict(option_defaults(METHODS[c["method"]]), **c["options"])
-    assert o["lr_schedule"] is None
+    rule = o["lr_schedule"]
+    block = (_feedback.rule_block(_feedback.CONSTANT) if rule is None else rule.block())
     n = x0.size
     lower, upper = bounds if bounds is not None else (np.full(n, -np.inf),
                                                       np.full(n, np.inf))
@@ -531,7 +594,7 @@ def run_njit(c):
         assert c["jac"] == "combined"
         caller = {"sgd": njit_sgd_fg, "adamax": njit_adamax_fg}[c["method"]]
         x, f, nit, code = caller(x0, *args, lower, upper,
-                                 *_njit_arguments(METHODS[c["method"]], o))
+                                 *_njit_arguments(METHODS[c["method"]], o), block)
         return _summary(x, f, nit, code)
     if c["method"] == "adamw":
         assert c["jac"] == "combined"
@@ -542,7 +605,7 @@ def run_njit(c):
             math.inf if o["clip_value"] is None else float(o["clip_value"]),
             math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
             int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
-            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]))
+            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]), block)
         return _summary(x, f, nit, code)
     if c["method"] == "adagrad":
         assert c["jac"] == "combined"
@@ -553,7 +616,7 @@ def run_njit(c):
             math.inf if o["clip_value"] is None else float(o["clip_value"]),
             math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
             int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
-            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]))
+            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]), block)
         return _summary(x, f, nit, code)
     if c["method"] == "adam":
         assert c["jac"] == "combined"
@@ -564,7 +627,7 @@ def run_njit(c):
             math.inf if o["clip_value"] is None else float(o["clip_value"]),
             math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
             int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
-            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]))
+            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]), block)
         return _summary(x, f, nit, code)
     run = njit_fg if c["jac"] == "combined" else njit_f_g
     x, f, nit, code = run(
@@ -576,7 +639,7 @@ def run_njit(c):
         math.inf if o["clip_value"] is None else float(o["clip_value"]),
         math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
         int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
-        float(o["gtol"]), float(o["ftol"]), float(o["xtol"]))
+        float(o["gtol"]), float(o["ftol"]), float(o["xtol"]), block)
     return _summary(x, f, nit, code)
 
 
@@ -584,8 +647,10 @@ def _cases():
     for p in CONFIGS:
         c = p.values[0]
         for front in FRONT_ENDS:
-            if front == "njit" and c["options"].get("lr_schedule") is not None:
-                continue        # rmsprop_njit has a constant lr only
+            schedule = c["options"].get("lr_schedule")
+            if front == "njit" and not (schedule is None
+                                        or isinstance(schedule, schedules.FeedbackRule)):
+                continue        # a schedule t -> lr is Python: not for njit code
             marks = ()
             if (c["id"], front) in KNOWN:
                 marks = pytest.mark.xfail(strict=True, reason=KNOWN[c["id"], front])
@@ -625,9 +690,9 @@ def test_the_table_covers_every_option_schedule_and_edge():
                          if k in method.minimize_defaults and v not in (None, False, 0.0)}
         want = set(method.minimize_defaults) - {"lr"}
         assert used >= want, (name, want - used)
-    kinds = {type(c["options"].get("lr_schedule")) for c in configs}
+    kinds = {type(c["options"].get("lr_schedule", DEFAULT)) for c in configs}
     assert kinds >= {getattr(schedules, name) for name in schedules.__all__
-                     if name not in ("Schedule", "ReduceLROnPlateau")}
+                     if name not in ("Schedule", "ReduceLROnPlateau", "FeedbackRule")}
     assert {c["dtype"] for c in configs} == {np.float32, np.float64}
     sizes = {np.size(c["x0"]) for c in configs}
     assert min(sizes) <= kernels.PARALLEL_THRESHOLD < max(sizes)
