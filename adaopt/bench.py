@@ -38,7 +38,7 @@ import time
 import numba
 import numpy as np
 
-from . import _numba_cache, kernels, startup
+from . import _numba_cache, convergence, kernels, startup
 from ._optimizers import RMSprop
 from ._rmsprop import RMSPROP
 
@@ -595,6 +595,9 @@ def main(argv=()):
     parser.add_argument("--startup", action="store_true",
                         help="time import and first calls in new processes, cold and "
                              "warm Numba cache (adaopt.startup)")
+    parser.add_argument("--convergence", action="store_true",
+                        help="minimize's defaults on the Moré-Garbow-Hillstrom problems, "
+                             "beside L-BFGS-B and BFGS (adaopt.convergence)")
     parser.add_argument("--asm", action="store_true",
                         help="check in the assembly that every step loop vectorizes")
     args = parser.parse_args(list(argv))
@@ -617,6 +620,9 @@ def main(argv=()):
         return 0
     if args.startup:
         startup.startup_table(out=out)
+        return 0
+    if args.convergence:
+        convergence.convergence_table(out=out)
         return 0
     sizes = SIZES[:3] if args.quick else SIZES
     rows = bench_table(sizes=sizes, seconds=seconds, others=not args.no_others, out=out)

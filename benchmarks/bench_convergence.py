@@ -10,7 +10,8 @@ regression come from a seeded generator).
 """
 
 import adaopt
-from adaopt import schedules
+from adaopt import convergence, schedules
+from adaopt.mgh import MGH_PROBLEMS
 from adaopt.problems import IllConditionedQuadratic, LogisticRegression, Rosenbrock
 
 
@@ -63,3 +64,34 @@ for _f in (track_rosenbrock_iterations_to_gtol, track_quadratic_iterations_to_gt
     _f.unit = "iterations"
 for _f in (track_rosenbrock_final_gap, track_quadratic_final_gap, track_logistic_final_gap):
     _f.unit = "f - f_min"
+
+
+# -- minimize's defaults on the Moré-Garbow-Hillstrom set (adaopt.convergence) --
+
+def _mgh_runs():
+    return convergence.convergence_runs(solvers=["adaopt", "L-BFGS-B"])
+
+
+def _count(runs, gradient):
+    return sum(convergence.converged(MGH_PROBLEMS[name], res)
+               for name, res in runs["adaopt", gradient].items())
+
+
+def track_mgh_converged_with_gradient():
+    """Problems of the 25 where default options converge (jac given)."""
+    return _count(_mgh_runs(), True)
+
+
+def track_mgh_converged_finite_differences():
+    """Problems of the 15 with n <= 4 where default options converge (no jac)."""
+    return _count(_mgh_runs(), False)
+
+
+def track_mgh_median_evaluations_over_lbfgsb():
+    """Median nfev of the defaults over L-BFGS-B's, on the problems both solve."""
+    return convergence.median_evaluation_ratio(MGH_PROBLEMS, _mgh_runs())[0]
+
+
+track_mgh_converged_with_gradient.unit = "problems"
+track_mgh_converged_finite_differences.unit = "problems"
+track_mgh_median_evaluations_over_lbfgsb.unit = "ratio"
