@@ -51,7 +51,7 @@ class MultiStartResult(OptimizeResult):
 
 
 def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=None,
-               options=None, workers=None, chunk_size=None):
+               options=None, workers=None, chunk_size=None, batch_args=None):
     r"""Minimize ``fun`` from each row of ``x0s``; return every result and the best.
 
     Every start runs exactly as :func:`adaopt.minimize` would run it alone,
@@ -147,11 +147,12 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
     """
     workers = _workers.check_workers(workers)
     x0s = _check_starts(x0s)
+    batch = _check_batch_args(batch_args, len(x0s), _workers.is_dask_client(workers))
     if workers is None and chunk_size is not None:
         raise ValueError("chunk_size needs workers (the starts are chunked only to "
                          "go to workers)")
     chunks = (None if workers is None
-              else _workers.chunk_bounds(len(x0s), workers, chunk_size))
+              else _workers.chunk_bounds(len(x0s), workers, chunk_size, batch))
     with warnings.catch_warnings():
         # the one warning about starts outside the bounds is given below
         warnings.filterwarnings("ignore", "Initial guess is not within",
@@ -172,7 +173,7 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
         call = dict(fun=fun, args=args, method=method, jac=jac, bounds=bounds, tol=tol,
                     options=dict(options or {}, disp=False, progress=0))
         _workers.check_picklable(workers, "fun, jac, args and options", call)
-        out = _collect(_run_on_workers(call, x0s, chunks, workers,
+        out = _collect(_run_on_workers(call, x0s, batch, chunks, workers,
                                        problem.out if progress else None, maximize),
                        maximize)
         if disp:
@@ -183,10 +184,11 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
     if name == "compiled" and why is not None:
         raise ValueError(why)
     if name == "compiled" or (name == "auto" and why is None):
-        results = _run_parallel(problem, x0s, maximize)
+        results = _run_parallel(problem, x0s, batch, maximize)
     else:
         one = problem.driver if name == "python" else "auto"
-        results = _run_serial(dataclasses.replace(problem, driver=one), x0s, maximize)
+        results = _run_serial(dataclasses.replace(problem, driver=one), x0s, batch,
+                              maximize)
     out = _collect(results, maximize)
     if disp:
         print_summary(out, problem.out)
@@ -217,7 +219,13 @@ def _not_run(x0, why):
     return res
 
 
-def _run_serial(problem, x0s, maximize):
+def _start_args(args, batch, i):
+    """The arguments after ``x`` of start ``i``: ``args`` and its rows of the
+    ``batch`` arrays (views; the compiled driver's ``_rows_of`` builds the same)."""
+    return args + tuple(b[i] for b in batch)
+
+
+def _run_serial(problem, x0s, batch, maximize):
     """Run the starts one after the other; return their results.
 
     ``KeyboardInterrupt`` stops the whole multistart: the start it hits
@@ -228,8 +236,9 @@ def _run_serial(problem, x0s, maximize):
     """
     results = []
     try:
-        for row in x0s:
-            res = run_minimize(dataclasses.replace(problem, x0=row.copy()))
+        for i, row in enumerate(x0s):
+            res = run_minimize(dataclasses.replace(
+                problem, x0=row.copy(), args=_start_args(problem.args, batch, i)))
             results.append(res)
             if res.status == status.INTERRUPTED:
                 break
@@ -256,13 +265,15 @@ _CANCELLED = "Interrupted: KeyboardInterrupt cancelled its chunk on the workers.
 
 
 def _run_chunk(payload):
-    """One chunk on a worker: an ordinary in-process ``multistart`` of its rows."""
-    rows, call = payload
-    return multistart(x0s=rows, **call).results
+    """One chunk on a worker: an ordinary in-process ``multistart`` of its rows
+    (of ``x0s`` and of each batch array)."""
+    rows, batch, call = payload
+    return multistart(x0s=rows, batch_args=batch, **call).results
 
 
-def _run_on_workers(call, x0s, chunks, workers, say, maximize):
-    """Run the ``chunks`` of ``x0s`` on ``workers``; return the results in row order.
+def _run_on_workers(call, x0s, batch, chunks, workers, say, maximize):
+    """Run the ``chunks`` of ``x0s`` (and of the ``batch`` arrays) on
+    ``workers``; return the results in row order.
 
     ``call`` holds ``multistart``'s other arguments; ``say`` prints a
     progress line as each chunk arrives (None: quiet).  Ctrl-C returns the
@@ -295,7 +306,8 @@ def _run_on_workers(call, x0s, chunks, workers, say, maximize):
                 results[i] = _not_run(row, status.EXCEPTION)
         attach_result(exc, _collect(results, maximize))
 
-    payloads = [(x0s[lo:hi], call) for lo, hi in chunks]
+    payloads = [(x0s[lo:hi], rows, call) for (lo, hi), rows
+                in zip(chunks, _workers.split_rows(batch, chunks, workers))]
     _workers.run_tasks(_run_chunk, payloads, workers, deliver, failed,
                        say and (lambda text: say(f"multistart: {text}")))
     for i, row in enumerate(x0s):
@@ -318,6 +330,48 @@ def _check_starts(x0s):
     return check_x0(arr.reshape(-1), "x0s").reshape(arr.shape)
 
 
+def _check_batch_args(batch_args, nstart, lazy):
+    """``batch_args`` as a tuple of arrays with one row per start (first axis).
+
+    Each array keeps its dtype (numbers or booleans: it is data, not an
+    iterate) and becomes C-contiguous, aligned and native byte order, a copy
+    only where it is not already so (Numba would refuse or misread it, and
+    every path must see the same rows).  With ``lazy`` (``workers`` a Dask
+    client) a dask array stays one, checked by its metadata only: its
+    blocks are computed on the cluster, and converted there (by this check,
+    in the chunk's own ``multistart``).  Without a client it is computed
+    here, as ``np.asarray`` computes it.
+    """
+    if batch_args is None:
+        return ()
+    if not isinstance(batch_args, (tuple, list)):
+        raise TypeError(f"batch_args must be a tuple or list of arrays (start i gets "
+                        f"row i of each), got {type(batch_args).__name__}; for one "
+                        f"array A pass batch_args=(A,)")
+    out = []
+    for k, a in enumerate(batch_args):
+        name = f"batch_args[{k}]"
+        if isinstance(a, np.ma.MaskedArray):
+            raise TypeError(f"{name} must not be a masked array (the objective would "
+                            f"get the values under the mask); pass {name}.filled(value)")
+        if not (lazy and _workers.is_dask_array(a)):
+            try:
+                a = np.asarray(a)
+            except (TypeError, ValueError) as err:      # a ragged list, say
+                raise TypeError(f"{name} must be an array (array_like), got "
+                                f"{type(a).__name__}: {err}") from err
+        if a.dtype.kind not in "biufc":
+            raise TypeError(f"{name} must be an array of numbers or booleans, got "
+                            f"dtype {a.dtype}")
+        if a.ndim == 0 or a.shape[0] != nstart:
+            raise ValueError(f"{name} must have one row per start: a first axis of "
+                             f"length len(x0s) = {nstart}, got shape {a.shape}")
+        if isinstance(a, np.ndarray):
+            a = np.require(a, dtype=a.dtype.newbyteorder("="), requirements="CA")
+        out.append(a)
+    return tuple(out)
+
+
 def _best(results, maximize):
     """Row of the lowest (highest when maximizing) finite ``fun``, first on ties."""
     best, best_f = 0, math.nan
@@ -329,8 +383,11 @@ def _best(results, maximize):
     return best
 
 
-def _run_parallel(problem, x0s, maximize):
+def _run_parallel(problem, x0s, batch, maximize):
     """Run every start in the compiled multi-start driver; return their results.
+
+    Start ``i`` gets ``problem.args`` and its rows of the ``batch`` arrays,
+    as views made in the driver (:func:`_start_args`).
 
     ``KeyboardInterrupt`` (seen between chunks) stops every start with
     status ``INTERRUPTED``.  Any other exception, from the schedule or a
@@ -354,12 +411,13 @@ def _run_parallel(problem, x0s, maximize):
     codes = np.full(nstart, CONTINUE, dtype=np.int64)
     jac = problem.jac if problem.jac_mode == "callable" else None
     args = problem.args
-    check_jitted_returns(problem.fun, jac, W[Row.X], args)
+    # the types of every start's arguments are those of the first start's
+    check_jitted_returns(problem.fun, jac, W[Row.X], _start_args(args, batch, 0))
 
     def parallel(kstop, lrs):
         run = get_driver("multi", problem.method, ws.flavour, problem.fun, jac)
         try:
-            run(Ws, gs, hps, cfg, ctls, counts, codes, args, lrs, kstop)
+            run(Ws, gs, hps, cfg, ctls, counts, codes, args, batch, lrs, kstop)
             return
         except SystemError as err:
             # An exception raised by the objective in one of Numba's threads
@@ -374,8 +432,8 @@ def _run_parallel(problem, x0s, maximize):
         run = get_driver("single", problem.method, ws.flavour, problem.fun, jac)
         for i in range(nstart):
             if codes[i] == CONTINUE:
-                codes[i] = run(Ws[i], gs[i], hps[i], cfg, ctls[i], counts[i], args, lrs,
-                               kstop)
+                codes[i] = run(Ws[i], gs[i], hps[i], cfg, ctls[i], counts[i],
+                               _start_args(args, batch, i), lrs, kstop)
 
     def chunk(kstop, lrs):
         _threading.run_kernel(parallel, serial, kstop, lrs)
