@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import adaopt
+from adaopt import _threading
 from adaopt.jitted_problems import exp_decay_fg
 
 T = np.linspace(0.0, 2.0, 8)
@@ -73,6 +74,16 @@ def test_compiled_starts_equal_minimize_with_their_rows(jitted_refs):
     # the fits are real: every row converged, to its own data
     assert res.statuses.tolist() == [0] * NSTART
     assert len({tuple(x) for x in res.xs}) == NSTART
+
+
+def test_serial_fallback_of_the_compiled_driver_gives_the_same_rows(jitted_refs):
+    # with another parallel region running (here: this thread holds the
+    # region lock) the starts go through the single driver one by one
+    with _threading.parallel_region() as held:
+        assert held
+        res = adaopt.multistart(exp_decay_fg, X0S, args=(T,), jac=True, method=METHOD,
+                                options=OPTIONS, batch_args=(Y,))
+    check_against_singles(res, jitted_refs)
 
 
 def test_python_driver_and_python_objective_equal_minimize(jitted_refs):
