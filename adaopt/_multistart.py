@@ -7,6 +7,10 @@ after the other through :func:`adaopt.minimize`'s Python driver.  Either
 way each start gives exactly the result ``adaopt.minimize`` gives from that
 start alone: the starts share no state, and the compiled and Python drivers
 share one iteration (:mod:`adaopt._iteration`).
+
+``batch_args`` gives every start data of its own: start ``i`` gets row ``i``
+of each batch array after ``args``, as ``adaopt.minimize`` would get them
+in ``args``; the compiled driver makes the rows as views inside its loop.
 """
 
 import dataclasses
@@ -91,7 +95,25 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
     chunk_size : int, optional
         Rows per chunk with ``workers``; by default the starts make 4
         chunks per worker (per Dask worker thread; per CPU for an
-        executor, whose size is not public).
+        executor, whose size is not public), or, with a Dask client and a
+        dask array in ``batch_args``, one chunk per block of that array.
+    batch_args : tuple or list of array_like, optional
+        Per-start data: with ``batch_args=(A, B, ...)`` start ``i`` calls
+        ``fun(x, *args, A[i], B[i], ...)`` (``jac`` too), so
+        ``results[i]`` equals ``adaopt.minimize(fun, x0s[i], args=args +
+        (A[i], B[i], ...))``.  Each array's first axis indexes the starts
+        (length ``len(x0s)``): a 2-D array gives each start a row, a 1-D
+        array a scalar.  The arrays keep their dtype (numbers or booleans);
+        one in the other byte order, not C-contiguous or unaligned is
+        converted once, the others are used as they are.  The rows are
+        views, never copied per iteration.  With ``workers`` each chunk
+        takes its rows along, once.  A ``dask.array`` with a Dask client
+        stays on the cluster: the chunks of starts follow its blocks
+        along the first axis (rechunked to ``chunk_size`` when given),
+        each computed by the workers and never gathered here; without a
+        client it is computed here, as ``np.asarray`` computes it.  None
+        or ``()`` (default): no per-start data.  See
+        :ref:`guide-per-start-data`.
 
     Returns
     -------
@@ -101,6 +123,10 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
 
     Raises
     ------
+    TypeError, ValueError
+        A bad argument, before anything runs; for ``batch_args`` the
+        message names the element (``batch_args[1]``): not a tuple or
+        list, not an array of numbers, or not one row per start.
     Exception
         An exception from ``fun``, ``jac`` or ``lr_schedule`` propagates
         unchanged (as from :func:`adaopt.minimize`) and carries, as
@@ -144,6 +170,19 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
     ...                         options=dict(lr=0.01, maxiter=2000))
     >>> res.best, res.x.round(2), res.statuses
     (1, array([-1.04]), array([0, 0, 0]))
+
+    One least-squares fit per row of data: the slope ``a`` of
+    :math:`y = a t` for each row of ``Y`` (``t`` shared, in ``args``):
+
+    >>> t = np.linspace(0.0, 1.0, 5)
+    >>> Y = np.array([[2.0], [-1.0], [0.5]]) * t        # one row per fit
+    >>> def sse(x, t, y):
+    ...     r = x[0] * t - y
+    ...     return float(r @ r), np.array([2.0 * (r @ t)])
+    >>> res = adaopt.multistart(sse, np.zeros((3, 1)), args=(t,), jac=True,
+    ...                         batch_args=(Y,), method="sgd", options=dict(lr=0.3))
+    >>> res.xs.round(4).ravel(), res.statuses
+    (array([ 2. , -1. ,  0.5]), array([0, 0, 0]))
     """
     workers = _workers.check_workers(workers)
     x0s = _check_starts(x0s)
