@@ -136,7 +136,7 @@ def check_picklable(workers, what, obj):
 
 
 def split_rows(arrays, bounds, workers):
-    """Per chunk ``(lo, hi)`` of ``bounds``, the tuple of rows ``lo:hi`` of each of ``arrays``.
+    """Per chunk ``(lo, hi)`` of ``bounds``, the rows ``lo:hi`` of each of ``arrays``.
 
     Rows of a NumPy array are its slices (views: each travels once, in its
     chunk's task).  A dask array with ``workers`` a Dask client is rechunked

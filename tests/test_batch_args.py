@@ -24,7 +24,8 @@ T = np.linspace(0.0, 2.0, 8)
 _rng = np.random.default_rng(7)
 NSTART = 6
 #: one row of data per start; a, b of the rows spread over [1, 3] x [0.5, 2]
-Y = (_rng.uniform(1.0, 3.0, (NSTART, 1)) * np.exp(-_rng.uniform(0.5, 2.0, (NSTART, 1)) * T)
+Y = (_rng.uniform(1.0, 3.0, (NSTART, 1))
+     * np.exp(-_rng.uniform(0.5, 2.0, (NSTART, 1)) * T)
      + 0.01 * _rng.standard_normal((NSTART, T.size)))
 #: a second batch array: a weight per start (1-D: start i gets the scalar W[i])
 WEIGHTS = np.linspace(0.5, 2.0, NSTART)
