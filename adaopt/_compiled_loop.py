@@ -174,13 +174,28 @@ def _single_template(W, g, hp, cfg, ctl, counts, args, lrs, kstop):
                    W, g, hp, cfg, ctl, counts, args, lrs, kstop)
 
 
-def _multi_template(W, G, HPS, cfg, CTL, COUNTS, CODES, args, lrs, kstop):
+def _rows_of(batch, i):  # pragma: no cover - replaced by the overload
+    """``tuple(b[i] for b in batch)``: start ``i``'s rows of the batch arrays."""
+
+
+@numba.extending.overload(_rows_of, inline="always")
+def _rows_of_overload(batch, i):
+    # one item per array, each with a constant index (the arrays' types may
+    # differ): views of the rows, made once per start and chunk, not copies
+    items = "".join(f"batch[{k}][i], " for k in range(len(batch)))
+    scope = {}
+    exec(f"def impl(batch, i):\n    return ({items})\n", scope)
+    return scope["impl"]
+
+
+def _multi_template(W, G, HPS, cfg, CTL, COUNTS, CODES, args, batch, lrs, kstop):
     # The loop body calls the single driver rather than inlining the loop:
-    # prange needs a body with one exit, and the loop has several.
+    # prange needs a body with one exit, and the loop has several.  Start i
+    # gets args and its rows of the batch arrays (multistart's batch_args).
     for i in numba.prange(W.shape[0]):
         if CODES[i] == CONTINUE:
             CODES[i] = _single(W[i], G[i], HPS[i], cfg, CTL[i],  # noqa: F821
-                               COUNTS[i], args, lrs, kstop)
+                               COUNTS[i], args + _rows_of(batch, i), lrs, kstop)
 
 
 _TEMPLATES = {"single": _single_template, "multi": _multi_template}

@@ -7,6 +7,10 @@ after the other through :func:`adaopt.minimize`'s Python driver.  Either
 way each start gives exactly the result ``adaopt.minimize`` gives from that
 start alone: the starts share no state, and the compiled and Python drivers
 share one iteration (:mod:`adaopt._iteration`).
+
+``batch_args`` gives every start data of its own: start ``i`` gets row ``i``
+of each batch array after ``args``, as ``adaopt.minimize`` would get them
+in ``args``; the compiled driver makes the rows as views inside its loop.
 """
 
 import dataclasses
@@ -51,7 +55,7 @@ class MultiStartResult(OptimizeResult):
 
 
 def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=None,
-               options=None, workers=None, chunk_size=None):
+               options=None, workers=None, chunk_size=None, batch_args=None):
     r"""Minimize ``fun`` from each row of ``x0s``; return every result and the best.
 
     Every start runs exactly as :func:`adaopt.minimize` would run it alone,
@@ -91,7 +95,25 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
     chunk_size : int, optional
         Rows per chunk with ``workers``; by default the starts make 4
         chunks per worker (per Dask worker thread; per CPU for an
-        executor, whose size is not public).
+        executor, whose size is not public), or, with a Dask client and a
+        dask array in ``batch_args``, one chunk per block of that array.
+    batch_args : tuple or list of array_like, optional
+        Per-start data: with ``batch_args=(A, B, ...)`` start ``i`` calls
+        ``fun(x, *args, A[i], B[i], ...)`` (``jac`` too), so
+        ``results[i]`` equals ``adaopt.minimize(fun, x0s[i], args=args +
+        (A[i], B[i], ...))``.  Each array's first axis indexes the starts
+        (length ``len(x0s)``): a 2-D array gives each start a row, a 1-D
+        array a scalar.  The arrays keep their dtype (numbers or booleans);
+        one in the other byte order, not C-contiguous or unaligned is
+        converted once, the others are used as they are.  The rows are
+        views, never copied per iteration.  With ``workers`` each chunk
+        takes its rows along, once.  A ``dask.array`` with a Dask client
+        stays on the cluster: the chunks of starts follow its blocks
+        along the first axis (rechunked to ``chunk_size`` when given),
+        each computed by the workers and never gathered here; without a
+        client it is computed here, as ``np.asarray`` computes it.  None
+        or ``()`` (default): no per-start data.  See
+        :ref:`guide-per-start-data`.
 
     Returns
     -------
@@ -101,6 +123,10 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
 
     Raises
     ------
+    TypeError, ValueError
+        A bad argument, before anything runs; for ``batch_args`` the
+        message names the element (``batch_args[1]``): not a tuple or
+        list, not an array of numbers, or not one row per start.
     Exception
         An exception from ``fun``, ``jac`` or ``lr_schedule`` propagates
         unchanged (as from :func:`adaopt.minimize`) and carries, as
@@ -144,14 +170,28 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
     ...                         options=dict(lr=0.01, maxiter=2000))
     >>> res.best, res.x.round(2), res.statuses
     (1, array([-1.04]), array([0, 0, 0]))
+
+    One least-squares fit per row of data: the slope ``a`` of
+    :math:`y = a t` for each row of ``Y`` (``t`` shared, in ``args``):
+
+    >>> t = np.linspace(0.0, 1.0, 5)
+    >>> Y = np.array([[2.0], [-1.0], [0.5]]) * t        # one row per fit
+    >>> def sse(x, t, y):
+    ...     r = x[0] * t - y
+    ...     return float(r @ r), np.array([2.0 * (r @ t)])
+    >>> res = adaopt.multistart(sse, np.zeros((3, 1)), args=(t,), jac=True,
+    ...                         batch_args=(Y,), method="sgd", options=dict(lr=0.3))
+    >>> res.xs.round(4).ravel(), res.statuses
+    (array([ 2. , -1. ,  0.5]), array([0, 0, 0]))
     """
     workers = _workers.check_workers(workers)
     x0s = _check_starts(x0s)
+    batch = _check_batch_args(batch_args, len(x0s), _workers.is_dask_client(workers))
     if workers is None and chunk_size is not None:
         raise ValueError("chunk_size needs workers (the starts are chunked only to "
                          "go to workers)")
     chunks = (None if workers is None
-              else _workers.chunk_bounds(len(x0s), workers, chunk_size))
+              else _workers.chunk_bounds(len(x0s), workers, chunk_size, batch))
     with warnings.catch_warnings():
         # the one warning about starts outside the bounds is given below
         warnings.filterwarnings("ignore", "Initial guess is not within",
@@ -172,7 +212,7 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
         call = dict(fun=fun, args=args, method=method, jac=jac, bounds=bounds, tol=tol,
                     options=dict(options or {}, disp=False, progress=0))
         _workers.check_picklable(workers, "fun, jac, args and options", call)
-        out = _collect(_run_on_workers(call, x0s, chunks, workers,
+        out = _collect(_run_on_workers(call, x0s, batch, chunks, workers,
                                        problem.out if progress else None, maximize),
                        maximize)
         if disp:
@@ -183,10 +223,11 @@ def multistart(fun, x0s, args=(), method="rmsprop", jac=None, bounds=None, tol=N
     if name == "compiled" and why is not None:
         raise ValueError(why)
     if name == "compiled" or (name == "auto" and why is None):
-        results = _run_parallel(problem, x0s, maximize)
+        results = _run_parallel(problem, x0s, batch, maximize)
     else:
         one = problem.driver if name == "python" else "auto"
-        results = _run_serial(dataclasses.replace(problem, driver=one), x0s, maximize)
+        results = _run_serial(dataclasses.replace(problem, driver=one), x0s, batch,
+                              maximize)
     out = _collect(results, maximize)
     if disp:
         print_summary(out, problem.out)
@@ -217,7 +258,13 @@ def _not_run(x0, why):
     return res
 
 
-def _run_serial(problem, x0s, maximize):
+def _start_args(args, batch, i):
+    """The arguments after ``x`` of start ``i``: ``args`` and its rows of the
+    ``batch`` arrays (views; the compiled driver's ``_rows_of`` builds the same)."""
+    return args + tuple(b[i] for b in batch)
+
+
+def _run_serial(problem, x0s, batch, maximize):
     """Run the starts one after the other; return their results.
 
     ``KeyboardInterrupt`` stops the whole multistart: the start it hits
@@ -228,8 +275,9 @@ def _run_serial(problem, x0s, maximize):
     """
     results = []
     try:
-        for row in x0s:
-            res = run_minimize(dataclasses.replace(problem, x0=row.copy()))
+        for i, row in enumerate(x0s):
+            res = run_minimize(dataclasses.replace(
+                problem, x0=row.copy(), args=_start_args(problem.args, batch, i)))
             results.append(res)
             if res.status == status.INTERRUPTED:
                 break
@@ -256,13 +304,15 @@ _CANCELLED = "Interrupted: KeyboardInterrupt cancelled its chunk on the workers.
 
 
 def _run_chunk(payload):
-    """One chunk on a worker: an ordinary in-process ``multistart`` of its rows."""
-    rows, call = payload
-    return multistart(x0s=rows, **call).results
+    """One chunk on a worker: an ordinary in-process ``multistart`` of its rows
+    (of ``x0s`` and of each batch array)."""
+    rows, batch, call = payload
+    return multistart(x0s=rows, batch_args=batch, **call).results
 
 
-def _run_on_workers(call, x0s, chunks, workers, say, maximize):
-    """Run the ``chunks`` of ``x0s`` on ``workers``; return the results in row order.
+def _run_on_workers(call, x0s, batch, chunks, workers, say, maximize):
+    """Run the ``chunks`` of ``x0s`` (and of the ``batch`` arrays) on
+    ``workers``; return the results in row order.
 
     ``call`` holds ``multistart``'s other arguments; ``say`` prints a
     progress line as each chunk arrives (None: quiet).  Ctrl-C returns the
@@ -295,7 +345,8 @@ def _run_on_workers(call, x0s, chunks, workers, say, maximize):
                 results[i] = _not_run(row, status.EXCEPTION)
         attach_result(exc, _collect(results, maximize))
 
-    payloads = [(x0s[lo:hi], call) for lo, hi in chunks]
+    payloads = [(x0s[lo:hi], rows, call) for (lo, hi), rows
+                in zip(chunks, _workers.split_rows(batch, chunks, workers))]
     _workers.run_tasks(_run_chunk, payloads, workers, deliver, failed,
                        say and (lambda text: say(f"multistart: {text}")))
     for i, row in enumerate(x0s):
@@ -318,6 +369,48 @@ def _check_starts(x0s):
     return check_x0(arr.reshape(-1), "x0s").reshape(arr.shape)
 
 
+def _check_batch_args(batch_args, nstart, lazy):
+    """``batch_args`` as a tuple of arrays with one row per start (first axis).
+
+    Each array keeps its dtype (numbers or booleans: it is data, not an
+    iterate) and becomes C-contiguous, aligned and native byte order, a copy
+    only where it is not already so (Numba would refuse or misread it, and
+    every path must see the same rows).  With ``lazy`` (``workers`` a Dask
+    client) a dask array stays one, checked by its metadata only: its
+    blocks are computed on the cluster, and converted there (by this check,
+    in the chunk's own ``multistart``).  Without a client it is computed
+    here, as ``np.asarray`` computes it.
+    """
+    if batch_args is None:
+        return ()
+    if not isinstance(batch_args, (tuple, list)):
+        raise TypeError(f"batch_args must be a tuple or list of arrays (start i gets "
+                        f"row i of each), got {type(batch_args).__name__}; for one "
+                        f"array A pass batch_args=(A,)")
+    out = []
+    for k, a in enumerate(batch_args):
+        name = f"batch_args[{k}]"
+        if isinstance(a, np.ma.MaskedArray):
+            raise TypeError(f"{name} must not be a masked array (the objective would "
+                            f"get the values under the mask); pass {name}.filled(value)")
+        if not (lazy and _workers.is_dask_array(a)):
+            try:
+                a = np.asarray(a)
+            except (TypeError, ValueError) as err:      # a ragged list, say
+                raise TypeError(f"{name} must be an array (array_like), got "
+                                f"{type(a).__name__}: {err}") from err
+        if a.dtype.kind not in "biufc":
+            raise TypeError(f"{name} must be an array of numbers or booleans, got "
+                            f"dtype {a.dtype}")
+        if a.ndim == 0 or a.shape[0] != nstart:
+            raise ValueError(f"{name} must have one row per start: a first axis of "
+                             f"length len(x0s) = {nstart}, got shape {a.shape}")
+        if isinstance(a, np.ndarray):
+            a = np.require(a, dtype=a.dtype.newbyteorder("="), requirements="CA")
+        out.append(a)
+    return tuple(out)
+
+
 def _best(results, maximize):
     """Row of the lowest (highest when maximizing) finite ``fun``, first on ties."""
     best, best_f = 0, math.nan
@@ -329,8 +422,11 @@ def _best(results, maximize):
     return best
 
 
-def _run_parallel(problem, x0s, maximize):
+def _run_parallel(problem, x0s, batch, maximize):
     """Run every start in the compiled multi-start driver; return their results.
+
+    Start ``i`` gets ``problem.args`` and its rows of the ``batch`` arrays,
+    as views made in the driver (:func:`_start_args`).
 
     ``KeyboardInterrupt`` (seen between chunks) stops every start with
     status ``INTERRUPTED``.  Any other exception, from the schedule or a
@@ -354,12 +450,13 @@ def _run_parallel(problem, x0s, maximize):
     codes = np.full(nstart, CONTINUE, dtype=np.int64)
     jac = problem.jac if problem.jac_mode == "callable" else None
     args = problem.args
-    check_jitted_returns(problem.fun, jac, W[Row.X], args)
+    # the types of every start's arguments are those of the first start's
+    check_jitted_returns(problem.fun, jac, W[Row.X], _start_args(args, batch, 0))
 
     def parallel(kstop, lrs):
         run = get_driver("multi", problem.method, ws.flavour, problem.fun, jac)
         try:
-            run(Ws, gs, hps, cfg, ctls, counts, codes, args, lrs, kstop)
+            run(Ws, gs, hps, cfg, ctls, counts, codes, args, batch, lrs, kstop)
             return
         except SystemError as err:
             # An exception raised by the objective in one of Numba's threads
@@ -374,8 +471,8 @@ def _run_parallel(problem, x0s, maximize):
         run = get_driver("single", problem.method, ws.flavour, problem.fun, jac)
         for i in range(nstart):
             if codes[i] == CONTINUE:
-                codes[i] = run(Ws[i], gs[i], hps[i], cfg, ctls[i], counts[i], args, lrs,
-                               kstop)
+                codes[i] = run(Ws[i], gs[i], hps[i], cfg, ctls[i], counts[i],
+                               _start_args(args, batch, i), lrs, kstop)
 
     def chunk(kstop, lrs):
         _threading.run_kernel(parallel, serial, kstop, lrs)

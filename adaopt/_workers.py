@@ -3,7 +3,8 @@ r"""Independent tasks on workers: local processes, any executor, or a Dask clust
 :func:`adaopt.multistart` with ``workers=`` splits its starts into chunks
 and runs each chunk as one task here.  This module knows nothing of
 optimization; it takes a picklable function, one payload per task, and
-hands each result back as it arrives, under three rules:
+hands each result back as it arrives (:func:`split_rows` cuts arrays into
+the tasks' rows, a dask array's on its cluster), under three rules:
 
 * **a lost worker costs only time.**  A ``concurrent.futures``
   process pool that loses a process is broken for good
@@ -24,6 +25,7 @@ Dask is imported only when ``workers`` is a ``distributed.Client``.
 """
 
 import concurrent.futures
+import itertools
 import math
 import multiprocessing
 import numbers
@@ -32,7 +34,8 @@ import pickle
 from concurrent.futures.process import BrokenProcessPool
 
 __all__ = ["check_workers", "worker_count", "chunk_bounds", "check_picklable",
-           "run_tasks", "MAX_RESTARTS", "CHUNKS_PER_WORKER"]
+           "is_dask_client", "is_dask_array", "split_rows", "run_tasks", "MAX_RESTARTS",
+           "CHUNKS_PER_WORKER"]
 
 #: New process pools tried in a row, none of whose tasks finished, before a
 #: broken pool's ``BrokenProcessPool`` propagates.
@@ -43,10 +46,16 @@ MAX_RESTARTS = 3
 CHUNKS_PER_WORKER = 4
 
 
-def _is_dask_client(workers):
+def is_dask_client(workers):
     """Whether ``workers`` is a ``distributed.Client`` (without importing dask)."""
     return any(cls.__name__ == "Client" and cls.__module__.split(".")[0] == "distributed"
                for cls in type(workers).__mro__)
+
+
+def is_dask_array(obj):
+    """Whether ``obj`` is a ``dask.array.Array`` (without importing dask)."""
+    return any(cls.__name__ == "Array" and cls.__module__.startswith("dask.array")
+               for cls in type(obj).__mro__)
 
 
 def check_workers(workers):
@@ -61,7 +70,7 @@ def check_workers(workers):
     """
     if workers is None or isinstance(workers, concurrent.futures.Executor):
         return workers
-    if _is_dask_client(workers):
+    if is_dask_client(workers):
         return workers
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
         raise TypeError("workers must be None, a number of processes, a "
@@ -80,15 +89,22 @@ def worker_count(workers):
     """
     if isinstance(workers, int):
         return workers
-    if _is_dask_client(workers):
+    if is_dask_client(workers):
         return max(1, sum(workers.nthreads().values()))
     return os.cpu_count() or 1
 
 
-def chunk_bounds(n, workers, chunk_size):
+def chunk_bounds(n, workers, chunk_size, arrays=()):
     """``[(start, stop), ...]``: ``n`` rows in chunks of ``chunk_size`` rows
     (the last may be shorter); by default :data:`CHUNKS_PER_WORKER` chunks
-    per worker of ``workers``."""
+    per worker of ``workers``, or, with ``workers`` a Dask client and a dask
+    array among ``arrays`` (whose first axis has the ``n`` rows), the
+    non-empty blocks of the first such array along its first axis: its
+    blocks then go to the tasks whole (:func:`split_rows`)."""
+    lazy = [a for a in arrays if is_dask_array(a)]
+    if chunk_size is None and lazy and is_dask_client(workers):
+        edges = list(itertools.accumulate(lazy[0].chunks[0], initial=0))
+        return [(lo, hi) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
     if chunk_size is None:
         chunk_size = math.ceil(n / (CHUNKS_PER_WORKER * worker_count(workers)))
     elif isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
@@ -107,7 +123,7 @@ def check_picklable(workers, what, obj):
     """
     if isinstance(workers, (int, concurrent.futures.ProcessPoolExecutor)):
         dumps = pickle.dumps
-    elif _is_dask_client(workers):
+    elif is_dask_client(workers):
         from distributed.protocol.pickle import dumps
     else:
         return
@@ -117,6 +133,26 @@ def check_picklable(workers, what, obj):
         raise TypeError(f"{what} must be picklable to run on workers (a function "
                         f"defined at the top level of an importable module, a Numba "
                         f"dispatcher of one): {err}") from err
+
+
+def split_rows(arrays, bounds, workers):
+    """Per chunk ``(lo, hi)`` of ``bounds``, the rows ``lo:hi`` of each of ``arrays``.
+
+    Rows of a NumPy array are its slices (views: each travels once, in its
+    chunk's task).  A dask array with ``workers`` a Dask client is rechunked
+    to ``bounds`` along its first axis (and made whole along the others) and
+    gives a future per chunk, of its block computed on the cluster: the
+    chunk's task gets the block there, and no row comes to this process.
+    """
+    columns = []
+    for a in arrays:
+        if is_dask_array(a) and is_dask_client(workers):
+            blocks = a.rechunk({0: tuple(hi - lo for lo, hi in bounds),
+                                **{axis: -1 for axis in range(1, a.ndim)}})
+            columns.append(workers.compute(list(blocks.to_delayed().ravel())))
+        else:
+            columns.append([a[lo:hi] for lo, hi in bounds])
+    return [tuple(column[c] for column in columns) for c in range(len(bounds))]
 
 
 def run_tasks(task, payloads, workers, deliver, failed, say=None):
@@ -147,7 +183,7 @@ def run_tasks(task, payloads, workers, deliver, failed, say=None):
         True when every task was delivered, False when Ctrl-C stopped the
         wait (the tasks not delivered were cancelled).
     """
-    if _is_dask_client(workers):
+    if is_dask_client(workers):
         return _run_on_dask(workers, task, payloads, deliver, failed)
     return _run_on_executor(workers, task, payloads, deliver, failed, say)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._numba_cache import njit_cached
 
-__all__ = ["rosenbrock_fg", "rosenbrock_f", "rosenbrock_grad"]
+__all__ = ["rosenbrock_fg", "rosenbrock_f", "rosenbrock_grad", "exp_decay_fg"]
 
 
 @njit_cached
@@ -52,3 +52,26 @@ def rosenbrock_f(x):
 def rosenbrock_grad(x):
     """The gradient of the Rosenbrock function alone."""
     return rosenbrock_fg(x)[1]
+
+
+@njit_cached
+def exp_decay_fg(x, t, y):
+    r"""Least squares of the model :math:`a\,e^{-b t}` to data ``y`` at ``t``, and
+    its gradient (for ``jac=True``), ``x = (a, b)``:
+
+    .. math::
+
+        f(a, b) = \sum_j \left(a\,e^{-b t_j} - y_j\right)^2.
+
+    One fit per row of a data matrix ``Y`` is
+    ``adaopt.multistart(exp_decay_fg, x0s, args=(t,), jac=True, batch_args=(Y,))``.
+    """
+    f = 0.0
+    g = np.zeros_like(x)
+    for j in range(t.shape[0]):
+        e = np.exp(-x[1] * t[j])
+        r = x[0] * e - y[j]
+        f += r * r
+        g[0] += 2.0 * r * e
+        g[1] -= 2.0 * r * x[0] * t[j] * e
+    return f, g
