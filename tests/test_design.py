@@ -40,7 +40,8 @@ LAYERS = [
     ("iteration", {"_iteration"}),
     ("Python loop", {"_python_loop"}),
     ("compiled loop", {"_compiled_objective", "_objective_digest", "_compiled_loop"}),
-    ("front ends", {"_minimize", "_scipy_method", "_multistart", "_njit_entry"}),
+    ("front ends", {"_minimize", "_scipy_method", "_multistart", "_njit_entry",
+                    "chunked"}),
     ("tools", {"startup", "bench", "mgh", "problems", "jitted_problems", "demo", "__main__",
                "__init__"}),
 ]
