@@ -10,10 +10,13 @@ The block functions defined here travel to the workers by value
 test module.
 """
 
+import importlib.util
 import math
+import re
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import cloudpickle
 import dask.array as da
@@ -27,6 +30,8 @@ from adaopt import status
 from adaopt.jitted_problems import logistic_block
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+ROOT = Path(__file__).resolve().parent.parent
 
 N, D, ROWS = 1000, 3, 150          # blocks of 150 rows: 6 of them and one of 100
 EPS = np.finfo(np.float64).eps
@@ -347,3 +352,51 @@ def test_adaopt_imports_dask_only_when_the_helper_is_called():
                          check=True).stdout.splitlines()
     assert out == ["[]", "client: no dask.distributed.Client is running; start one or "
                          "pass client="]
+
+
+# -- the guide's worked example ------------------------------------------------------
+
+GUIDE = ROOT / "docs" / "guide" / "scaling.rst"
+EXAMPLE = ROOT / "docs" / "guide" / "chunked_logistic.py"
+
+
+def quoted_output():
+    """The lines docs/guide/scaling.rst quotes as the example's output."""
+    section = GUIDE.read_text().split("\nObjectives over chunked data\n")[1]
+    after = section.split("``python docs/guide/chunked_logistic.py`` prints")[1]
+    block = after.split("::\n\n", 1)[1].split("\n\n")[0]
+    return [line[4:] for line in block.splitlines()]
+
+
+def same_numbers(got, quoted):
+    """``got`` reads as ``quoted``: the same words; integers equal; the printed
+    magnitudes (one digit: ``2e-08``) within a factor 3, the other decimals
+    to the last digit printed."""
+    number = r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?"
+    if re.sub(number, "#", got) != re.sub(number, "#", quoted):
+        return False
+    for a, b in zip(re.findall(number, got), re.findall(number, quoted)):
+        if "e" in b:
+            if not 1 / 3 <= float(a) / float(b) <= 3:
+                return False
+        elif "." in b:
+            if abs(float(a) - float(b)) > 1.5 * 10.0 ** -len(b.split(".")[1]):
+                return False
+        elif a != b:
+            return False
+    return True
+
+
+def test_the_guides_example_prints_what_the_guide_quotes(client, capsys):
+    spec = importlib.util.spec_from_file_location("chunked_logistic", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    res, w_adam, model = example.main(client)
+    got = capsys.readouterr().out.splitlines()
+    quoted = quoted_output()
+    assert len(got) == len(quoted) and all(map(same_numbers, got, quoted)), \
+        "\n".join(got)
+    # and the claims behind the numbers
+    assert res.status == status.GTOL
+    assert np.abs(res.x - model.coef_).max() < 1e-6
+    assert np.abs(w_adam - model.coef_).max() < 0.05
