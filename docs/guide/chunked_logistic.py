@@ -35,7 +35,7 @@ def make_data(n_rows=N_ROWS):
 
 def main(client):
     X, y = make_data()
-    # -- full batch ------------------------------------------------------------
+    # -- full batch --------------------------------------------------------------
     # the mean log-loss: the sum (block by block, on the workers) over N
     loss = adaopt.chunked_objective(logistic_block, X, y, client=client, scale="mean")
     lam = 1.0 / (C * loss.nrows)          # dask_ml's penalty, divided by N too
@@ -45,7 +45,8 @@ def main(client):
         return f + 0.5 * lam * (w @ w), g + lam * w
 
     # exact gradients of a smooth, well-conditioned objective: plain gradient
-    # descent, with a step below 2 / L (L <= 1/4 for standardized features)
+    # descent, with a step below 2 / L (L <= 1/4 of the largest eigenvalue
+    # of X^T X / N, which is about 1 for standard normal features)
     res = adaopt.minimize(fun, np.zeros(N_FEATURES), jac=True, method="sgd",
                           options=dict(lr=5.0, gtol=1e-9))
     # -- minibatches -------------------------------------------------------------
@@ -57,7 +58,7 @@ def main(client):
     for block in rng.integers(loss.nblocks, size=STEPS):
         f, g = loss.minibatch(w, block)
         opt.step(g + lam * w)
-    # -- dask_ml on the same objective ------------------------------------------------
+    # -- dask_ml on the same objective -------------------------------------------
     from dask_ml.linear_model import LogisticRegression
 
     # no intercept column, and normalize=False: by default dask_glm's solvers
