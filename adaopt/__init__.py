@@ -11,6 +11,9 @@ multistart, MultiStartResult
     the objective is Numba-jitted, and its result.
 rmsprop_njit
     The compiled loop as a function for users' own ``@numba.njit`` code.
+chunked_objective
+    An objective summed over the row blocks of Dask arrays, computed on the
+    cluster where the blocks live (Dask imported on the first call).
 RMSprop
     Optimizer object for hand-written training loops: ``opt.step(grad)``
     updates a flat float32/float64 vector in place.
@@ -26,6 +29,7 @@ on-disk cache) on its first use.
 """
 
 from . import _compile_notice, schedules, status
+from .chunked import chunked_objective
 from ._minimize import minimize
 from ._njit_entry import (adagrad_njit, adam_njit, adamax_njit, adamw_njit, rmsprop_njit,
                           sgd_njit)
@@ -58,4 +62,4 @@ __all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "adam", "adamw", "adagrad",
            "adam_njit", "adamw_njit", "adagrad_njit",
            "Optimizer", "NonFiniteUpdateError", "ParamLayout",
            "schedules", "status", "minimize", "rmsprop", "multistart",
-           "MultiStartResult", "rmsprop_njit", "__version__"]
+           "MultiStartResult", "rmsprop_njit", "chunked_objective", "__version__"]

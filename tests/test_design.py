@@ -40,8 +40,10 @@ LAYERS = [
     ("iteration", {"_iteration"}),
     ("Python loop", {"_python_loop"}),
     ("compiled loop", {"_compiled_objective", "_objective_digest", "_compiled_loop"}),
-    ("front ends", {"_minimize", "_scipy_method", "_multistart", "_njit_entry"}),
-    ("tools", {"startup", "bench", "convergence", "mgh", "problems", "jitted_problems", "demo", "__main__",
+    ("front ends", {"_minimize", "_scipy_method", "_multistart", "_njit_entry",
+                    "chunked"}),
+    ("tools", {"startup", "bench", "convergence", "mgh", "problems", "jitted_problems",
+               "demo", "__main__",
                "__init__"}),
 ]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
