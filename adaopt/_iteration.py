@@ -269,13 +269,13 @@ class Progress:
         lr = f" {'lr':>10}" if rule else ""
         out(f"{'iter':>10} {'f':>14} {'|g|_inf':>11}{lr} {'iter/s':>10}")
 
-    def __call__(self, k, f, gnorm, lr=None):
+    def __call__(self, k, f, gnorm, rate=None):
         now = time.perf_counter()
-        rate = (f"{(k - self.last_k) / (now - self.last):10.4g}"
-                if k > self.last_k and now > self.last else f"{'':>10}")
+        speed = (f"{(k - self.last_k) / (now - self.last):10.4g}"
+                 if k > self.last_k and now > self.last else f"{'':>10}")
         self.last, self.last_k = now, k
-        lr = f" {lr:10.3e}" if self.rule else ""
-        self.out(f"{k:10d} {f:14.6e} {gnorm:11.3e}{lr} {rate}")
+        rate_column = f" {rate:10.3e}" if self.rule else ""
+        self.out(f"{k:10d} {f:14.6e} {gnorm:11.3e}{rate_column} {speed}")
 
     def line(self, ctl):
         """The line of the iteration just stepped from (``ctl[K] - 1``), with
