@@ -39,8 +39,9 @@ def cosine(lr):
 
 
 variants = {
-    "lr=0.01": dict(lr=0.01),
-    "lr=0.002, momentum 0.9": dict(lr=0.002, momentum=0.9),
+    "default options (bold driver)": dict(),
+    "constant lr=0.01": dict(lr=0.01, lr_schedule=None),
+    "constant lr=0.002, momentum 0.9": dict(lr=0.002, momentum=0.9, lr_schedule=None),
     "cosine from 0.02": dict(lr_schedule=cosine(0.02)),
     "cosine from 0.02, rho=0.99": dict(rho=0.99, lr_schedule=cosine(0.02)),
     "cosine from 0.02, centered": dict(centered=True, lr_schedule=cosine(0.02)),
@@ -111,6 +112,9 @@ fig.tight_layout()
 #   settle: :math:`f` stalls at a level set by ``lr``, and the path zig-zags
 #   across the valley floor.  Momentum makes the walk faster but the jitter
 #   stays.
+# * The default options let the rate follow :math:`f`
+#   (:class:`adaopt.schedules.bold_driver`): it grows while :math:`f` falls and
+#   halves when it rises, so it reaches ``gtol`` without a schedule to tune.
 # * A decaying schedule (cosine here) turns the same start into convergence:
 #   the late steps are short enough to resolve the valley floor.  ``gtol`` is
 #   reached as the rate approaches zero, near the end of the schedule: choose

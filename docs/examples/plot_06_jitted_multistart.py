@@ -58,7 +58,7 @@ print(f"minimum at {res.x}, f = {res.fun:.1e}, nit = {res.nit}, status {res.stat
 # Time per iteration: a fixed number of iterations (``gtol=0``) with a
 # constant learning rate, best of three runs after a warm-up call.
 
-fixed = dict(lr=0.01, gtol=0.0, maxiter=20000)
+fixed = dict(lr=0.01, gtol=0.0, maxiter=20000, lr_schedule=None)
 timings = {}
 for driver in ("compiled", "python"):
     adaopt.minimize(himmelblau, [0.0, 0.0], jac=himmelblau_grad,
