@@ -68,7 +68,8 @@ RULES = [
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
-@pytest.mark.parametrize("rule, make_reference", RULES, ids=repr)
+@pytest.mark.parametrize("rule, make_reference", RULES,
+                         ids=["bold_default", "bold_capped", "plateau_default", "plateau_max_abs"])
 def test_the_rule_gives_the_reference_rates(rule, make_reference, sign):
     values = _values(3)
     ref = make_reference(0.01)
