@@ -173,7 +173,8 @@ def test_minimize_takes_adagrad_by_name_and_matches_the_object(method):
 
     options = dict(lr=0.5, lr_decay=0.02, initial_accumulator_value=0.1)
     res = adaopt.minimize(fg, np.zeros(3), jac=True, method=method,
-                          options=dict(options, maxiter=40, gtol=0.0))
+                          options=dict(options, maxiter=40, gtol=0.0,
+                                       lr_schedule=None))   # the object's constant rate
     x = np.zeros(3)
     opt = adaopt.Adagrad(x, **options)
     for _ in range(40):

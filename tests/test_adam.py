@@ -142,7 +142,8 @@ def test_minimize_takes_adam_by_name_and_matches_the_object(method):
         return float(((x - c) ** 2).sum()), 2 * (x - c)
 
     res = adaopt.minimize(fg, np.zeros(3), jac=True, method=method,
-                          options=dict(lr=0.05, betas=(0.8, 0.99), maxiter=40, gtol=0.0))
+                          options=dict(lr=0.05, betas=(0.8, 0.99), maxiter=40, gtol=0.0,
+                                       lr_schedule=None))   # the object's constant rate
     x = np.zeros(3)
     opt = adaopt.Adam(x, lr=0.05, betas=(0.8, 0.99))
     for _ in range(40):

@@ -201,7 +201,8 @@ def test_minimize_takes_adamax_by_name_and_matches_the_object(method):
 
     options = dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.01)
     res = adaopt.minimize(fg, np.zeros(3), jac=True, method=method,
-                          options=dict(options, maxiter=40, gtol=0.0))
+                          options=dict(options, maxiter=40, gtol=0.0,
+                                       lr_schedule=None))   # the object's constant rate
     x = np.zeros(3)
     opt = adaopt.Adamax(x, **options)
     for _ in range(40):

@@ -115,7 +115,7 @@ def test_step_one_starts_the_buffer_at_g_and_minimize_agrees():
         opt.step(fg(x)[1])
     res = adaopt.minimize(fg, np.zeros(3), jac=True, method="sgd",
                           options=dict(lr=0.1, momentum=0.9, dampening=0.5, maxiter=25,
-                                       gtol=0.0))
+                                       gtol=0.0, lr_schedule=None))   # the object's rate
     np.testing.assert_array_equal(res.x, x)
     assert res.nit == 25
 
@@ -207,7 +207,8 @@ def test_minimize_takes_sgd_by_name_and_matches_the_object(method):
         return float(((x - c) ** 2).sum()), 2 * (x - c)
 
     res = adaopt.minimize(fg, np.zeros(3), jac=True, method=method,
-                          options=dict(lr=0.05, maxiter=40, gtol=0.0))
+                          options=dict(lr=0.05, maxiter=40, gtol=0.0,
+                                       lr_schedule=None))   # the object's constant rate
     x = np.zeros(3)
     opt = adaopt.SGD(x, lr=0.05)
     for _ in range(40):
