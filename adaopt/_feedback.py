@@ -18,7 +18,9 @@ point) takes the same rates to the bit:
             \eta & \text{otherwise (equal, or the first value)}
         \end{cases}
 
-    with ``increase`` :math:`a \ge 1` and ``decrease`` :math:`0 < b \le 1`:
+    with ``increase`` :math:`a \ge 1`, ``decrease`` :math:`0 < b \le 1` and
+    :math:`\eta_{\max}` the smaller of ``max_lr`` and ``max_growth`` times the
+    first rate:
     the "bold driver" of Vogl et al. (1988) and Battiti (1989), without
     their rejection of a step that increased ``f`` (rejection made the
     default worse on the Moré-Garbow-Hillstrom set: see
@@ -55,7 +57,7 @@ RULE_SLOTS = slice(Ctl.LR_RULE, Ctl.PLATEAU_SETTING + _plateau.SETTING_SIZE)
 
 
 def rule_block(kind, increase=1.0, decrease=1.0, min_lr=0.0, max_lr=math.inf,
-               plateau_setting=None):
+               max_growth=math.inf, plateau_setting=None):
     """The rule's slots of ``ctl`` (float64, :data:`RULE_SLOTS`), unstarted.
 
     ``plateau_setting`` is the plateau rule's settings array
@@ -69,6 +71,7 @@ def rule_block(kind, increase=1.0, decrease=1.0, min_lr=0.0, max_lr=math.inf,
     block[Ctl.DECREASE - at] = decrease
     block[Ctl.MIN_LR - at] = min_lr
     block[Ctl.MAX_LR - at] = max_lr
+    block[Ctl.MAX_GROWTH - at] = max_growth
     if plateau_setting is not None:
         block[Ctl.PLATEAU_SETTING - at:] = plateau_setting
     return block
@@ -83,6 +86,10 @@ def fill_rule(ctl, block, lr, sign):
     for i in range(block.shape[0]):
         ctl[at + i] = block[i]
     ctl[Ctl.LR] = lr
+    # the bold driver's cap: max_lr, and at most max_growth times the first
+    # rate (inf * 0 would be NaN: a zero rate has nothing to grow)
+    if lr > 0.0:
+        ctl[Ctl.MAX_LR] = min(ctl[Ctl.MAX_LR], ctl[Ctl.MAX_GROWTH] * lr)
     ctl[Ctl.RULE_SIGN] = sign
     ctl[Ctl.F_LAST] = math.nan
     if ctl[Ctl.LR_RULE] == PLATEAU:

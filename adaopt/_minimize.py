@@ -104,7 +104,7 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         lr_schedule : FeedbackRule, callable or None, default ``bold_driver()``
             How the learning rate changes.  By default it follows ``f``:
             :class:`adaopt.schedules.bold_driver` makes the rate of each
-            step :math:`\min(1.2\eta, 1)` after a fall of ``f`` and
+            step :math:`\min(1.2\eta, 1000\eta_1)` after a fall of ``f`` and
             :math:`0.5\eta` after a rise (``lr`` is the first step's), so
             that default options end in a tight minimum.  Another feedback
             rule (:class:`adaopt.schedules.plateau`, PyTorch's

@@ -64,8 +64,9 @@ class Ctl(enum.IntEnum):
     DECREASE = 19
     MIN_LR = 20
     MAX_LR = 21
-    PLATEAU_STATE = 22    # 4 slots (adaopt._plateau.State)
-    PLATEAU_SETTING = 26  # 8 slots (adaopt._plateau.Setting)
+    MAX_GROWTH = 22  # the cap is also MAX_GROWTH times the first rate
+    PLATEAU_STATE = 23    # 4 slots (adaopt._plateau.State)
+    PLATEAU_SETTING = 27  # 8 slots (adaopt._plateau.Setting)
 
 
 #: Length of ``ctl``: the plateau rule's settings are its last 8 slots.

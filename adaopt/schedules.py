@@ -361,23 +361,33 @@ class bold_driver(FeedbackRule):
     decrease : float, default 0.5
         :math:`0 < b \le 1`.
     min_lr : float, default 0
-    max_lr : float, default 1
-        :math:`0 \le \eta_{\min} \le \eta_{\max}`, ``max_lr`` may be ``inf``.
+        :math:`\eta_{\min} \ge 0`.
+    max_lr : float, default inf
+        A cap on the rate, ``>= min_lr``.
+    max_growth : float, default 1000
+        The rate grows to at most this many times the first step's rate
+        (``lr``): :math:`\eta_{\max} = \min(\text{max\_lr},
+        \text{max\_growth}\cdot\eta_1)`.  A cap relative to ``lr`` keeps
+        the rule's reach the same whatever the scale of the method's rate
+        (RMSprop's ``1e-3`` is a distance per coordinate, SGD's multiplies
+        the gradient).
     """
 
-    def __init__(self, increase=1.2, decrease=0.5, min_lr=0.0, max_lr=1.0):
+    def __init__(self, increase=1.2, decrease=0.5, min_lr=0.0, max_lr=math.inf,
+                 max_growth=1000.0):
         self.increase = check_real("increase", increase, low=1.0, high=math.inf,
                                    high_open=True)
         self.decrease = check_real("decrease", decrease, low=0.0, high=1.0, low_open=True)
         self.min_lr = _lr("min_lr", min_lr)
         self.max_lr = check_real("max_lr", max_lr, low=0.0)
+        self.max_growth = check_real("max_growth", max_growth, low=1.0)
         if not self.min_lr <= self.max_lr:
             raise ValueError(f"min_lr must be <= max_lr, got min_lr={min_lr!r}, "
                              f"max_lr={max_lr!r}")
 
     def block(self):
         return _feedback.rule_block(_feedback.BOLD_DRIVER, self.increase, self.decrease,
-                                    self.min_lr, self.max_lr)
+                                    self.min_lr, self.max_lr, self.max_growth)
 
 
 class plateau(FeedbackRule):

@@ -233,14 +233,18 @@ class BoldDriverReference:
     """The bold driver as :class:`adaopt.schedules.bold_driver` documents it.
 
     ``step(metric)`` takes the value just evaluated; ``lr`` is then the rate
-    of the next step: up by ``increase`` (capped at ``max_lr``) after a
+    of the next step: up by ``increase`` (capped at ``max_lr`` and at
+    ``max_growth`` times the first rate) after a
     fall, down by ``decrease`` (floored at ``min_lr``) after a rise, kept
     otherwise and after the first value.
     """
 
-    def __init__(self, lr, increase=1.2, decrease=0.5, min_lr=0.0, max_lr=1.0):
+    def __init__(self, lr, increase=1.2, decrease=0.5, min_lr=0.0, max_lr=math.inf,
+                 max_growth=1000.0):
         self.lr, self.increase, self.decrease = lr, increase, decrease
-        self.min_lr, self.max_lr = min_lr, max_lr
+        # the cap: max_lr, and max_growth times the first rate
+        self.min_lr = min_lr
+        self.max_lr = min(max_lr, max_growth * lr) if lr > 0 else max_lr
         self.last = None
 
     def step(self, metric):

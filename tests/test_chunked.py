@@ -38,7 +38,8 @@ EPS = np.finfo(np.float64).eps
 #: Gradient descent on the mean log-loss: the step is below 2 / L (L <= 1/4
 #: times the largest eigenvalue of X^T X / N, 1.2 here), so it converges
 #: linearly, to gtol in 53 iterations.
-GD = dict(method="sgd", options=dict(lr=6.0, gtol=1e-9, maxiter=200))
+# gradient descent with a fixed step below 1/L (a constant rate: lr_schedule=None)
+GD = dict(method="sgd", options=dict(lr=6.0, gtol=1e-9, maxiter=200, lr_schedule=None))
 
 
 def make_data():

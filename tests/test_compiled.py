@@ -271,7 +271,7 @@ def test_keyboard_interrupt_between_chunks_returns_the_work_done():
     assert 0 < res.nit < 1500
     # the last fully evaluated iterate: as if maxiter had been nit
     ref = adaopt.minimize(rosen_fg, X0, jac=True, options=dict(
-        lr=1e-3, maxiter=res.nit, driver="python"))
+        lr=1e-3, lr_schedule=None, maxiter=res.nit, driver="python"))
     np.testing.assert_array_equal(res.x, ref.x)
     np.testing.assert_array_equal(res.jac, ref.jac)
     assert res.fun == ref.fun

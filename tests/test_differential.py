@@ -536,7 +536,7 @@ def _hand_rule(rule, lr, sign):
         ref = TorchPlateau(lr, **eval(f"dict({text})"))
     else:
         ref = BoldDriverReference(lr, rule.increase, rule.decrease, rule.min_lr,
-                                  rule.max_lr)
+                                  rule.max_lr, rule.max_growth)
 
     def feed(f):
         ref.step(sign * f)

@@ -59,6 +59,8 @@ RULES = [
     (schedules.bold_driver(), lambda lr: BoldDriverReference(lr)),
     (schedules.bold_driver(1.5, 0.3, min_lr=1e-3, max_lr=0.05),
      lambda lr: BoldDriverReference(lr, 1.5, 0.3, 1e-3, 0.05)),
+    (schedules.bold_driver(1.5, 0.3, max_growth=3.0),
+     lambda lr: BoldDriverReference(lr, 1.5, 0.3, max_growth=3.0)),
     (schedules.plateau(), lambda lr: TorchPlateau(lr)),
     (schedules.plateau(mode="max", threshold_mode="abs", threshold=0.5, patience=2,
                        cooldown=3, factor=0.5, min_lr=1e-4),
@@ -69,7 +71,8 @@ RULES = [
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
 @pytest.mark.parametrize("rule, make_reference", RULES,
-                         ids=["bold_default", "bold_capped", "plateau_default", "plateau_max_abs"])
+                         ids=["bold_default", "bold_capped", "bold_growth", "plateau_default",
+                              "plateau_max_abs"])
 def test_the_rule_gives_the_reference_rates(rule, make_reference, sign):
     values = _values(3)
     ref = make_reference(0.01)
@@ -143,6 +146,7 @@ def test_progress_shows_the_rate_of_each_step(capsys):
     (dict(min_lr=-1.0), ValueError, "min_lr"),
     (dict(max_lr=math.nan), ValueError, "max_lr"),
     (dict(min_lr=0.5, max_lr=0.1), ValueError, "min_lr"),
+    (dict(max_growth=0.5), ValueError, "max_growth"),
     (dict(increase="2"), TypeError, "increase"),
 ])
 def test_bad_bold_driver_arguments_name_themselves(kwargs, error, name):
@@ -167,7 +171,7 @@ def test_bad_rules_raise_before_anything_runs():
 
 def test_reprs_show_the_settings():
     assert repr(schedules.bold_driver()) == (
-        "bold_driver(increase=1.2, decrease=0.5, min_lr=0.0, max_lr=1.0)")
+        "bold_driver(increase=1.2, decrease=0.5, min_lr=0.0, max_lr=inf, max_growth=1000.0)")
     assert repr(schedules.plateau(patience=3)).startswith("plateau(mode='min', factor=0.1, "
                                                           "patience=3,")
 

@@ -45,7 +45,7 @@ def numpy_rmsprop(grad, x0, steps, lr, rho=0.9, eps=1e-8, lo=None, hi=None):
 
 def test_result_fields_and_fun_at_x():
     res = adaopt.minimize(QUAD.fun, QUAD.x0, jac=QUAD.jac,
-                          options=dict(lr=0.01, maxiter=50))
+                          options=dict(lr=0.01, maxiter=50, lr_schedule=None))
     assert isinstance(res, OptimizeResult)
     for key in ("x", "fun", "jac", "nit", "nfev", "njev", "status", "success", "message"):
         assert key in res
@@ -59,7 +59,8 @@ def test_result_fields_and_fun_at_x():
 def test_iterates_follow_the_numpy_reference():
     x0 = np.array([3.0, -1.0, 0.5])
     res = adaopt.minimize(sphere, x0, jac=sphere_grad,
-                          options=dict(lr=0.05, rho=0.8, maxiter=40, gtol=0))
+                          options=dict(lr=0.05, rho=0.8, maxiter=40, gtol=0,
+                                       lr_schedule=None))     # the reference's constant rate
     assert_allclose(res.x, numpy_rmsprop(sphere_grad, x0, 40, lr=0.05, rho=0.8),
                     rtol=1e-12, atol=1e-15)
 
@@ -72,7 +73,9 @@ def test_iterates_follow_the_numpy_reference():
 def test_iterates_equal_the_rmsprop_object(hyper):
     # minimize must take exactly the steps adaopt.RMSprop takes
     p = Rosenbrock()
-    res = adaopt.minimize(p.fun, p.x0, jac=p.jac, options=dict(hyper, maxiter=30))
+    # the object's rate: its schedule, else its constant lr
+    res = adaopt.minimize(p.fun, p.x0, jac=p.jac,
+                          options=dict({"lr_schedule": None}, **hyper, maxiter=30))
     x = p.x0.copy()
     opt = adaopt.RMSprop(x, **hyper)
     for _ in range(30):
@@ -84,9 +87,10 @@ def test_iterates_equal_the_rmsprop_object(hyper):
 def test_maximize_option_ascends():
     # maximizing -|x|^2 takes the very steps of minimizing |x|^2
     res = adaopt.minimize(lambda x: -sphere(x), [1.0, 2.0], jac=lambda x: -2 * x,
-                          options=dict(lr=0.05, maximize=True, maxiter=20))
+                          options=dict(lr=0.05, maximize=True, maxiter=20,
+                                       lr_schedule=None))
     ref = adaopt.minimize(sphere, [1.0, 2.0], jac=sphere_grad,
-                          options=dict(lr=0.05, maxiter=20))
+                          options=dict(lr=0.05, maxiter=20, lr_schedule=None))
     assert_array_equal(res.x, ref.x)
     assert res.fun == -ref.fun < -0.1
 
@@ -209,7 +213,7 @@ def test_float32_stays_float32():
     x0 = np.array([3.0, 4.0], dtype=np.float32)
     # a float64 gradient is converted, not an error
     res = adaopt.minimize(sphere, x0, jac=lambda x: np.asarray(2 * x, np.float64),
-                          options=dict(lr=0.1, maxiter=10))
+                          options=dict(lr=0.1, maxiter=10, lr_schedule=None))
     assert res.x.dtype == np.float32 and res.jac.dtype == np.float32
     x = x0.copy()
     opt = adaopt.RMSprop(x, lr=0.1)
@@ -362,7 +366,7 @@ def test_bounds_project_every_iterate(bounds):
     xs = []
     res = adaopt.minimize(sphere, [1.5, 1.0], jac=sphere_grad, bounds=bounds,
                           callback=lambda xk: xs.append(xk),
-                          options=dict(lr=0.05, maxiter=200, gtol=0.0))
+                          options=dict(lr=0.05, maxiter=200, gtol=0.0, lr_schedule=None))
     xs = np.array(xs)
     assert xs[:, 0].min() >= 0.5 and xs[:, 0].max() <= 2.0
     assert res.x[0] == 0.5 and abs(res.x[1]) < 0.1
@@ -452,12 +456,14 @@ def test_progress_every_k_iterations(capsys):
     adaopt.minimize(sphere, [1.0, 2.0], jac=sphere_grad,
                     options=dict(lr=0.05, maxiter=25, progress=10))
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["iter", "f", "|g|_inf", "iter/s"]
+    # with the default rule each line shows the rate its step took
+    assert lines[0].split() == ["iter", "f", "|g|_inf", "lr", "iter/s"]
     rows = [line.split() for line in lines[1:]]
     assert [int(r[0]) for r in rows] == [0, 10, 20]
     assert float(rows[0][1]) == pytest.approx(5.0)
     assert float(rows[0][2]) == pytest.approx(4.0)
-    assert all(float(r[3]) > 0 for r in rows[1:])
+    assert float(rows[0][3]) == 0.05              # the first step takes lr
+    assert all(float(r[4]) > 0 for r in rows[1:])
     adaopt.minimize(sphere, [1.0, 2.0], jac=sphere_grad, options=dict(maxiter=25))
     assert capsys.readouterr().out == ""
 

@@ -45,7 +45,7 @@ def walled_fg(x, wall):
 def constant_run(driver, **options):
     """The reference: the same run with the constant rate the schedules give."""
     return adaopt.minimize(rosen_fg, X0, jac=True,
-                           options=dict(options, lr=1e-3, driver=driver))
+                           options=dict(options, lr=1e-3, lr_schedule=None, driver=driver))
 
 
 def assert_same(got, ref, keys=("nit", "nfev", "njev", "status", "success", "message")):
@@ -311,7 +311,8 @@ def test_multistart_compiled_schedule_raising_carries_every_start():
     assert isinstance(out, MultiStartResult)
     for got, x0 in zip(out.results, STARTS):
         assert got.status == status.EXCEPTION
-        ref = adaopt.minimize(rosen_fg, x0, jac=True, options=dict(lr=1e-3, maxiter=19))
+        ref = adaopt.minimize(rosen_fg, x0, jac=True,
+                              options=dict(lr=1e-3, lr_schedule=None, maxiter=19))
         assert_same(got, ref, keys=("nit", "nfev", "njev"))
 
 

@@ -226,7 +226,9 @@ def _native(make):
 def test_minimize_converts_every_gradient_to_the_native_bits(kind, option):
     make = CONVERTED[kind]
     native = _native(make)
-    opts = dict(lr=0.05, maxiter=20, driver="python", **OPTIONS[option])
+    # a constant rate: the run goes on to maxiter (the default rule would stop
+    # it early at gtol, and nit == 20 would no longer tell a misread gradient)
+    opts = dict(lr=0.05, maxiter=20, driver="python", lr_schedule=None, **OPTIONS[option])
     ref = adaopt.minimize(quad, X0, jac=native, options=opts)
     got = adaopt.minimize(quad, X0, jac=lambda x: make(native(x)), options=opts)
     assert_same_result(got, ref)
@@ -357,13 +359,14 @@ def test_rmsprop_njit_names_a_complex_gradient_while_typing():
 # -- clip_norm with a norm that overflows -------------------------------------------
 
 BIG = np.array([1e200, -3e199, 2e200])
-BIG_OPTS = dict(lr=0.1, rho=0.9, clip_norm=1.0, maxiter=6, gtol=0.0)
+# the object's constant rate on every path
+BIG_OPTS = dict(lr=0.1, rho=0.9, clip_norm=1.0, maxiter=6, gtol=0.0, lr_schedule=None)
 
 
 @numba.njit
 def _njit_big(x0, c):
     r = adaopt.rmsprop_njit(linear_fg, x0, (c,), lr=0.1, rho=0.9, clip_norm=1.0,
-                            maxiter=6, gtol=0.0)
+                            maxiter=6, gtol=0.0, lr_schedule=None)
     return r.x, r.nit, r.status
 
 
