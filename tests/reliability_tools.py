@@ -49,17 +49,25 @@ def available_layers():
 LAYERS = available_layers()
 
 
-def child_env(layer=None, **extra):
+def child_env(layer=None, *, session_cache=False, **extra):
     """Environment of a child: this source tree (and these tools) first.
 
     Two threads, so that a parallel region really runs several threads even
     on a one-core CI machine.  ``layer`` forces ``NUMBA_THREADING_LAYER``;
     None leaves Numba's default choice (which is what a plain install gets).
+
+    The child gets Numba's default cache location, the source tree's
+    ``__pycache__``: where this session caches too, unless it runs with
+    ``NUMBA_CACHE_DIR``.  ``session_cache=True`` (for children whose test is
+    not about the cache) keeps this session's ``NUMBA_CACHE_DIR`` if it has
+    one, so that such a child loads what the session compiled instead of
+    compiling all of it again.
     """
     env = dict(os.environ)
-    for key in ("NUMBA_THREADING_LAYER", "NUMBA_NUM_THREADS", "NUMBA_CACHE_DIR",
-                "NUMBA_DISABLE_JIT"):
+    for key in ("NUMBA_THREADING_LAYER", "NUMBA_NUM_THREADS", "NUMBA_DISABLE_JIT"):
         env.pop(key, None)
+    if not session_cache:
+        env.pop("NUMBA_CACHE_DIR", None)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), str(ROOT / "tests")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env["NUMBA_NUM_THREADS"] = "2"

@@ -167,7 +167,7 @@ def test_checkpoint_resumes_in_a_new_process_on_the_same_trajectory(dtype, tmp_p
     out = tmp_path / "resumed.npy"
     code = (RESUME.replace("@CKPT@", repr(str(ckpt))).replace("@MORE@", str(more))
             .replace("@OUT@", repr(str(out))))
-    run_child(code, env=child_env())
+    run_child(code, env=child_env(session_cache=True))
     resumed = np.load(out)
     assert resumed.dtype == dtype
     np.testing.assert_array_equal(resumed, x)

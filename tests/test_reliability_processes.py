@@ -95,7 +95,8 @@ POOLS = f"""
 
 @pytest.fixture(scope="module", params=LAYERS)
 def pool_report(request):
-    return last_json(run_child(POOLS, env=child_env(request.param), timeout=300))
+    return last_json(run_child(POOLS, env=child_env(request.param, session_cache=True),
+                               timeout=300))
 
 
 @pytest.mark.parametrize("pool", ["fork", "spawn", "forkserver", "fork_minimize",

@@ -66,7 +66,8 @@ def test_threads_at_once_like_one_after_another(layer, run, sequential, tmp_path
     out = tmp_path / "threads.npz"
     code = THREADED_RUN.replace("@OUT@", repr(str(out))).replace("@RUN@", repr(run))
     # the default layer is tested as a plain install gets it: not forced
-    proc = run_child(code, env=child_env(None if layer == DEFAULT_LAYER else layer))
+    proc = run_child(code, env=child_env(None if layer == DEFAULT_LAYER else layer,
+                                              session_cache=True))
     assert last_json(proc)["layer"] == layer
     results = np.load(out)
     assert sorted(results.files) == [str(s) for s in range(THREADS)]
@@ -112,6 +113,7 @@ def test_unguarded_workqueue_launches_abort():
         for t in threads: t.start()
         for t in threads: t.join()
     """
-    proc = run_child(code, env=child_env("workqueue"), check=False)
+    proc = run_child(code, env=child_env("workqueue", session_cache=True),
+                     check=False)
     assert proc.returncode != 0
     assert "Concurrent access has been detected" in proc.stderr
