@@ -228,7 +228,8 @@ def test_minimize_converts_every_gradient_to_the_native_bits(kind, option):
     native = _native(make)
     # a constant rate: the run goes on to maxiter (the default rule would stop
     # it early at gtol, and nit == 20 would no longer tell a misread gradient)
-    opts = dict(lr=0.05, maxiter=20, driver="python", lr_schedule=None, **OPTIONS[option])
+    opts = dict(dict(lr=0.05, maxiter=20, driver="python", lr_schedule=None),
+                **OPTIONS[option])
     ref = adaopt.minimize(quad, X0, jac=native, options=opts)
     got = adaopt.minimize(quad, X0, jac=lambda x: make(native(x)), options=opts)
     assert_same_result(got, ref)
