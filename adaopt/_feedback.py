@@ -126,16 +126,16 @@ def next_rate(ctl, plateau_state, plateau_setting, f):
 
 
 # nopython code calling these functions compiles the same source
-@overload(fill_rule, inline="always")
+@overload(fill_rule)
 def _fill_rule_nopython(ctl, block, lr, sign):
     return fill_rule
 
 
-@overload(plateau_views, inline="always")
+@overload(plateau_views)
 def _plateau_views_nopython(ctl):
     return plateau_views
 
 
-@overload(next_rate, inline="always")
+@overload(next_rate)
 def _next_rate_nopython(ctl, plateau_state, plateau_setting, f):
     return next_rate

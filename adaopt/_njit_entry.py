@@ -87,15 +87,24 @@ def _rule_block(lr_schedule, default):  # pragma: no cover - replaced by the ove
     """The rule's slots of ``ctl`` that ``lr_schedule`` asks for (empty for None)."""
 
 
-@overload(_rule_block, inline="always")
+@overload(_rule_block, inline="always", prefer_literal=True)
 def _rule_block_overload(lr_schedule, default):
     if isinstance(lr_schedule, types.NoneType):
         def impl(lr_schedule, default):
             return _NO_RULE
-    elif isinstance(lr_schedule, types.Omitted):
-        def impl(lr_schedule, default):
-            return default
-    elif isinstance(lr_schedule, (types.UnicodeType, types.StringLiteral)):
+    elif isinstance(lr_schedule, (types.Omitted, types.StringLiteral)):
+        # a name known while compiling (prefer_literal: the default arrives
+        # as a literal) is decided here: comparing strings in nopython code
+        # compiles Numba's unicode equality, ~3 s per caller
+        value = (lr_schedule.value if isinstance(lr_schedule, types.Omitted)
+                 else lr_schedule.literal_value)
+        if value == _DEFAULT_RULE_NAME:
+            def impl(lr_schedule, default):
+                return default
+        else:
+            def impl(lr_schedule, default):
+                raise ValueError(_BAD_RULE)
+    elif isinstance(lr_schedule, types.UnicodeType):
         def impl(lr_schedule, default):
             if lr_schedule != _DEFAULT_RULE_NAME:
                 raise ValueError(_BAD_RULE)

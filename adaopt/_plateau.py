@@ -98,11 +98,11 @@ def plateau_step(state, setting, metric, lr):
 
 
 # nopython code calling these functions compiles the same source
-@overload(initial_state, inline="always")
+@overload(initial_state)
 def _initial_state_nopython(state, setting):
     return initial_state
 
 
-@overload(plateau_step, inline="always")
+@overload(plateau_step)
 def _plateau_step_nopython(state, setting, metric, lr):
     return plateau_step

@@ -67,3 +67,14 @@ def seed_file():
                         f"found {[m.name for m in matches]}")
         return matches[0]
     return find
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real Dask cluster for one test module: two worker processes, one
+    (Numba) thread each; the workers inherit os.environ (PYTHONPATH included)."""
+    from distributed import Client, LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster:
+        with Client(cluster) as c:
+            yield c

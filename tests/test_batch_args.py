@@ -172,16 +172,6 @@ def test_processes_and_threads_give_the_local_results(jitted_refs):
         assert_identical(a, b)
 
 
-@pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-    # as tests/test_scaling.py: two worker processes, one (Numba) thread each
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster:
-        with Client(cluster) as c:
-            yield c
-
-
 def test_dask_client_with_numpy_and_dask_arrays(client, jitted_refs, capsys):
     import dask
     import dask.array as da

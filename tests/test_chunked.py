@@ -22,7 +22,6 @@ import cloudpickle
 import dask.array as da
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
 from scipy.optimize import minimize as scipy_minimize
 
 import adaopt
@@ -91,15 +90,6 @@ def optimum():
     """The minimum of the mean log-loss, by scipy's L-BFGS-B in memory, to 1e-12."""
     return scipy_minimize(mean_in_memory, np.zeros(D), jac=True, method="L-BFGS-B",
                           options=dict(gtol=1e-12, ftol=0.0)).x
-
-
-@pytest.fixture(scope="module")
-def client():
-    # workers inherit os.environ (PYTHONPATH included); one Numba thread each
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster:
-        with Client(cluster) as c:
-            yield c
 
 
 @pytest.fixture(scope="module")

@@ -812,3 +812,21 @@ def test_rmsprop_njit_with_an_objective_that_allocates_matches_minimize():
     assert ref.status == status.MAXITER and ref.nit == 50
     got = _summary(*njit_hp_sized_nan(x0, c, 0.01, 50))
     assert_same(got, _of(ref), "rmsprop_njit with an allocating objective")
+
+
+def test_the_njit_entry_refuses_an_lr_schedule_block_of_the_wrong_length():
+    # the same caller as the table's rows (no new compilation): a rule's
+    # block() has one length; anything else is a ValueError naming lr_schedule
+    c = CONFIGS[0].values[0]
+    x0, args, _ = _inputs(c)
+    o = dict(OPTION_DEFAULTS, **c["options"])
+    n = x0.size
+    with pytest.raises(ValueError, match="lr_schedule"):
+        njit_fg(x0, *args, np.full(n, -np.inf), np.full(n, np.inf), float(o["lr"]),
+                float(o["rho"]), float(o["eps"]), float(o["momentum"]),
+                bool(o["nesterov"]), bool(o["centered"]), float(o["weight_decay"]),
+                bool(o["decoupled_weight_decay"]), bool(o["maximize"]),
+                bool(o["eps_in_sqrt"]), bool(o["bias_correction"]),
+                float(o["initial_scale"]), math.inf, math.inf, int(o["maxiter"]),
+                NO_MAXFEV, float(o["gtol"]), float(o["ftol"]), float(o["xtol"]),
+                np.zeros(3))

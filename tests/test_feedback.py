@@ -174,26 +174,3 @@ def test_reprs_show_the_settings():
         "bold_driver(increase=1.2, decrease=0.5, min_lr=0.0, max_lr=inf, max_growth=1000.0)")
     assert repr(schedules.plateau(patience=3)).startswith("plateau(mode='min', factor=0.1, "
                                                           "patience=3,")
-
-
-@numba.njit(cache=True)
-def _sq(x):
-    return 0.5 * np.sum((x - 2.0) ** 2), x - 2.0
-
-
-@numba.njit(cache=True)
-def _njit_with_rule(x0, block):
-    r = adaopt.rmsprop_njit(_sq, x0, lr=0.1, lr_schedule=block, maxiter=100)
-    return r.x, r.nit
-
-
-def test_the_njit_entry_takes_a_rule_block_and_refuses_a_wrong_one():
-    x0 = np.array([0.0, 5.0])
-    rule = schedules.plateau(factor=0.5, patience=2)
-    x, nit = _njit_with_rule(x0, rule.block())
-    ref = adaopt.minimize(_sq, x0, jac=True, options=dict(lr=0.1, lr_schedule=rule,
-                                                          maxiter=100))
-    np.testing.assert_array_equal(x, ref.x)
-    assert nit == ref.nit
-    with pytest.raises(ValueError, match="lr_schedule"):
-        _njit_with_rule(x0, np.zeros(3))

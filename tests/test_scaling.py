@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from distributed import Client, LocalCluster
 
 import adaopt
 from adaopt import status
@@ -202,15 +201,6 @@ def test_ctrl_c_returns_the_chunks_back_and_marks_the_rest(tmp_path):
 
 
 # -- a Dask cluster ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def client():
-    # workers inherit os.environ (PYTHONPATH included); one Numba thread each
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster:
-        with Client(cluster) as c:
-            yield c
 
 
 def test_dask_cluster_gives_the_local_results(client, capsys):
