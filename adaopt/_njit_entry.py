@@ -27,6 +27,7 @@ from numba import types
 from numba.extending import overload
 
 from . import _feedback, status
+from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
@@ -39,7 +40,8 @@ from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
                          fill_workspace, iteration_limit_from_maxfev, workspace_rows)
 
 __all__ = ["make_njit_entry", "possible_flavours", "rmsprop_njit", "adam_njit",
-           "adamw_njit", "adagrad_njit", "sgd_njit", "adamax_njit"]
+           "adamw_njit", "adagrad_njit", "sgd_njit", "adamax_njit",
+           "adadelta_njit"]
 
 #: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
 _DISABLE_JIT = bool(numba.config.DISABLE_JIT)
@@ -551,3 +553,27 @@ Examples
 
 #: Adamax from inside Numba-compiled code (see its docstring).
 adamax_njit = make_njit_entry(ADAMAX, _ADAMAX_NJIT_DOC)
+
+_ADADELTA_NJIT_DOC = r"""Minimize ``fun`` with Adadelta from inside Numba-compiled code.
+
+As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
+:class:`adaopt.Adadelta` (``lr, rho, eps, weight_decay, maximize,
+clip_value, clip_norm``, and ``lr_schedule``).  For the same inputs it
+returns what ``adaopt.minimize(..., method='adadelta')`` returns.
+
+Examples
+--------
+>>> import numba, numpy as np
+>>> from adaopt import adadelta_njit
+>>> @numba.njit
+... def sq(x, c):
+...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
+>>> @numba.njit
+... def fit(c):
+...     return adadelta_njit(sq, np.zeros(1), (c,), maxiter=5000).x[0]
+>>> round(fit(2.5), 3)
+2.5
+"""
+
+#: Adadelta from inside Numba-compiled code (see its docstring).
+adadelta_njit = make_njit_entry(ADADELTA, _ADADELTA_NJIT_DOC)

@@ -5,6 +5,7 @@ Each class is its documentation and two attributes: the method description
 signature, checks, state and step come from :class:`adaopt.Optimizer`.
 """
 
+from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
@@ -12,7 +13,7 @@ from ._optimizer import Optimizer
 from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
 
-__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "SGD", "Adamax"]
+__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "SGD", "Adamax", "Adadelta"]
 
 
 class RMSprop(Optimizer):
@@ -426,3 +427,69 @@ class Adamax(Optimizer):
 
     method = ADAMAX
     positional = ("lr", "betas", "eps", "weight_decay")
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta over a flat parameter vector, updated in place (PyTorch's ``torch.optim.Adadelta``).
+
+    Zeiler's per-dimension rate from two running averages, of the squared
+    gradients and of the squared updates (Zeiler 2012, algorithm 1).  Per
+    element, at step t = 1, 2, ... with gradient g, parameter theta and
+    learning rate lr(t), in this order (each line only when its option is
+    on)::
+
+        g     = -g                               maximize
+        g     = clip(g, -clip_value, clip_value) clip_value
+        g     = g * min(1, clip_norm / |g|_2)    clip_norm (whole vector)
+        g     = g + weight_decay * theta         weight_decay (coupled)
+        v     = rho * v + (1 - rho) * g**2       v starts at 0
+        delta = sqrt(u + eps) / sqrt(v + eps) * g
+        u     = rho * u + (1 - rho) * delta**2   u starts at 0
+        theta = theta - lr(t) * delta
+
+    This is the algorithm of PyTorch's documentation, in PyTorch's order of
+    operations; the paper's update is ``lr = 1`` (PyTorch's default), which
+    makes the step free of any rate: its units are those of ``theta``.
+
+    Parameters
+    ----------
+    params : ndarray
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
+    lr : float, default 1.0
+        Factor of ``delta`` in the update, ``>= 0``.  Overridden by
+        ``lr_schedule``.
+    rho : float, default 0.9
+        Decay of both running averages, ``0 <= rho <= 1``.
+    eps : float, default 1e-06
+        Added inside both square roots, ``>= 0``; it sets the size of the
+        first steps, ``sqrt(eps) / sqrt(v + eps) * g``, while ``u`` is 0.
+    weight_decay : float, default 0
+        L2 penalty ``>= 0`` added to the gradient (coupled).
+    maximize : bool, default False
+        Maximize the objective (ascend the gradient).
+    lr_schedule : callable, optional
+        ``lr_schedule(t) -> lr`` for step ``t`` (1-based); see
+        :mod:`adaopt.schedules`.
+    clip_value, clip_norm, nonfinite : optional
+        As for :class:`Adam` (``nonfinite`` default 'raise').
+
+    Attributes
+    ----------
+    state : dict of ndarray
+        ``square_avg`` (v) and ``acc_delta`` (u): PyTorch's names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import adaopt
+    >>> x = np.array([5.0, 5.0])
+    >>> opt = adaopt.Adadelta(x)
+    >>> for _ in range(10):
+    ...     opt.step(np.array([2 * x[0], 20 * x[1]]))
+    >>> x.round(4)
+    array([4.9663, 4.9663])
+    """
+
+    method = ADADELTA
+    positional = ("lr", "rho", "eps", "weight_decay")

@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from . import _feedback
+from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
@@ -37,7 +38,8 @@ __all__ = ["Problem", "Workspace", "parse_problem", "make_workspace", "check_x0"
 
 #: The method descriptions ``minimize`` knows, by the name of its ``method``
 #: argument.
-METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW, ADAGRAD, SGD_METHOD, ADAMAX)}
+METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW, ADAGRAD, SGD_METHOD, ADAMAX,
+                                ADADELTA)}
 
 #: The ``driver`` option's choices (the loops themselves sit above this layer).
 DRIVER_NAMES = ("auto", "python", "compiled")
