@@ -34,6 +34,7 @@ from ._adamax import ADAMAX
 from ._compiled_loop import iterate
 from ._iteration import called_advance
 from ._problem import option_defaults
+from ._radam import RADAM
 from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
 from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
@@ -41,7 +42,7 @@ from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
 
 __all__ = ["make_njit_entry", "possible_flavours", "rmsprop_njit", "adam_njit",
            "adamw_njit", "adagrad_njit", "sgd_njit", "adamax_njit",
-           "adadelta_njit"]
+           "adadelta_njit", "radam_njit"]
 
 #: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
 _DISABLE_JIT = bool(numba.config.DISABLE_JIT)
@@ -577,3 +578,28 @@ Examples
 
 #: Adadelta from inside Numba-compiled code (see its docstring).
 adadelta_njit = make_njit_entry(ADADELTA, _ADADELTA_NJIT_DOC)
+
+_RADAM_NJIT_DOC = r"""Minimize ``fun`` with RAdam from inside Numba-compiled code.
+
+As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
+:class:`adaopt.RAdam` (``lr, betas, eps, weight_decay,
+decoupled_weight_decay, maximize, clip_value, clip_norm``, and
+``lr_schedule``).  For the same inputs it returns what
+``adaopt.minimize(..., method='radam')`` returns.
+
+Examples
+--------
+>>> import numba, numpy as np
+>>> from adaopt import radam_njit
+>>> @numba.njit
+... def sq(x, c):
+...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
+>>> @numba.njit
+... def fit(c):
+...     return radam_njit(sq, np.zeros(1), (c,), lr=0.05, maxiter=5000).x[0]
+>>> round(fit(2.5), 3)
+2.5
+"""
+
+#: RAdam from inside Numba-compiled code (see its docstring).
+radam_njit = make_njit_entry(RADAM, _RADAM_NJIT_DOC)

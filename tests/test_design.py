@@ -22,7 +22,8 @@ FRONT = {"rmsprop": (adaopt.RMSprop, adaopt.rmsprop_njit, adaopt.rmsprop),
          "adagrad": (adaopt.Adagrad, adaopt.adagrad_njit, adaopt.adagrad),
          "sgd": (adaopt.SGD, adaopt.sgd_njit, adaopt.sgd),
          "adamax": (adaopt.Adamax, adaopt.adamax_njit, adaopt.adamax),
-         "adadelta": (adaopt.Adadelta, adaopt.adadelta_njit, adaopt.adadelta)}
+         "adadelta": (adaopt.Adadelta, adaopt.adadelta_njit, adaopt.adadelta),
+         "radam": (adaopt.RAdam, adaopt.radam_njit, adaopt.radam)}
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "adaopt"
@@ -33,9 +34,10 @@ LAYERS = [
     ("foundations", {"status", "_validation", "_numba_cache", "_threading", "_borrow",
                      "_compile_notice", "_workspace", "_workers"}),
     ("kernels", {"kernels", "_adam_kernels", "_adagrad_kernels", "_sgd_kernels",
-                 "_adamax_kernels", "_adadelta_kernels"}),
+                 "_adamax_kernels", "_adadelta_kernels",
+                 "_radam_kernels"}),
     ("method descriptions", {"_method", "_rmsprop", "_adam", "_adagrad", "_sgd", "_adamax",
-                             "_adadelta",
+                             "_adadelta", "_radam",
                              "_learning_rate", "_plateau", "_feedback"}),
     ("optimizer objects", {"_optimizer", "_optimizers", "layout", "schedules"}),
     ("problem setup", {"_problem", "finite_differences"}),
