@@ -84,6 +84,7 @@ from reference import BoldDriverReference, TorchPlateau
 from differential_objectives import (NO_MAXFEV, digest_probe, hp_sized_nan_fg,
                                      njit_adagrad_fg, njit_adam_fg, njit_adamw_fg,
                                      njit_sgd_fg, njit_adamax_fg, njit_adadelta_fg,
+                                     njit_radam_fg,
                                      njit_f_g, njit_fg, njit_hp_sized_nan, py_quad_f,
                                      py_quad_fg, py_quad_g, quad_f, quad_fg, quad_g)
 
@@ -380,6 +381,19 @@ CONFIGS = [
         lr_schedule=schedules.exponential_decay(3.0, 0.97)),
     cfg("big_f64_adadelta", method="adadelta", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
         maxiter=10, lr=1.0, clip_norm=5.0),
+    # -- RAdam: plain, every scalar option, decoupled decay on a schedule,
+    # parallel; float64 only (as Adadelta).  Every row runs past step 5, so
+    # both the unrectified and the rectified steps are in it; the first five
+    # are momentum SGD on the raw gradient, so lr * max(d) stays below 2 --
+    cfg("radam_plain", method="radam"),
+    cfg("radam_rule_default", method="radam", lr_schedule=DEFAULT),
+    cfg("radam_options", method="radam", d=[-1.0, -10.0, -100.0], maximize=True,
+        lr=0.1, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.02, clip_value=5.0,
+        clip_norm=2.0, bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
+    cfg("radam_decoupled_schedule", method="radam", weight_decay=0.1,
+        decoupled_weight_decay=True, lr_schedule=schedules.exponential_decay(0.015, 0.98)),
+    cfg("big_f64_radam", method="radam", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
+        maxiter=10, lr=0.02, clip_norm=5.0),
 ]
 
 FRONT_ENDS = ("hand", "compiled", "scipy", "multi_compiled",
@@ -497,7 +511,7 @@ def run_hand(c):
     opt = {"rmsprop": adaopt.RMSprop, "adam": adaopt.Adam, "adamw": adaopt.AdamW,
            "adagrad": adaopt.Adagrad, "sgd": adaopt.SGD,
            "adamax": adaopt.Adamax,
-           "adadelta": adaopt.Adadelta}[c["method"]](x, **hyper)
+           "adadelta": adaopt.Adadelta, "radam": adaopt.RAdam}[c["method"]](x, **hyper)
     k, fprev, xprev = 0, math.nan, None
     f, g = evaluate(x)
     while True:
@@ -605,7 +619,8 @@ def run_njit(c):
     n = x0.size
     lower, upper = bounds if bounds is not None else (np.full(n, -np.inf),
                                                       np.full(n, np.inf))
-    callers = {"sgd": njit_sgd_fg, "adamax": njit_adamax_fg, "adadelta": njit_adadelta_fg}
+    callers = {"sgd": njit_sgd_fg, "adamax": njit_adamax_fg, "adadelta": njit_adadelta_fg,
+               "radam": njit_radam_fg}
     if c["method"] in callers:
         assert c["jac"] == "combined"
         caller = callers[c["method"]]
@@ -719,7 +734,7 @@ def _flavour(c):
     o = c["options"]
     if c["method"] in ("adam", "adamw"):     # one engine: the same drivers
         return (c["jac"], np.dtype(c["dtype"]).name, "adam", bool(o.get("amsgrad")))
-    if c["method"] in ("adagrad", "adamax", "adadelta"):     # one flavour each
+    if c["method"] in ("adagrad", "adamax", "adadelta", "radam"):     # one flavour each
         return (c["jac"], np.dtype(c["dtype"]).name, c["method"], True)
     if c["method"] == "sgd":
         return (c["jac"], np.dtype(c["dtype"]).name, "sgd", o.get("momentum", 0.0) > 0)
@@ -742,7 +757,8 @@ def test_the_table_compiles_few_drivers():
                 ("combined", "float32", "sgd", True)}
     allowed |= {("combined", "float64", "adamax", True),
                 ("combined", "float32", "adamax", True)}
-    allowed |= {("combined", "float64", "adadelta", True)}
+    allowed |= {("combined", "float64", "adadelta", True),
+                ("combined", "float64", "radam", True)}
     assert got == allowed, got ^ allowed
 
 
