@@ -31,11 +31,12 @@ on-disk cache) on its first use.
 from . import _compile_notice, schedules, status
 from .chunked import chunked_objective
 from ._minimize import minimize
-from ._njit_entry import (adagrad_njit, adam_njit, adamax_njit, adamw_njit, rmsprop_njit,
-                          sgd_njit)
+from ._njit_entry import (adadelta_njit, adagrad_njit, adam_njit, adamax_njit, adamw_njit,
+                          radam_njit, rmsprop_njit, sgd_njit)
 from ._optimizer import NonFiniteUpdateError, Optimizer
-from ._optimizers import SGD, Adagrad, Adam, Adamax, AdamW, RMSprop
-from ._scipy_method import adagrad, adam, adamax, adamw, rmsprop, sgd
+from ._optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, RAdam, RMSprop
+from ._scipy_method import (adadelta, adagrad, adam, adamax, adamw, radam, rmsprop,
+                            sgd)
 from .layout import ParamLayout
 
 __version__ = "0.1.0"
@@ -59,6 +60,7 @@ def __dir__():
 
 __all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "adam", "adamw", "adagrad",
            "SGD", "sgd", "sgd_njit", "Adamax", "adamax", "adamax_njit",
+           "Adadelta", "adadelta", "adadelta_njit", "RAdam", "radam", "radam_njit",
            "adam_njit", "adamw_njit", "adagrad_njit",
            "Optimizer", "NonFiniteUpdateError", "ParamLayout",
            "schedules", "status", "minimize", "rmsprop", "multistart",

@@ -56,10 +56,11 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
     method : str, default 'rmsprop'
         The lower-case name of one of adaopt's optimizer classes, any case
         (``'rmsprop'`` for :class:`adaopt.RMSprop`, ``'adam'``, ``'adamw'``,
-        ``'adagrad'``, ``'sgd'``, ``'adamax'``, ...), or its scipy custom method
-        (:func:`adaopt.rmsprop`, :func:`adaopt.adam`, ...); anything else
-        raises ``ValueError`` listing the choices.  The options below are
-        RMSprop's; another method's are the arguments of its class.
+        ``'adagrad'``, ``'sgd'``, ``'adamax'``, ``'adadelta'``, ``'radam'``,
+        ...), or its scipy custom method (:func:`adaopt.rmsprop`,
+        :func:`adaopt.adam`, ...); anything else raises ``ValueError``
+        listing the choices.  The options below are RMSprop's; another
+        method's are the arguments of its class.
     jac : callable, bool or str, optional
         * callable ``jac(x, *args) -> array`` of shape ``(n,)``; a gradient
           of another dtype or byte order, a list or tuple, a strided,

@@ -27,19 +27,22 @@ from numba import types
 from numba.extending import overload
 
 from . import _feedback, status
+from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
 from ._compiled_loop import iterate
 from ._iteration import called_advance
 from ._problem import option_defaults
+from ._radam import RADAM
 from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
 from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
                          fill_workspace, iteration_limit_from_maxfev, workspace_rows)
 
 __all__ = ["make_njit_entry", "possible_flavours", "rmsprop_njit", "adam_njit",
-           "adamw_njit", "adagrad_njit", "sgd_njit", "adamax_njit"]
+           "adamw_njit", "adagrad_njit", "sgd_njit", "adamax_njit",
+           "adadelta_njit", "radam_njit"]
 
 #: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
 _DISABLE_JIT = bool(numba.config.DISABLE_JIT)
@@ -560,3 +563,52 @@ Examples
 
 #: Adamax from inside Numba-compiled code (see its docstring).
 adamax_njit = make_njit_entry(ADAMAX, _ADAMAX_NJIT_DOC)
+
+_ADADELTA_NJIT_DOC = r"""Minimize ``fun`` with Adadelta from inside Numba-compiled code.
+
+As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
+:class:`adaopt.Adadelta` (``lr, rho, eps, weight_decay, maximize,
+clip_value, clip_norm``, and ``lr_schedule``).  For the same inputs it
+returns what ``adaopt.minimize(..., method='adadelta')`` returns.
+
+Examples
+--------
+>>> import numba, numpy as np
+>>> from adaopt import adadelta_njit
+>>> @numba.njit
+... def sq(x, c):
+...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
+>>> @numba.njit
+... def fit(c):
+...     return adadelta_njit(sq, np.zeros(1), (c,), maxiter=5000).x[0]
+>>> round(fit(2.5), 3)
+2.5
+"""
+
+#: Adadelta from inside Numba-compiled code (see its docstring).
+adadelta_njit = make_njit_entry(ADADELTA, _ADADELTA_NJIT_DOC)
+
+_RADAM_NJIT_DOC = r"""Minimize ``fun`` with RAdam from inside Numba-compiled code.
+
+As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
+:class:`adaopt.RAdam` (``lr, betas, eps, weight_decay,
+decoupled_weight_decay, maximize, clip_value, clip_norm``, and
+``lr_schedule``).  For the same inputs it returns what
+``adaopt.minimize(..., method='radam')`` returns.
+
+Examples
+--------
+>>> import numba, numpy as np
+>>> from adaopt import radam_njit
+>>> @numba.njit
+... def sq(x, c):
+...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
+>>> @numba.njit
+... def fit(c):
+...     return radam_njit(sq, np.zeros(1), (c,), lr=0.05, maxiter=5000).x[0]
+>>> round(fit(2.5), 3)
+2.5
+"""
+
+#: RAdam from inside Numba-compiled code (see its docstring).
+radam_njit = make_njit_entry(RADAM, _RADAM_NJIT_DOC)

@@ -5,14 +5,17 @@ Each class is its documentation and two attributes: the method description
 signature, checks, state and step come from :class:`adaopt.Optimizer`.
 """
 
+from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
 from ._optimizer import Optimizer
+from ._radam import RADAM
 from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
 
-__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "SGD", "Adamax"]
+__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "SGD", "Adamax", "Adadelta",
+           "RAdam"]
 
 
 class RMSprop(Optimizer):
@@ -426,3 +429,147 @@ class Adamax(Optimizer):
 
     method = ADAMAX
     positional = ("lr", "betas", "eps", "weight_decay")
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta over a flat parameter vector, updated in place (PyTorch's ``torch.optim.Adadelta``).
+
+    Zeiler's per-dimension rate from two running averages, of the squared
+    gradients and of the squared updates (Zeiler 2012, algorithm 1).  Per
+    element, at step t = 1, 2, ... with gradient g, parameter theta and
+    learning rate lr(t), in this order (each line only when its option is
+    on)::
+
+        g     = -g                               maximize
+        g     = clip(g, -clip_value, clip_value) clip_value
+        g     = g * min(1, clip_norm / |g|_2)    clip_norm (whole vector)
+        g     = g + weight_decay * theta         weight_decay (coupled)
+        v     = rho * v + (1 - rho) * g**2       v starts at 0
+        delta = sqrt(u + eps) / sqrt(v + eps) * g
+        u     = rho * u + (1 - rho) * delta**2   u starts at 0
+        theta = theta - lr(t) * delta
+
+    This is the algorithm of PyTorch's documentation, in PyTorch's order of
+    operations; the paper's update is ``lr = 1`` (PyTorch's default), which
+    makes the step free of any rate: its units are those of ``theta``.
+
+    Parameters
+    ----------
+    params : ndarray
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
+    lr : float, default 1.0
+        Factor of ``delta`` in the update, ``>= 0``.  Overridden by
+        ``lr_schedule``.
+    rho : float, default 0.9
+        Decay of both running averages, ``0 <= rho <= 1``.
+    eps : float, default 1e-06
+        Added inside both square roots, ``>= 0``; it sets the size of the
+        first steps, ``sqrt(eps) / sqrt(v + eps) * g``, while ``u`` is 0.
+    weight_decay : float, default 0
+        L2 penalty ``>= 0`` added to the gradient (coupled).
+    maximize : bool, default False
+        Maximize the objective (ascend the gradient).
+    lr_schedule : callable, optional
+        ``lr_schedule(t) -> lr`` for step ``t`` (1-based); see
+        :mod:`adaopt.schedules`.
+    clip_value, clip_norm, nonfinite : optional
+        As for :class:`Adam` (``nonfinite`` default 'raise').
+
+    Attributes
+    ----------
+    state : dict of ndarray
+        ``square_avg`` (v) and ``acc_delta`` (u): PyTorch's names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import adaopt
+    >>> x = np.array([5.0, 5.0])
+    >>> opt = adaopt.Adadelta(x)
+    >>> for _ in range(10):
+    ...     opt.step(np.array([2 * x[0], 20 * x[1]]))
+    >>> x.round(4)
+    array([4.9663, 4.9663])
+    """
+
+    method = ADADELTA
+    positional = ("lr", "rho", "eps", "weight_decay")
+
+
+class RAdam(Optimizer):
+    r"""RAdam over a flat parameter vector, updated in place (PyTorch's ``torch.optim.RAdam``).
+
+    Adam with its adaptive step switched on only once the variance of the
+    second moment is tractable, and rectified then (Liu et al. 2020,
+    algorithm 2).  Per element, at step t = 1, 2, ... with gradient g,
+    parameter theta and learning rate lr(t), in this order (each line only
+    when its option is on)::
+
+        g     = -g                               maximize
+        g     = clip(g, -clip_value, clip_value) clip_value
+        g     = g * min(1, clip_norm / |g|_2)    clip_norm (whole vector)
+        g     = g + weight_decay * theta         weight_decay (coupled)
+        theta = theta - lr(t) * weight_decay * theta   decoupled_weight_decay
+        m     = beta1 * m + (1 - beta1) * g      m starts at 0
+        v     = beta2 * v + (1 - beta2) * g**2   v starts at 0
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t   = rho_inf - 2 t beta2**t / (1 - beta2**t)
+        r_t     = sqrt((rho_t - 4) (rho_t - 2) rho_inf
+                       / ((rho_inf - 4) (rho_inf - 2) rho_t))
+        theta = theta - lr(t) r_t sqrt(1 - beta2**t) / (1 - beta1**t)
+                        * m / (sqrt(v) + eps)    if rho_t > 5
+        theta = theta - lr(t) / (1 - beta1**t) * m   otherwise
+
+    This is the algorithm of PyTorch's documentation.  ``rho_t``, ``r_t``,
+    the switch and the bias corrections depend on ``t`` alone: they are
+    computed once per step in float64 and folded into one rate, rounded once
+    to the parameters' dtype; per element there are only the moments and
+    ``m / (sqrt(v) + eps)``.  With the default ``betas`` the first five
+    steps are not rectified.
+
+    Parameters
+    ----------
+    params : ndarray
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
+    lr : float, default 1e-3
+        Learning rate, ``>= 0``.  Overridden by ``lr_schedule``.
+    betas : pair of float, default (0.9, 0.999)
+        Decays of the two moments, each ``0 <= beta < 1``.  A step is
+        rectified only when ``rho_inf > 5``, i.e. ``beta2 > 2/3``.
+    eps : float, default 1e-8
+        Added to ``sqrt(v)`` on rectified steps, ``>= 0``.
+    weight_decay : float, default 0
+        Weight decay ``>= 0``: an L2 penalty added to the gradient, or with
+        ``decoupled_weight_decay`` a shrinking of ``theta`` by ``lr(t) *
+        weight_decay`` (Loshchilov & Hutter 2019).
+    decoupled_weight_decay : bool, default False
+        Decouple the weight decay from the gradient, as AdamW does.
+    maximize : bool, default False
+        Maximize the objective (ascend the gradient).
+    lr_schedule : callable, optional
+        ``lr_schedule(t) -> lr`` for step ``t`` (1-based); see
+        :mod:`adaopt.schedules`.
+    clip_value, clip_norm, nonfinite : optional
+        As for :class:`Adam` (``nonfinite`` default 'raise').
+
+    Attributes
+    ----------
+    state : dict of ndarray
+        ``exp_avg`` (m) and ``exp_avg_sq`` (v): PyTorch's names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import adaopt
+    >>> x = np.array([5.0, 5.0])
+    >>> opt = adaopt.RAdam(x, lr=0.1)
+    >>> for _ in range(10):
+    ...     opt.step(np.array([2 * x[0], 20 * x[1]]))
+    >>> x.round(4)
+    array([0.9941, 3.4488])
+    """
+
+    method = RADAM
+    positional = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")

@@ -18,11 +18,13 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from . import _feedback
+from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
 from ._learning_rate import check_schedule
 from ._method import Method
+from ._radam import RADAM
 from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
 from ._validation import check_real, is_jitted, native_arrays, optimize_warning
@@ -37,7 +39,8 @@ __all__ = ["Problem", "Workspace", "parse_problem", "make_workspace", "check_x0"
 
 #: The method descriptions ``minimize`` knows, by the name of its ``method``
 #: argument.
-METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW, ADAGRAD, SGD_METHOD, ADAMAX)}
+METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW, ADAGRAD, SGD_METHOD, ADAMAX,
+                                ADADELTA, RADAM)}
 
 #: The ``driver`` option's choices (the loops themselves sit above this layer).
 DRIVER_NAMES = ("auto", "python", "compiled")

@@ -15,14 +15,16 @@ import warnings
 
 from ._minimize import run
 from ._problem import parse_problem
+from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
+from ._radam import RADAM
 from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
 
 __all__ = ["make_scipy_method", "rmsprop", "adam", "adamw", "adagrad", "sgd",
-           "adamax"]
+           "adamax", "adadelta", "radam"]
 
 
 def make_scipy_method(method, doc):
@@ -189,3 +191,43 @@ Examples
 
 #: Adamax as a scipy custom method (see its docstring).
 adamax = make_scipy_method(ADAMAX, _ADAMAX_DOC)
+
+_ADADELTA_DOC = """Adadelta for ``scipy.optimize.minimize(fun, x0, method=adaopt.adadelta)``.
+
+Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
+:class:`adaopt.Adadelta` (``lr``, ``rho``, ``eps``, ``weight_decay``,
+``maximize``, ``clip_value``, ``clip_norm``) and those of
+:func:`adaopt.minimize`.
+
+Examples
+--------
+>>> import numpy as np, scipy.optimize, adaopt
+>>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
+...                               jac=lambda x: 2 * x, method=adaopt.adadelta,
+...                               options=dict(maxiter=3000))
+>>> res.status, bool(np.abs(res.x).max() < 1e-3)
+(0, True)
+"""
+
+#: Adadelta as a scipy custom method (see its docstring).
+adadelta = make_scipy_method(ADADELTA, _ADADELTA_DOC)
+
+_RADAM_DOC = """RAdam for ``scipy.optimize.minimize(fun, x0, method=adaopt.radam)``.
+
+Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
+:class:`adaopt.RAdam` (``lr``, ``betas``, ``eps``, ``weight_decay``,
+``decoupled_weight_decay``, ``maximize``, ``clip_value``, ``clip_norm``)
+and those of :func:`adaopt.minimize`.
+
+Examples
+--------
+>>> import numpy as np, scipy.optimize, adaopt
+>>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
+...                               jac=lambda x: 2 * x, method=adaopt.radam,
+...                               options=dict(lr=0.05, maxiter=3000))
+>>> res.status, bool(np.abs(res.x).max() < 1e-3)
+(0, True)
+"""
+
+#: RAdam as a scipy custom method (see its docstring).
+radam = make_scipy_method(RADAM, _RADAM_DOC)

@@ -21,7 +21,9 @@ FRONT = {"rmsprop": (adaopt.RMSprop, adaopt.rmsprop_njit, adaopt.rmsprop),
          "adamw": (adaopt.AdamW, adaopt.adamw_njit, adaopt.adamw),
          "adagrad": (adaopt.Adagrad, adaopt.adagrad_njit, adaopt.adagrad),
          "sgd": (adaopt.SGD, adaopt.sgd_njit, adaopt.sgd),
-         "adamax": (adaopt.Adamax, adaopt.adamax_njit, adaopt.adamax)}
+         "adamax": (adaopt.Adamax, adaopt.adamax_njit, adaopt.adamax),
+         "adadelta": (adaopt.Adadelta, adaopt.adadelta_njit, adaopt.adadelta),
+         "radam": (adaopt.RAdam, adaopt.radam_njit, adaopt.radam)}
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "adaopt"
@@ -32,8 +34,10 @@ LAYERS = [
     ("foundations", {"status", "_validation", "_numba_cache", "_threading", "_borrow",
                      "_compile_notice", "_workspace", "_workers"}),
     ("kernels", {"kernels", "_adam_kernels", "_adagrad_kernels", "_sgd_kernels",
-                 "_adamax_kernels"}),
+                 "_adamax_kernels", "_adadelta_kernels",
+                 "_radam_kernels"}),
     ("method descriptions", {"_method", "_rmsprop", "_adam", "_adagrad", "_sgd", "_adamax",
+                             "_adadelta", "_radam",
                              "_learning_rate", "_plateau", "_feedback"}),
     ("optimizer objects", {"_optimizer", "_optimizers", "layout", "schedules"}),
     ("problem setup", {"_problem", "finite_differences"}),

@@ -83,7 +83,8 @@ DEFAULT = OPTION_DEFAULTS["lr_schedule"]
 from reference import BoldDriverReference, TorchPlateau
 from differential_objectives import (NO_MAXFEV, digest_probe, hp_sized_nan_fg,
                                      njit_adagrad_fg, njit_adam_fg, njit_adamw_fg,
-                                     njit_sgd_fg, njit_adamax_fg,
+                                     njit_sgd_fg, njit_adamax_fg, njit_adadelta_fg,
+                                     njit_radam_fg,
                                      njit_f_g, njit_fg, njit_hp_sized_nan, py_quad_f,
                                      py_quad_fg, py_quad_g, quad_f, quad_fg, quad_g)
 
@@ -366,6 +367,33 @@ CONFIGS = [
         lr_schedule=schedules.exponential_decay(0.1, 0.97)),
     cfg("big_f64_adamax", method="adamax", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
         maxiter=10, lr=0.05, clip_norm=5.0),
+    # -- Adadelta: plain, every scalar option, a schedule, parallel; float64
+    # only (its float32 steps are held to the reference in test_adadelta, and
+    # each dtype here costs two drivers and an njit caller more) --
+    cfg("adadelta_plain", method="adadelta", lr=1.0),
+    # below the bold driver's max_lr of 1, so that the rule raises the rate
+    cfg("adadelta_rule_default", method="adadelta", lr=0.3, lr_schedule=DEFAULT,
+        maxiter=100),
+    cfg("adadelta_options", method="adadelta", d=[-1.0, -10.0, -100.0], maximize=True,
+        lr=2.0, rho=0.8, eps=1e-4, weight_decay=0.02, clip_value=5.0, clip_norm=2.0,
+        bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
+    cfg("adadelta_schedule", method="adadelta",
+        lr_schedule=schedules.exponential_decay(3.0, 0.97)),
+    cfg("big_f64_adadelta", method="adadelta", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
+        maxiter=10, lr=1.0, clip_norm=5.0),
+    # -- RAdam: plain, every scalar option, decoupled decay on a schedule,
+    # parallel; float64 only (as Adadelta).  Every row runs past step 5, so
+    # both the unrectified and the rectified steps are in it; the first five
+    # are momentum SGD on the raw gradient, so lr * max(d) stays below 2 --
+    cfg("radam_plain", method="radam"),
+    cfg("radam_rule_default", method="radam", lr_schedule=DEFAULT),
+    cfg("radam_options", method="radam", d=[-1.0, -10.0, -100.0], maximize=True,
+        lr=0.1, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.02, clip_value=5.0,
+        clip_norm=2.0, bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
+    cfg("radam_decoupled_schedule", method="radam", weight_decay=0.1,
+        decoupled_weight_decay=True, lr_schedule=schedules.exponential_decay(0.015, 0.98)),
+    cfg("big_f64_radam", method="radam", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
+        maxiter=10, lr=0.02, clip_norm=5.0),
 ]
 
 FRONT_ENDS = ("hand", "compiled", "scipy", "multi_compiled",
@@ -482,7 +510,8 @@ def run_hand(c):
         x[:] = np.minimum(np.maximum(x, lo), hi)   # minimize clips x0 into the box
     opt = {"rmsprop": adaopt.RMSprop, "adam": adaopt.Adam, "adamw": adaopt.AdamW,
            "adagrad": adaopt.Adagrad, "sgd": adaopt.SGD,
-           "adamax": adaopt.Adamax}[c["method"]](x, **hyper)
+           "adamax": adaopt.Adamax,
+           "adadelta": adaopt.Adadelta, "radam": adaopt.RAdam}[c["method"]](x, **hyper)
     k, fprev, xprev = 0, math.nan, None
     f, g = evaluate(x)
     while True:
@@ -590,9 +619,11 @@ def run_njit(c):
     n = x0.size
     lower, upper = bounds if bounds is not None else (np.full(n, -np.inf),
                                                       np.full(n, np.inf))
-    if c["method"] in ("sgd", "adamax"):
+    callers = {"sgd": njit_sgd_fg, "adamax": njit_adamax_fg, "adadelta": njit_adadelta_fg,
+               "radam": njit_radam_fg}
+    if c["method"] in callers:
         assert c["jac"] == "combined"
-        caller = {"sgd": njit_sgd_fg, "adamax": njit_adamax_fg}[c["method"]]
+        caller = callers[c["method"]]
         x, f, nit, code = caller(x0, *args, lower, upper,
                                  *_njit_arguments(METHODS[c["method"]], o), block)
         return _summary(x, f, nit, code)
@@ -703,7 +734,7 @@ def _flavour(c):
     o = c["options"]
     if c["method"] in ("adam", "adamw"):     # one engine: the same drivers
         return (c["jac"], np.dtype(c["dtype"]).name, "adam", bool(o.get("amsgrad")))
-    if c["method"] in ("adagrad", "adamax"):     # one flavour each
+    if c["method"] in ("adagrad", "adamax", "adadelta", "radam"):     # one flavour each
         return (c["jac"], np.dtype(c["dtype"]).name, c["method"], True)
     if c["method"] == "sgd":
         return (c["jac"], np.dtype(c["dtype"]).name, "sgd", o.get("momentum", 0.0) > 0)
@@ -726,6 +757,8 @@ def test_the_table_compiles_few_drivers():
                 ("combined", "float32", "sgd", True)}
     allowed |= {("combined", "float64", "adamax", True),
                 ("combined", "float32", "adamax", True)}
+    allowed |= {("combined", "float64", "adadelta", True),
+                ("combined", "float64", "radam", True)}
     assert got == allowed, got ^ allowed
 
 

@@ -1,0 +1,111 @@
+r"""The RAdam method described once (see :mod:`adaopt._method`).
+
+PyTorch's ``torch.optim.RAdam`` arguments and defaults (Liu et al. 2020;
+decoupled weight decay: Loshchilov & Hutter 2019), with adaopt's clipping
+and non-finite handling; the per-element arithmetic is the fused loop of
+:mod:`adaopt._radam_kernels`.
+"""
+
+import math
+
+from . import _radam_kernels
+from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, StateArray
+from ._radam_kernels import HP
+from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+
+__all__ = ["RADAM"]
+
+HYPERPARAMETERS = (
+    Hyperparameter("lr", 1e-3, low=0.0, **FINITE),
+    Hyperparameter("betas", (0.9, 0.999), "pair", low=0.0, high=1.0, high_open=True,
+                   components=("beta1", "beta2")),
+    Hyperparameter("eps", 1e-8, low=0.0, **FINITE),
+    Hyperparameter("weight_decay", 0.0, low=0.0, **FINITE),
+    Hyperparameter("decoupled_weight_decay", False, "bool"),
+    Hyperparameter("maximize", False, "bool"),
+    *COMMON_OPTIONS,
+)
+
+STATE = (
+    StateArray("exp_avg"),                          # m
+    StateArray("exp_avg_sq", nonnegative=True),     # v
+)
+
+#: The length of the approximated simple moving average above which a step
+#: is rectified (Liu et al. 2020, algorithm 2; PyTorch's threshold).
+RECTIFY_ABOVE = 5.0
+
+
+def fixed_scalars(hp, cfg):
+    """Fill the RAdam table ``hp`` from ``cfg`` (the per-step slots at step 1).
+
+    Step 1 is never rectified: ``rho_1 = 1`` for every ``beta2``.
+    """
+    hp[:] = 0.0
+    b1 = cfg[C.BETA1]
+    b2 = cfg[C.BETA2]
+    hp[HP.LR] = cfg[C.LR] / (1.0 - b1)
+    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    hp[HP.BETA1] = b1
+    hp[HP.ONE_MINUS_BETA1] = 1.0 - b1     # rounded once, from float64
+    hp[HP.BETA2] = b2
+    hp[HP.ONE_MINUS_BETA2] = 1.0 - b2
+    hp[HP.EPS] = cfg[C.EPS]
+    if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0:
+        hp[HP.WD] = cfg[C.WEIGHT_DECAY]
+    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
+    hp[HP.SCALE] = 1.0
+    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
+    hp[HP.ONE] = 1.0
+
+
+def per_step(cfg):
+    """Always: the bias corrections and the rectification change with every step."""
+    return True
+
+
+def step_scalars(hp, cfg, g, lr, t):
+    r"""Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``.
+
+    In float64, as PyTorch's Python floats: with :math:`b_1 = 1 -
+    \beta_1^t`, :math:`b_2 = 1 - \beta_2^t`, :math:`\rho_\infty = 2/(1 -
+    \beta_2) - 1` and :math:`\rho_t = \rho_\infty - 2 t \beta_2^t / b_2`,
+    a step with :math:`\rho_t > 5` is rectified, at the rate
+    :math:`\eta\, r_t \sqrt{b_2} / b_1` with :math:`r_t =
+    \sqrt{(\rho_t - 4)(\rho_t - 2)\rho_\infty / ((\rho_\infty - 4)(\rho_\infty
+    - 2)\rho_t)}`; any other step is momentum SGD at :math:`\eta / b_1`.
+    """
+    b2 = cfg[C.BETA2]
+    # math.pow is C's pow(), as Python's float ** float in PyTorch
+    bc1 = 1.0 - math.pow(cfg[C.BETA1], float(t))
+    b2t = math.pow(b2, float(t))
+    bc2 = 1.0 - b2t
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    rho_t = rho_inf - 2.0 * t * b2t / bc2
+    if rho_t > RECTIFY_ABOVE:
+        # rho_inf >= rho_t > 5 here, so no factor below is 0
+        rect = math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                         / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+        hp[HP.LR] = lr * rect * math.sqrt(bc2) / bc1
+        hp[HP.ADAPTIVE] = 1.0
+    else:
+        hp[HP.LR] = lr / bc1
+        hp[HP.ADAPTIVE] = 0.0
+    if cfg[C.DECOUPLED_WEIGHT_DECAY] != 0.0:
+        hp[HP.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
+    if cfg[C.CLIP_NORM] < math.inf:
+        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+
+
+def _kernel(flavour, parallel):
+    return _radam_kernels.get_step_kernel(parallel)
+
+
+RADAM = Method(
+    name="radam", title="RAdam", hyperparameters=HYPERPARAMETERS,
+    requirements=(), state=STATE, fixed_scalars=fixed_scalars,
+    step_scalars=step_scalars, per_step=per_step, hp_size=_radam_kernels.HP_SIZE,
+    kernel=_kernel)
+
+#: The settings' slots (``C.BETA2`` is the slot of ``betas[1]`` in ``cfg``).
+C = RADAM.Cfg
