@@ -31,13 +31,16 @@ on-disk cache) on its first use.
 from . import _compile_notice, schedules, status
 from .chunked import chunked_objective
 from ._minimize import minimize
-from ._njit_entry import (adadelta_njit, adagrad_njit, adam_njit, adamax_njit, adamw_njit,
-                          radam_njit, rmsprop_njit, sgd_njit)
+from ._njit_entry import NJIT_ENTRIES
 from ._optimizer import NonFiniteUpdateError, Optimizer
-from ._optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, RAdam, RMSprop
-from ._scipy_method import (adadelta, adagrad, adam, adamax, adamw, radam, rmsprop,
-                            sgd)
+from ._optimizers import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam,
+                          RMSprop)
+from ._scipy_method import CUSTOM_METHODS
 from .layout import ParamLayout
+
+# every method's scipy custom method (adaopt.adam) and njit entry point
+# (adaopt.adam_njit), made from its description
+globals().update(CUSTOM_METHODS, **NJIT_ENTRIES)
 
 __version__ = "0.1.0"
 
@@ -58,10 +61,9 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "adam", "adamw", "adagrad",
-           "SGD", "sgd", "sgd_njit", "Adamax", "adamax", "adamax_njit",
-           "Adadelta", "adadelta", "adadelta_njit", "RAdam", "radam", "radam_njit",
-           "adam_njit", "adamw_njit", "adagrad_njit",
+__all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "SGD", "Adamax", "Adadelta", "RAdam",
+           "NAdam",
+           *CUSTOM_METHODS, *NJIT_ENTRIES,
            "Optimizer", "NonFiniteUpdateError", "ParamLayout",
-           "schedules", "status", "minimize", "rmsprop", "multistart",
-           "MultiStartResult", "rmsprop_njit", "chunked_objective", "__version__"]
+           "schedules", "status", "minimize", "multistart",
+           "MultiStartResult", "chunked_objective", "__version__"]

@@ -57,7 +57,7 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         The lower-case name of one of adaopt's optimizer classes, any case
         (``'rmsprop'`` for :class:`adaopt.RMSprop`, ``'adam'``, ``'adamw'``,
         ``'adagrad'``, ``'sgd'``, ``'adamax'``, ``'adadelta'``, ``'radam'``,
-        ...), or its scipy custom method (:func:`adaopt.rmsprop`,
+        ``'nadam'``), or its scipy custom method (:func:`adaopt.rmsprop`,
         :func:`adaopt.adam`, ...); anything else raises ``ValueError``
         listing the choices.  The options below are RMSprop's; another
         method's are the arguments of its class.

@@ -27,22 +27,12 @@ from numba import types
 from numba.extending import overload
 
 from . import _feedback, status
-from ._adadelta import ADADELTA
-from ._adagrad import ADAGRAD
-from ._adam import ADAM, ADAMW
-from ._adamax import ADAMAX
 from ._compiled_loop import iterate
 from ._iteration import called_advance
-from ._problem import option_defaults
-from ._radam import RADAM
-from ._rmsprop import RMSPROP
-from ._sgd import SGD_METHOD
+from ._problem import METHODS, option_defaults
 from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
                          fill_workspace, iteration_limit_from_maxfev, workspace_rows)
 
-__all__ = ["make_njit_entry", "possible_flavours", "rmsprop_njit", "adam_njit",
-           "adamw_njit", "adagrad_njit", "sgd_njit", "adamax_njit",
-           "adadelta_njit", "radam_njit"]
 
 #: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
 _DISABLE_JIT = bool(numba.config.DISABLE_JIT)
@@ -458,157 +448,32 @@ Three one-parameter least-squares fits in one compiled loop:
 array([ 1. , -2. ,  3.5])
 """
 
-#: RMSprop from inside Numba-compiled code (see its docstring).
-rmsprop_njit = make_njit_entry(RMSPROP, _RMSPROP_NJIT_DOC)
-
-_ADAM_NJIT_DOC = r"""Minimize ``fun`` with Adam from inside Numba-compiled code.
+_METHOD_NJIT_DOC = r"""Minimize ``fun`` with {title} from inside Numba-compiled code.
 
 As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
-:class:`adaopt.Adam` (``lr, betas, eps, weight_decay, amsgrad, maximize,
-decoupled_weight_decay, clip_value, clip_norm``, and ``lr_schedule``).  For the same inputs it returns what ``adaopt.minimize(...,
-method='adam')`` returns.
-
-Examples
---------
->>> import numba, numpy as np
->>> from adaopt import adam_njit
->>> @numba.njit
-... def sq(x, c):
-...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
->>> @numba.njit
-... def fit(c):
-...     return adam_njit(sq, np.zeros(1), (c,), lr=0.05, maxiter=5000).x[0]
->>> round(fit(2.5), 3)
-2.5
+:class:`adaopt.{title}` ({options}, and ``lr_schedule``).  For the same
+inputs it returns what ``adaopt.minimize(..., method='{name}')`` returns.
+The example of :func:`adaopt.rmsprop_njit` runs as it is with
+``{name}_njit`` in its place.
 """
 
-#: Adam from inside Numba-compiled code (see its docstring).
-adam_njit = make_njit_entry(ADAM, _ADAM_NJIT_DOC)
 
-#: AdamW from inside Numba-compiled code (Adam's docstring applies, with
-#: AdamW's arguments).
-adamw_njit = make_njit_entry(ADAMW, _ADAM_NJIT_DOC.replace(
-    "with Adam", "with AdamW").replace("adaopt.Adam`", "adaopt.AdamW`").replace(
-    "method='adam'", "method='adamw'"))
+def entry_doc(method):
+    """The docstring of a method's njit entry point (RMSprop's is written out)."""
+    if method.name == "rmsprop":
+        return _RMSPROP_NJIT_DOC
+    options = ", ".join(h.name for h in method.hyperparameters
+                        if h.in_minimize and not h.fixed)
+    return _METHOD_NJIT_DOC.format(title=method.title, name=method.name,
+                                   options=f"``{options}``")
 
-_ADAGRAD_NJIT_DOC = r"""Minimize ``fun`` with Adagrad from inside Numba-compiled code.
 
-As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
-:class:`adaopt.Adagrad` (``lr, lr_decay, weight_decay,
-initial_accumulator_value, eps, maximize, clip_value, clip_norm``; a
-rate of ``lr_schedule``, which ``lr_decay`` divides).  For the same inputs it
-returns what ``adaopt.minimize(..., method='adagrad')`` returns.
+#: The njit entry point of every method ``minimize`` knows, by its name
+#: (``adaopt.rmsprop_njit``, ``adaopt.adam_njit``, ...).
+NJIT_ENTRIES = {f"{name}_njit": make_njit_entry(m, entry_doc(m))
+                for name, m in METHODS.items()}
+globals().update(NJIT_ENTRIES)
 
-Examples
---------
->>> import numba, numpy as np
->>> from adaopt import adagrad_njit
->>> @numba.njit
-... def sq(x, c):
-...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
->>> @numba.njit
-... def fit(c):
-...     return adagrad_njit(sq, np.zeros(1), (c,), lr=0.5, maxiter=5000).x[0]
->>> round(fit(2.5), 3)
-2.5
-"""
+__all__ = ["make_njit_entry", "possible_flavours", "entry_doc", "NJIT_ENTRIES",
+           *NJIT_ENTRIES]
 
-#: Adagrad from inside Numba-compiled code (see its docstring).
-adagrad_njit = make_njit_entry(ADAGRAD, _ADAGRAD_NJIT_DOC)
-
-_SGD_NJIT_DOC = r"""Minimize ``fun`` with SGD from inside Numba-compiled code.
-
-As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
-:class:`adaopt.SGD` (``lr, momentum, dampening, weight_decay, nesterov,
-maximize, clip_value, clip_norm``, and ``lr_schedule``).  For the
-same inputs it returns what ``adaopt.minimize(..., method='sgd')`` returns.
-
-Examples
---------
->>> import numba, numpy as np
->>> from adaopt import sgd_njit
->>> @numba.njit
-... def sq(x, c):
-...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
->>> @numba.njit
-... def fit(c):
-...     return sgd_njit(sq, np.zeros(1), (c,), lr=0.1, maxiter=1000).x[0]
->>> round(fit(2.5), 3)
-2.5
-"""
-
-#: SGD from inside Numba-compiled code (see its docstring).
-sgd_njit = make_njit_entry(SGD_METHOD, _SGD_NJIT_DOC)
-
-_ADAMAX_NJIT_DOC = r"""Minimize ``fun`` with Adamax from inside Numba-compiled code.
-
-As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
-:class:`adaopt.Adamax` (``lr, betas, eps, weight_decay, maximize,
-clip_value, clip_norm``, and ``lr_schedule``).  For the same inputs it
-returns what ``adaopt.minimize(..., method='adamax')`` returns.
-
-Examples
---------
->>> import numba, numpy as np
->>> from adaopt import adamax_njit
->>> @numba.njit
-... def sq(x, c):
-...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
->>> @numba.njit
-... def fit(c):
-...     return adamax_njit(sq, np.zeros(1), (c,), lr=0.05, maxiter=5000).x[0]
->>> round(fit(2.5), 3)
-2.5
-"""
-
-#: Adamax from inside Numba-compiled code (see its docstring).
-adamax_njit = make_njit_entry(ADAMAX, _ADAMAX_NJIT_DOC)
-
-_ADADELTA_NJIT_DOC = r"""Minimize ``fun`` with Adadelta from inside Numba-compiled code.
-
-As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
-:class:`adaopt.Adadelta` (``lr, rho, eps, weight_decay, maximize,
-clip_value, clip_norm``, and ``lr_schedule``).  For the same inputs it
-returns what ``adaopt.minimize(..., method='adadelta')`` returns.
-
-Examples
---------
->>> import numba, numpy as np
->>> from adaopt import adadelta_njit
->>> @numba.njit
-... def sq(x, c):
-...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
->>> @numba.njit
-... def fit(c):
-...     return adadelta_njit(sq, np.zeros(1), (c,), maxiter=5000).x[0]
->>> round(fit(2.5), 3)
-2.5
-"""
-
-#: Adadelta from inside Numba-compiled code (see its docstring).
-adadelta_njit = make_njit_entry(ADADELTA, _ADADELTA_NJIT_DOC)
-
-_RADAM_NJIT_DOC = r"""Minimize ``fun`` with RAdam from inside Numba-compiled code.
-
-As :func:`adaopt.rmsprop_njit`, with the hyperparameters of
-:class:`adaopt.RAdam` (``lr, betas, eps, weight_decay,
-decoupled_weight_decay, maximize, clip_value, clip_norm``, and
-``lr_schedule``).  For the same inputs it returns what
-``adaopt.minimize(..., method='radam')`` returns.
-
-Examples
---------
->>> import numba, numpy as np
->>> from adaopt import radam_njit
->>> @numba.njit
-... def sq(x, c):
-...     return ((x - c) ** 2).sum(), 2.0 * (x - c)
->>> @numba.njit
-... def fit(c):
-...     return radam_njit(sq, np.zeros(1), (c,), lr=0.05, maxiter=5000).x[0]
->>> round(fit(2.5), 3)
-2.5
-"""
-
-#: RAdam from inside Numba-compiled code (see its docstring).
-radam_njit = make_njit_entry(RADAM, _RADAM_NJIT_DOC)

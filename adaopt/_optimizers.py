@@ -9,13 +9,14 @@ from ._adadelta import ADADELTA
 from ._adagrad import ADAGRAD
 from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
+from ._nadam import NADAM
 from ._optimizer import Optimizer
 from ._radam import RADAM
 from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
 
 __all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "SGD", "Adamax", "Adadelta",
-           "RAdam"]
+           "RAdam", "NAdam"]
 
 
 class RMSprop(Optimizer):
@@ -573,3 +574,88 @@ class RAdam(Optimizer):
 
     method = RADAM
     positional = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")
+
+
+class NAdam(Optimizer):
+    r"""NAdam over a flat parameter vector, updated in place (PyTorch's ``torch.optim.NAdam``).
+
+    Adam with Nesterov momentum (Dozat 2016): the step looks ahead along
+    the momentum, whose weight ``mu_t`` grows to ``beta1`` on PyTorch's
+    schedule.  Per element, at step t = 1, 2, ... with gradient g, parameter
+    theta and learning rate lr(t), in this order (each line only when its
+    option is on)::
+
+        g     = -g                               maximize
+        g     = clip(g, -clip_value, clip_value) clip_value
+        g     = g * min(1, clip_norm / |g|_2)    clip_norm (whole vector)
+        g     = g + weight_decay * theta         weight_decay (coupled)
+        theta = theta - lr(t) * weight_decay * theta   decoupled_weight_decay
+        mu_t  = beta1 * (1 - 0.5 * 0.96**(t * momentum_decay))
+        P_t   = mu_1 * mu_2 * ... * mu_t
+        m     = beta1 * m + (1 - beta1) * g      m starts at 0
+        v     = beta2 * v + (1 - beta2) * g**2   v starts at 0
+        d     = sqrt(v / (1 - beta2**t)) + eps
+        theta = theta - lr(t) (1 - mu_t) / (1 - P_t) * g / d
+        theta = theta - lr(t) mu_{t+1} / (1 - P_t mu_{t+1}) * m / d
+
+    This is the algorithm of PyTorch's documentation, in its order of
+    operations.  The schedule, the product ``P_t`` and both coefficients
+    depend on ``t`` alone: they are computed once per step in float64 and
+    rounded once to the parameters' dtype.  ``P_t`` is kept in the
+    parameters' dtype, as PyTorch keeps it in its default dtype; it is not
+    part of the checkpoint, since it is a function of the step count (a
+    restored optimizer rebuilds it with the same roundings).
+
+    Parameters
+    ----------
+    params : ndarray
+        Writable C-contiguous aligned 1-D float32 or float64 array in native
+        byte order, updated in place.
+    lr : float, default 2e-3
+        Learning rate, ``>= 0``.  Overridden by ``lr_schedule``.
+    betas : pair of float, default (0.9, 0.999)
+        Decays of the two moments, each ``0 <= beta < 1``.
+    eps : float, default 1e-8
+        Added to the square root, ``>= 0``.
+    weight_decay : float, default 0
+        Weight decay ``>= 0``: an L2 penalty added to the gradient, or with
+        ``decoupled_weight_decay`` a shrinking of ``theta`` by ``lr(t) *
+        weight_decay`` (Loshchilov & Hutter 2019).
+    momentum_decay : float, default 4e-3
+        ``psi`` of the momentum schedule, ``>= 0``; 0 keeps ``mu_t`` at
+        ``beta1 / 2`` and ``inf`` at ``beta1`` (optax's ``nadam``).
+    decoupled_weight_decay : bool, default False
+        Decouple the weight decay from the gradient, as AdamW does
+        (PyTorch's NAdamW).
+    maximize : bool, default False
+        Maximize the objective (ascend the gradient).
+    lr_schedule : callable, optional
+        ``lr_schedule(t) -> lr`` for step ``t`` (1-based); see
+        :mod:`adaopt.schedules`.
+    clip_value, clip_norm, nonfinite : optional
+        As for :class:`Adam` (``nonfinite`` default 'raise').
+
+    Attributes
+    ----------
+    state : dict of ndarray
+        ``exp_avg`` (m) and ``exp_avg_sq`` (v): PyTorch's names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import adaopt
+    >>> x = np.array([5.0, 5.0])
+    >>> opt = adaopt.NAdam(x, lr=0.1)
+    >>> for _ in range(10):
+    ...     opt.step(np.array([2 * x[0], 20 * x[1]]))
+
+    The step is invariant to the gradient's scale, so both coordinates move
+    alike (by about ``lr`` a step):
+
+    >>> x.round(4)
+    array([4.2142, 4.2142])
+    """
+
+    method = NADAM
+    positional = ("lr", "betas", "eps", "weight_decay", "momentum_decay",
+                  "decoupled_weight_decay")

@@ -24,6 +24,7 @@ from ._adam import ADAM, ADAMW
 from ._adamax import ADAMAX
 from ._learning_rate import check_schedule
 from ._method import Method
+from ._nadam import NADAM
 from ._radam import RADAM
 from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
@@ -40,7 +41,7 @@ __all__ = ["Problem", "Workspace", "parse_problem", "make_workspace", "check_x0"
 #: The method descriptions ``minimize`` knows, by the name of its ``method``
 #: argument.
 METHODS = {m.name: m for m in (RMSPROP, ADAM, ADAMW, ADAGRAD, SGD_METHOD, ADAMAX,
-                                ADADELTA, RADAM)}
+                                ADADELTA, RADAM, NADAM)}
 
 #: The ``driver`` option's choices (the loops themselves sit above this layer).
 DRIVER_NAMES = ("auto", "python", "compiled")

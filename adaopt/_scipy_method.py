@@ -14,17 +14,7 @@ how ``adaopt.minimize(..., method=adaopt.rmsprop)`` recognizes it.
 import warnings
 
 from ._minimize import run
-from ._problem import parse_problem
-from ._adadelta import ADADELTA
-from ._adagrad import ADAGRAD
-from ._adam import ADAM, ADAMW
-from ._adamax import ADAMAX
-from ._radam import RADAM
-from ._rmsprop import RMSPROP
-from ._sgd import SGD_METHOD
-
-__all__ = ["make_scipy_method", "rmsprop", "adam", "adamw", "adagrad", "sgd",
-           "adamax", "adadelta", "radam"]
+from ._problem import METHODS, parse_problem
 
 
 def make_scipy_method(method, doc):
@@ -91,143 +81,37 @@ Examples
 (True, 0, True)
 """
 
-#: RMSprop as a scipy custom method (see its docstring).
-rmsprop = make_scipy_method(RMSPROP, _RMSPROP_DOC)
-
-_ADAM_DOC = """Adam for ``scipy.optimize.minimize(fun, x0, method=adaopt.adam)``.
+_METHOD_DOC = """{title} for ``scipy.optimize.minimize(fun, x0, method=adaopt.{name})``.
 
 Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
-:class:`adaopt.Adam` (``lr``, ``betas``, ``eps``, ``weight_decay``,
-``amsgrad``, ``maximize``, ``decoupled_weight_decay``, ``clip_value``,
-``clip_norm``) and those of :func:`adaopt.minimize`.
+:class:`adaopt.{title}` ({options}) and those of :func:`adaopt.minimize`.
 
 Examples
 --------
+With :func:`adaopt.minimize`'s default policy (the rate starts at the
+class's ``lr`` and the bold driver adapts it):
+
 >>> import numpy as np, scipy.optimize, adaopt
 >>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
-...                               jac=lambda x: 2 * x, method=adaopt.adam,
-...                               options=dict(lr=0.05, maxiter=3000))
->>> res.status, bool(np.abs(res.x).max() < 1e-3)
-(0, True)
+...                               jac=lambda x: 2 * x, method=adaopt.{name})
+>>> res.success, res.status, bool(np.abs(res.x).max() < 1e-4)
+(True, 0, True)
 """
 
-#: Adam as a scipy custom method (see its docstring).
-adam = make_scipy_method(ADAM, _ADAM_DOC)
 
-_ADAMW_DOC = """AdamW for ``scipy.optimize.minimize(fun, x0, method=adaopt.adamw)``.
+def method_doc(method):
+    """The docstring of a method's scipy custom method (RMSprop's is written out)."""
+    if method.name == "rmsprop":
+        return _RMSPROP_DOC
+    options = ", ".join(f"``{h.name}``" for h in method.hyperparameters
+                        if h.in_minimize and not h.fixed)
+    return _METHOD_DOC.format(title=method.title, name=method.name, options=options)
 
-As :func:`adaopt.adam`, with the options of :class:`adaopt.AdamW` (its
-weight decay decoupled, ``weight_decay=1e-2`` by default).
 
-Examples
---------
->>> import numpy as np, scipy.optimize, adaopt
->>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
-...                               jac=lambda x: 2 * x, method=adaopt.adamw,
-...                               options=dict(lr=0.05, maxiter=3000))
->>> res.status, bool(np.abs(res.x).max() < 1e-3)
-(0, True)
-"""
+#: The scipy custom method of every method ``minimize`` knows, by its name
+#: (``adaopt.rmsprop``, ``adaopt.adam``, ...).
+CUSTOM_METHODS = {name: make_scipy_method(m, method_doc(m)) for name, m in METHODS.items()}
+globals().update(CUSTOM_METHODS)
 
-#: AdamW as a scipy custom method (see its docstring).
-adamw = make_scipy_method(ADAMW, _ADAMW_DOC)
+__all__ = ["make_scipy_method", "method_doc", "CUSTOM_METHODS", *CUSTOM_METHODS]
 
-_SGD_DOC = """SGD for ``scipy.optimize.minimize(fun, x0, method=adaopt.sgd)``.
-
-Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
-:class:`adaopt.SGD` (``lr``, ``momentum``, ``dampening``,
-``weight_decay``, ``nesterov``, ``maximize``, ``clip_value``,
-``clip_norm``) and those of :func:`adaopt.minimize`.
-
-Examples
---------
->>> import numpy as np, scipy.optimize, adaopt
->>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
-...                               jac=lambda x: 2 * x, method=adaopt.sgd,
-...                               options=dict(lr=0.1, momentum=0.5, maxiter=3000))
->>> res.status, bool(np.abs(res.x).max() < 1e-3)
-(0, True)
-"""
-
-#: SGD as a scipy custom method (see its docstring).
-sgd = make_scipy_method(SGD_METHOD, _SGD_DOC)
-
-_ADAGRAD_DOC = """Adagrad for ``scipy.optimize.minimize(fun, x0, method=adaopt.adagrad)``.
-
-Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
-:class:`adaopt.Adagrad` (``lr``, ``lr_decay``, ``weight_decay``,
-``initial_accumulator_value``, ``eps``, ``maximize``, ``clip_value``,
-``clip_norm``) and those of :func:`adaopt.minimize`.
-
-Examples
---------
->>> import numpy as np, scipy.optimize, adaopt
->>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
-...                               jac=lambda x: 2 * x, method=adaopt.adagrad,
-...                               options=dict(lr=0.5, maxiter=3000))
->>> res.status, bool(np.abs(res.x).max() < 1e-3)
-(0, True)
-"""
-
-#: Adagrad as a scipy custom method (see its docstring).
-adagrad = make_scipy_method(ADAGRAD, _ADAGRAD_DOC)
-
-_ADAMAX_DOC = """Adamax for ``scipy.optimize.minimize(fun, x0, method=adaopt.adamax)``.
-
-Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
-:class:`adaopt.Adamax` (``lr``, ``betas``, ``eps``, ``weight_decay``,
-``maximize``, ``clip_value``, ``clip_norm``) and those of
-:func:`adaopt.minimize`.
-
-Examples
---------
->>> import numpy as np, scipy.optimize, adaopt
->>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
-...                               jac=lambda x: 2 * x, method=adaopt.adamax,
-...                               options=dict(lr=0.05, maxiter=3000))
->>> res.status, bool(np.abs(res.x).max() < 1e-3)
-(0, True)
-"""
-
-#: Adamax as a scipy custom method (see its docstring).
-adamax = make_scipy_method(ADAMAX, _ADAMAX_DOC)
-
-_ADADELTA_DOC = """Adadelta for ``scipy.optimize.minimize(fun, x0, method=adaopt.adadelta)``.
-
-Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
-:class:`adaopt.Adadelta` (``lr``, ``rho``, ``eps``, ``weight_decay``,
-``maximize``, ``clip_value``, ``clip_norm``) and those of
-:func:`adaopt.minimize`.
-
-Examples
---------
->>> import numpy as np, scipy.optimize, adaopt
->>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
-...                               jac=lambda x: 2 * x, method=adaopt.adadelta,
-...                               options=dict(maxiter=3000))
->>> res.status, bool(np.abs(res.x).max() < 1e-3)
-(0, True)
-"""
-
-#: Adadelta as a scipy custom method (see its docstring).
-adadelta = make_scipy_method(ADADELTA, _ADADELTA_DOC)
-
-_RADAM_DOC = """RAdam for ``scipy.optimize.minimize(fun, x0, method=adaopt.radam)``.
-
-Parameters and returns as for :func:`adaopt.rmsprop`, with the options of
-:class:`adaopt.RAdam` (``lr``, ``betas``, ``eps``, ``weight_decay``,
-``decoupled_weight_decay``, ``maximize``, ``clip_value``, ``clip_norm``)
-and those of :func:`adaopt.minimize`.
-
-Examples
---------
->>> import numpy as np, scipy.optimize, adaopt
->>> res = scipy.optimize.minimize(lambda x: x @ x, [3.0, -4.0],
-...                               jac=lambda x: 2 * x, method=adaopt.radam,
-...                               options=dict(lr=0.05, maxiter=3000))
->>> res.status, bool(np.abs(res.x).max() < 1e-3)
-(0, True)
-"""
-
-#: RAdam as a scipy custom method (see its docstring).
-radam = make_scipy_method(RADAM, _RADAM_DOC)

@@ -221,3 +221,25 @@ def njit_radam_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_de
         clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter, maxfev=maxfev,
         gtol=gtol, ftol=ftol, xtol=xtol, lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status
+
+
+@numba.njit(cache=True)
+def njit_nadam_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_decay,
+                  momentum_decay, decoupled_weight_decay, maximize, clip_value, clip_norm,
+                  maxiter, maxfev, gtol, ftol, xtol, lr_schedule):
+    """A user's compiled function running nadam_njit on ``quad_fg`` (jac=None)."""
+    r = adaopt.nadam_njit(
+        quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr,
+        betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
+        momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+        maximize=maximize, clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter,
+        maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol, lr_schedule=lr_schedule)
+    return r.x, r.fun, r.nit, r.status
+
+
+#: The callers of the methods other than RMSprop (combined f and g), by
+#: method name; each takes the method's hyperparameters in the order of its
+#: table (betas as two numbers), then the limits and the rule's block.
+NJIT_CALLERS = {"adam": njit_adam_fg, "adamw": njit_adamw_fg, "adagrad": njit_adagrad_fg,
+                "sgd": njit_sgd_fg, "adamax": njit_adamax_fg, "adadelta": njit_adadelta_fg,
+                "radam": njit_radam_fg, "nadam": njit_nadam_fg}

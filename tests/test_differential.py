@@ -81,12 +81,10 @@ RMSPROP_OPTIONS = {**RMSPROP.minimize_defaults, "lr_schedule": None}
 #: ``lr_schedule=DEFAULT`` in a row: leave the option out (minimize's default)
 DEFAULT = OPTION_DEFAULTS["lr_schedule"]
 from reference import BoldDriverReference, TorchPlateau
-from differential_objectives import (NO_MAXFEV, digest_probe, hp_sized_nan_fg,
-                                     njit_adagrad_fg, njit_adam_fg, njit_adamw_fg,
-                                     njit_sgd_fg, njit_adamax_fg, njit_adadelta_fg,
-                                     njit_radam_fg,
-                                     njit_f_g, njit_fg, njit_hp_sized_nan, py_quad_f,
-                                     py_quad_fg, py_quad_g, quad_f, quad_fg, quad_g)
+from differential_objectives import (NJIT_CALLERS, NO_MAXFEV, digest_probe,
+                                     hp_sized_nan_fg, njit_f_g, njit_fg, njit_hp_sized_nan,
+                                     py_quad_f, py_quad_fg, py_quad_g, quad_f, quad_fg,
+                                     quad_g)
 
 
 # -- the configurations --------------------------------------------------------------
@@ -371,7 +369,7 @@ CONFIGS = [
     # only (its float32 steps are held to the reference in test_adadelta, and
     # each dtype here costs two drivers and an njit caller more) --
     cfg("adadelta_plain", method="adadelta", lr=1.0),
-    # below the bold driver's max_lr of 1, so that the rule raises the rate
+    # the rule raises the rate from 0.3 (its cap is 1000 times that)
     cfg("adadelta_rule_default", method="adadelta", lr=0.3, lr_schedule=DEFAULT,
         maxiter=100),
     cfg("adadelta_options", method="adadelta", d=[-1.0, -10.0, -100.0], maximize=True,
@@ -393,6 +391,18 @@ CONFIGS = [
     cfg("radam_decoupled_schedule", method="radam", weight_decay=0.1,
         decoupled_weight_decay=True, lr_schedule=schedules.exponential_decay(0.015, 0.98)),
     cfg("big_f64_radam", method="radam", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
+        maxiter=10, lr=0.02, clip_norm=5.0),
+    # -- NAdam: plain, the default rule, every scalar option, decoupled decay
+    # on a schedule, parallel; float64 only (as Adadelta).  Every front end
+    # carries the schedule's running product in its own hp table --
+    cfg("nadam_plain", method="nadam"),
+    cfg("nadam_rule_default", method="nadam", lr_schedule=DEFAULT),
+    cfg("nadam_options", method="nadam", d=[-1.0, -10.0, -100.0], maximize=True,
+        lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.02, momentum_decay=0.05,
+        clip_value=5.0, clip_norm=2.0, bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
+    cfg("nadam_decoupled_schedule", method="nadam", weight_decay=0.1,
+        decoupled_weight_decay=True, lr_schedule=schedules.exponential_decay(0.02, 0.98)),
+    cfg("big_f64_nadam", method="nadam", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
         maxiter=10, lr=0.02, clip_norm=5.0),
 ]
 
@@ -508,10 +518,8 @@ def run_hand(c):
     if bounds is not None:
         lo, hi = (b.astype(x.dtype) for b in bounds)
         x[:] = np.minimum(np.maximum(x, lo), hi)   # minimize clips x0 into the box
-    opt = {"rmsprop": adaopt.RMSprop, "adam": adaopt.Adam, "adamw": adaopt.AdamW,
-           "adagrad": adaopt.Adagrad, "sgd": adaopt.SGD,
-           "adamax": adaopt.Adamax,
-           "adadelta": adaopt.Adadelta, "radam": adaopt.RAdam}[c["method"]](x, **hyper)
+    # the optimizer class is named by the method's title (test_design checks it)
+    opt = getattr(adaopt, METHODS[c["method"]].title)(x, **hyper)
     k, fprev, xprev = 0, math.nan, None
     f, g = evaluate(x)
     while True:
@@ -619,58 +627,13 @@ def run_njit(c):
     n = x0.size
     lower, upper = bounds if bounds is not None else (np.full(n, -np.inf),
                                                       np.full(n, np.inf))
-    callers = {"sgd": njit_sgd_fg, "adamax": njit_adamax_fg, "adadelta": njit_adadelta_fg,
-               "radam": njit_radam_fg}
-    if c["method"] in callers:
+    if c["method"] == "rmsprop":
+        caller = njit_fg if c["jac"] == "combined" else njit_f_g
+    else:
         assert c["jac"] == "combined"
-        caller = callers[c["method"]]
-        x, f, nit, code = caller(x0, *args, lower, upper,
-                                 *_njit_arguments(METHODS[c["method"]], o), block)
-        return _summary(x, f, nit, code)
-    if c["method"] == "adamw":
-        assert c["jac"] == "combined"
-        x, f, nit, code = njit_adamw_fg(
-            x0, *args, lower, upper, float(o["lr"]), float(o["betas"][0]),
-            float(o["betas"][1]), float(o["eps"]), float(o["weight_decay"]),
-            bool(o["amsgrad"]), bool(o["maximize"]),
-            math.inf if o["clip_value"] is None else float(o["clip_value"]),
-            math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
-            int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
-            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]), block)
-        return _summary(x, f, nit, code)
-    if c["method"] == "adagrad":
-        assert c["jac"] == "combined"
-        x, f, nit, code = njit_adagrad_fg(
-            x0, *args, lower, upper, float(o["lr"]), float(o["lr_decay"]),
-            float(o["weight_decay"]), float(o["initial_accumulator_value"]),
-            float(o["eps"]), bool(o["maximize"]),
-            math.inf if o["clip_value"] is None else float(o["clip_value"]),
-            math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
-            int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
-            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]), block)
-        return _summary(x, f, nit, code)
-    if c["method"] == "adam":
-        assert c["jac"] == "combined"
-        x, f, nit, code = njit_adam_fg(
-            x0, *args, lower, upper, float(o["lr"]), float(o["betas"][0]),
-            float(o["betas"][1]), float(o["eps"]), float(o["weight_decay"]),
-            bool(o["amsgrad"]), bool(o["maximize"]), bool(o["decoupled_weight_decay"]),
-            math.inf if o["clip_value"] is None else float(o["clip_value"]),
-            math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
-            int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
-            float(o["gtol"]), float(o["ftol"]), float(o["xtol"]), block)
-        return _summary(x, f, nit, code)
-    run = njit_fg if c["jac"] == "combined" else njit_f_g
-    x, f, nit, code = run(
-        x0, *args, lower, upper, float(o["lr"]), float(o["rho"]), float(o["eps"]),
-        float(o["momentum"]), bool(o["nesterov"]), bool(o["centered"]),
-        float(o["weight_decay"]), bool(o["decoupled_weight_decay"]),
-        bool(o["maximize"]), bool(o["eps_in_sqrt"]), bool(o["bias_correction"]),
-        float(o["initial_scale"]),
-        math.inf if o["clip_value"] is None else float(o["clip_value"]),
-        math.inf if o["clip_norm"] is None else float(o["clip_norm"]),
-        int(o["maxiter"]), NO_MAXFEV if o["maxfev"] is None else int(o["maxfev"]),
-        float(o["gtol"]), float(o["ftol"]), float(o["xtol"]), block)
+        caller = NJIT_CALLERS[c["method"]]
+    x, f, nit, code = caller(x0, *args, lower, upper,
+                             *_njit_arguments(METHODS[c["method"]], o), block)
     return _summary(x, f, nit, code)
 
 
@@ -734,7 +697,7 @@ def _flavour(c):
     o = c["options"]
     if c["method"] in ("adam", "adamw"):     # one engine: the same drivers
         return (c["jac"], np.dtype(c["dtype"]).name, "adam", bool(o.get("amsgrad")))
-    if c["method"] in ("adagrad", "adamax", "adadelta", "radam"):     # one flavour each
+    if c["method"] in ("adagrad", "adamax", "adadelta", "radam", "nadam"):  # one flavour each
         return (c["jac"], np.dtype(c["dtype"]).name, c["method"], True)
     if c["method"] == "sgd":
         return (c["jac"], np.dtype(c["dtype"]).name, "sgd", o.get("momentum", 0.0) > 0)
@@ -758,7 +721,8 @@ def test_the_table_compiles_few_drivers():
     allowed |= {("combined", "float64", "adamax", True),
                 ("combined", "float32", "adamax", True)}
     allowed |= {("combined", "float64", "adadelta", True),
-                ("combined", "float64", "radam", True)}
+                ("combined", "float64", "radam", True),
+                ("combined", "float64", "nadam", True)}
     assert got == allowed, got ^ allowed
 
 

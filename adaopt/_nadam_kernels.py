@@ -1,0 +1,122 @@
+"""Compiled per-element loops of NAdam.
+
+The same design as the RMSprop, Adam and RAdam loops (one fused pass, an
+unsigned index, non-finite elements kept with their state by a select), in
+the frame they share (:func:`adaopt.kernels.fused_step_loop`) from the same
+gradient preparation (:func:`adaopt.kernels.prepared_gradient`); only the
+method's arithmetic is here.  Everything that depends on the step ``t``
+alone -- the momentum schedule ``mu_t``, its running product and both
+coefficients of the Nesterov step -- is prepared in float64 before the loop
+(:func:`adaopt._nadam.step_scalars`): per element there are the moments,
+one square root and two quotients, in PyTorch's order.
+"""
+
+import enum
+import math
+
+import numba
+
+from . import _numba_cache, kernels
+
+__all__ = ["HP", "HP_SIZE", "get_step_kernel"]
+
+
+class HP(enum.IntEnum):
+    """Slots of the scalars in the ``hp`` array read by the NAdam step loops."""
+
+    LR_G = kernels.LR_SLOT     # lr (1 - mu_t) / (1 - prod_t): the gradient's coefficient
+    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
+    BETA1 = 2              # decay of the first moment
+    ONE_MINUS_BETA1 = 3    # 1 - beta1, rounded once from float64
+    BETA2 = 4              # decay of the second moment
+    ONE_MINUS_BETA2 = 5    # 1 - beta2
+    LR_M = 6               # lr mu_{t+1} / (1 - prod_t mu_{t+1}): the moment's coefficient
+    BC2 = 7                # 1 - beta2**t (bias correction of v)
+    EPS = 8                # eps added after the square root
+    WD = 9                 # coupled weight decay (0 when decoupled or off)
+    LR_WD = 10             # lr * decoupled weight decay (0 when coupled or off)
+    CLIP = 11              # clip_value (inf when off)
+    SCALE = 12             # clip_norm factor (1 when off)
+    PROPAGATE = 13         # 1.0 to write non-finite results, else 0.0
+    ZERO = 14              # a typed zero
+    ONE = 15               # a typed one
+    MU_PRODUCT = 16        # prod_{k <= MU_STEP} mu_k, in the parameters' dtype
+    MU_STEP = 17           # the step MU_PRODUCT is the product up to (0: none)
+
+
+#: Length of the NAdam ``hp`` array.
+HP_SIZE = len(HP)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _step_block(theta, grad, m, v, hp, lo, count, plain):
+    """Update ``count`` elements from ``lo``; return whether one was skipped.
+
+    Per element, as PyTorch's NAdam documents it: ``g`` (sign, clip, scale,
+    coupled decay), ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
+    ``d = sqrt(v / bc2) + eps``, ``theta -= lr_wd theta`` (decoupled), then
+    ``theta -= c_g (g / d)`` and ``theta -= c_m (m / d)`` (PyTorch's two
+    ``addcdiv_``, in its order).
+    """
+    c_g = hp[HP.LR_G]
+    c_m = hp[HP.LR_M]
+    sign = hp[HP.SIGN]
+    b1 = hp[HP.BETA1]
+    omb1 = hp[HP.ONE_MINUS_BETA1]
+    b2 = hp[HP.BETA2]
+    omb2 = hp[HP.ONE_MINUS_BETA2]
+    bc2 = hp[HP.BC2]
+    eps = hp[HP.EPS]
+    wd = hp[HP.WD]
+    lr_wd = hp[HP.LR_WD]
+    clip = hp[HP.CLIP]
+    scale = hp[HP.SCALE]
+    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
+    zero = hp[HP.ZERO]
+    one = hp[HP.ONE]
+    blockbad = False
+    for k in range(count):
+        i = numba.uint64(lo + k)
+        th = theta[i]
+        g = grad[i]
+        finite_g = True
+        if not plain:
+            finite_g = math.isfinite(g)
+            g = kernels.prepared_gradient(g, th, sign, clip, scale, wd, zero)
+        mo = m[i]
+        vo = v[i]
+        mi = b1 * mo + omb1 * g
+        vi = b2 * vo + omb2 * g * g
+        d = math.sqrt(vi / bc2) + eps
+        new = ((th if plain else th - lr_wd * th) - c_g * (g / d)) - c_m * (mi / d)
+        ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
+              & math.isfinite(mi)) | propagate
+        blockbad |= not ok
+        theta[i] = new if ok else th * one
+        m[i] = mi if ok else mo * one
+        v[i] = vi if ok else vo * one
+    return blockbad
+
+
+@numba.njit(inline="always")
+def _is_plain(hp):
+    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
+            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
+            & (hp[HP.LR_WD] == hp[HP.ZERO]))
+
+
+def _block():
+    """The NAdam block for :func:`adaopt.kernels.fused_step_loop`."""
+    def block(theta, grad, S, hp, lo, count, plain):
+        return _step_block(theta, grad, S[0], S[1], hp, lo, count, plain)
+    return numba.njit(block, inline="always", error_model="numpy")
+
+
+_step_loops = {}
+
+
+def get_step_kernel(parallel):
+    """Return the compiled NAdam step loop (its one flavour), serial or parallel."""
+    key = bool(parallel)
+    return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
+        "NAdam_1", _block(), _is_plain, key))
