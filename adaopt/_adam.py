@@ -29,6 +29,9 @@ def _hyperparameters(weight_decay, decoupled_fixed):
         Hyperparameter("maximize", False, "bool"),
         Hyperparameter("decoupled_weight_decay", decoupled_fixed, "bool",
                        fixed=decoupled_fixed),
+        # optax's and Keras' placements of eps (docs/compatibility.rst)
+        Hyperparameter("eps_root", 0.0, low=0.0, **FINITE),
+        Hyperparameter("eps_hat", False, "bool"),
         *COMMON_OPTIONS,
     )
 
@@ -40,9 +43,9 @@ STATE = (
 
 
 def fixed_scalars(hp, cfg):
-    """Fill the Adam table ``hp`` from ``cfg`` (the per-step slots at step 1)."""
+    """Fill the Adam table ``hp`` from ``cfg`` (the per-step slots are left at 0
+    for :func:`step_scalars`, which every step calls)."""
     hp[:] = 0.0
-    hp[HP.LR] = cfg[C.LR]
     hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
     b1 = cfg[C.BETA1]
     b2 = cfg[C.BETA2]
@@ -50,9 +53,6 @@ def fixed_scalars(hp, cfg):
     hp[HP.ONE_MINUS_BETA1] = 1.0 - b1     # rounded once, from float64
     hp[HP.BETA2] = b2
     hp[HP.ONE_MINUS_BETA2] = 1.0 - b2
-    hp[HP.BC1] = 1.0 - b1
-    hp[HP.BC2] = 1.0 - b2
-    hp[HP.EPS] = cfg[C.EPS]
     if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0:
         hp[HP.WD] = cfg[C.WEIGHT_DECAY]
     hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
@@ -67,11 +67,25 @@ def per_step(cfg):
 
 
 def step_scalars(hp, cfg, g, lr, t):
-    """Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``."""
-    hp[HP.LR] = lr
+    r"""Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``.
+
+    In float64, as PyTorch's Python floats, each rounded once to the
+    parameters' dtype: with :math:`b_1 = 1 - \beta_1^t` and :math:`b_2 = 1 -
+    \beta_2^t`, the rate :math:`\eta\sqrt{b_2}/b_1`, :math:`\hat\epsilon =
+    \epsilon\sqrt{b_2}` (:math:`\epsilon` itself with ``eps_hat``, Keras'
+    form) and ``eps_root`` times :math:`b_2`, so that the kernel's
+    :math:`\eta\sqrt{b_2}/b_1 \cdot m/(\sqrt{v + \epsilon_{root} b_2} +
+    \hat\epsilon)` is PyTorch's :math:`\eta\,\hat m/(\sqrt{\hat v +
+    \epsilon_{root}} + \epsilon)` (in exact arithmetic), with one division
+    and one square root per element instead of three and one.
+    """
     # math.pow is C's pow(), as Python's float ** int
-    hp[HP.BC1] = 1.0 - math.pow(cfg[C.BETA1], float(t))
-    hp[HP.BC2] = 1.0 - math.pow(cfg[C.BETA2], float(t))
+    bc1 = 1.0 - math.pow(cfg[C.BETA1], float(t))
+    bc2 = 1.0 - math.pow(cfg[C.BETA2], float(t))
+    root = math.sqrt(bc2)
+    hp[HP.LR] = lr * root / bc1
+    hp[HP.EPS_HAT] = cfg[C.EPS] if cfg[C.EPS_HAT] != 0.0 else cfg[C.EPS] * root
+    hp[HP.EPS_ROOT] = cfg[C.EPS_ROOT] * bc2
     if cfg[C.DECOUPLED_WEIGHT_DECAY] != 0.0:
         hp[HP.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
     if cfg[C.CLIP_NORM] < math.inf:

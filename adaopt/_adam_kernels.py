@@ -22,22 +22,21 @@ __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 class HP(enum.IntEnum):
     """Slots of the scalars in the ``hp`` array read by the Adam step loops."""
 
-    LR = kernels.LR_SLOT   # learning rate of this step
+    LR = kernels.LR_SLOT   # the step's rate lr sqrt(1 - beta2**t) / (1 - beta1**t)
     SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
     BETA1 = 2              # decay of the first moment
     ONE_MINUS_BETA1 = 3    # 1 - beta1, rounded once from float64
     BETA2 = 4              # decay of the second moment
     ONE_MINUS_BETA2 = 5    # 1 - beta2
-    BC1 = 6                # 1 - beta1**t (bias correction of m)
-    BC2 = 7                # 1 - beta2**t (bias correction of v)
-    EPS = 8                # eps added after the square root
-    WD = 9                 # coupled weight decay (0 when decoupled or off)
-    LR_WD = 10             # lr * decoupled weight decay (0 when coupled or off)
-    CLIP = 11              # clip_value (inf when off)
-    SCALE = 12             # clip_norm factor (1 when off)
-    PROPAGATE = 13         # 1.0 to write non-finite results, else 0.0
-    ZERO = 14              # a typed zero
-    ONE = 15               # a typed one
+    EPS_HAT = 6            # eps sqrt(1 - beta2**t) (eps itself with eps_hat)
+    EPS_ROOT = 7           # eps_root (1 - beta2**t), added under the root (0 when off)
+    WD = 8                 # coupled weight decay (0 when decoupled or off)
+    LR_WD = 9              # lr * decoupled weight decay (0 when coupled or off)
+    CLIP = 10              # clip_value (inf when off)
+    SCALE = 11             # clip_norm factor (1 when off)
+    PROPAGATE = 12         # 1.0 to write non-finite results, else 0.0
+    ZERO = 13              # a typed zero
+    ONE = 14               # a typed one
 
 
 #: Length of the Adam ``hp`` array.
@@ -48,20 +47,24 @@ HP_SIZE = len(HP)
 def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
-    Per element, as PyTorch's Adam documents it: ``g`` (sign, clip, scale,
-    coupled decay), ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
-    ``vmax = max(vmax, v)`` with amsgrad, ``theta -= lr_wd theta`` (decoupled),
-    ``theta -= lr (m / bc1) / (sqrt(v' / bc2) + eps)`` with ``v'`` = vmax or v.
+    Per element, as PyTorch's Adam documents it, in the efficient form of
+    Kingma & Ba (section 2), which is the same update with one division and
+    one square root: ``g`` (sign, clip, scale, coupled decay),
+    ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
+    ``vmax = max(vmax, v)`` with amsgrad, ``theta -= lr_wd theta``
+    (decoupled), ``theta -= r m / (sqrt(v' + eps_root') + eps_hat)`` with
+    ``v'`` = vmax or v, ``r = lr sqrt(bc2) / bc1`` and ``eps_hat = eps
+    sqrt(bc2)`` (``HP``): ``(m / bc1) / (sqrt(v / bc2) + eps)`` multiplied
+    through by ``sqrt(bc2)``.
     """
-    lr = hp[HP.LR]
+    rate = hp[HP.LR]
     sign = hp[HP.SIGN]
     b1 = hp[HP.BETA1]
     omb1 = hp[HP.ONE_MINUS_BETA1]
     b2 = hp[HP.BETA2]
     omb2 = hp[HP.ONE_MINUS_BETA2]
-    bc1 = hp[HP.BC1]
-    bc2 = hp[HP.BC2]
-    eps = hp[HP.EPS]
+    eps_hat = hp[HP.EPS_HAT]
+    eps_root = hp[HP.EPS_ROOT]
     wd = hp[HP.WD]
     lr_wd = hp[HP.LR_WD]
     clip = hp[HP.CLIP]
@@ -88,8 +91,8 @@ def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain):
             s = wi
         else:
             s = vi
-        u = (mi / bc1) / (math.sqrt(s / bc2) + eps)
-        new = (th if plain else th - lr_wd * th) - lr * u
+        root = math.sqrt(s) if plain else math.sqrt(s + eps_root)
+        new = (th if plain else th - lr_wd * th) - rate * (mi / (root + eps_hat))
         ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
               & math.isfinite(mi)) | propagate
         blockbad |= not ok
@@ -105,7 +108,7 @@ def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain):
 def _is_plain(hp):
     return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
             & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
-            & (hp[HP.LR_WD] == hp[HP.ZERO]))
+            & (hp[HP.LR_WD] == hp[HP.ZERO]) & (hp[HP.EPS_ROOT] == hp[HP.ZERO]))
 
 
 def _block(amsgrad):

@@ -50,8 +50,6 @@ def fixed_scalars(hp, cfg):
     hp[HP.ONE_MINUS_BETA1] = 1.0 - b1     # rounded once, from float64
     hp[HP.BETA2] = b2
     hp[HP.ONE_MINUS_BETA2] = 1.0 - b2
-    hp[HP.BC2] = 1.0
-    hp[HP.EPS] = cfg[C.EPS]
     if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0:
         hp[HP.WD] = cfg[C.WEIGHT_DECAY]
     hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
@@ -77,14 +75,18 @@ def step_scalars(hp, cfg, g, lr, t):
     r"""Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``.
 
     With :math:`\mu_t = \beta_1(1 - \tfrac12 0.96^{t\psi})` and the running
-    product :math:`\Pi_t = \prod_{k \le t} \mu_k`, the coefficients of the
-    gradient and of the first moment are :math:`\eta(1 - \mu_t)/(1 - \Pi_t)`
-    and :math:`\eta\mu_{t+1}/(1 - \Pi_t\mu_{t+1})`, in float64 as PyTorch's
-    Python floats.  :math:`\Pi_t` is kept in ``hp`` in the parameters'
-    dtype (PyTorch keeps it as a tensor of its default dtype) and extended
-    by one factor a step; when ``hp`` holds the product of another step (a
-    restored checkpoint, a fresh table) it is rebuilt from step 1 with the
-    same roundings, so a resumed run has the same bits as an unbroken one.
+    product :math:`\Pi_t = \prod_{k \le t} \mu_k`, PyTorch's coefficients of
+    the gradient and of the first moment are :math:`\eta(1 - \mu_t)/(1 -
+    \Pi_t)` and :math:`\eta\mu_{t+1}/(1 - \Pi_t\mu_{t+1})`, over :math:`d =
+    \sqrt{v/b_2} + \epsilon` with :math:`b_2 = 1 - \beta_2^t`; the kernel
+    divides by :math:`\sqrt v + \epsilon\sqrt{b_2}` instead, so both
+    coefficients and :math:`\epsilon` are multiplied by :math:`\sqrt{b_2}`
+    here, in float64 as PyTorch's Python floats.  :math:`\Pi_t` is kept in
+    ``hp`` in the parameters' dtype (PyTorch keeps it as a tensor of its
+    default dtype) and extended by one factor a step; when ``hp`` holds the
+    product of another step (a restored checkpoint, a fresh table) it is
+    rebuilt from step 1 with the same roundings, so a resumed run has the
+    same bits as an unbroken one.
     """
     b1 = cfg[C.BETA1]
     psi = cfg[C.MOMENTUM_DECAY]
@@ -97,9 +99,10 @@ def step_scalars(hp, cfg, g, lr, t):
     hp[HP.MU_PRODUCT] = hp[HP.MU_PRODUCT] * mu
     hp[HP.MU_STEP] = t
     product = float(hp[HP.MU_PRODUCT])
-    hp[HP.LR_G] = lr * (1.0 - mu) / (1.0 - product)
-    hp[HP.LR_M] = lr * mu_next / (1.0 - product * mu_next)
-    hp[HP.BC2] = 1.0 - math.pow(cfg[C.BETA2], float(t))
+    root = math.sqrt(1.0 - math.pow(cfg[C.BETA2], float(t)))
+    hp[HP.LR_G] = lr * (1.0 - mu) / (1.0 - product) * root
+    hp[HP.LR_M] = lr * mu_next / (1.0 - product * mu_next) * root
+    hp[HP.EPS_HAT] = cfg[C.EPS] * root
     if cfg[C.DECOUPLED_WEIGHT_DECAY] != 0.0:
         hp[HP.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
     if cfg[C.CLIP_NORM] < math.inf:

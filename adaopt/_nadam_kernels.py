@@ -5,10 +5,10 @@ unsigned index, non-finite elements kept with their state by a select), in
 the frame they share (:func:`adaopt.kernels.fused_step_loop`) from the same
 gradient preparation (:func:`adaopt.kernels.prepared_gradient`); only the
 method's arithmetic is here.  Everything that depends on the step ``t``
-alone -- the momentum schedule ``mu_t``, its running product and both
-coefficients of the Nesterov step -- is prepared in float64 before the loop
-(:func:`adaopt._nadam.step_scalars`): per element there are the moments,
-one square root and two quotients, in PyTorch's order.
+alone -- the momentum schedule ``mu_t``, its running product, both
+coefficients of the Nesterov step and the bias correction -- is prepared in
+float64 before the loop (:func:`adaopt._nadam.step_scalars`): per element
+there are the moments, one square root and one division.
 """
 
 import enum
@@ -24,24 +24,23 @@ __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 class HP(enum.IntEnum):
     """Slots of the scalars in the ``hp`` array read by the NAdam step loops."""
 
-    LR_G = kernels.LR_SLOT     # lr (1 - mu_t) / (1 - prod_t): the gradient's coefficient
+    LR_G = kernels.LR_SLOT     # the gradient's coefficient (see _nadam.step_scalars)
     SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
     BETA1 = 2              # decay of the first moment
     ONE_MINUS_BETA1 = 3    # 1 - beta1, rounded once from float64
     BETA2 = 4              # decay of the second moment
     ONE_MINUS_BETA2 = 5    # 1 - beta2
-    LR_M = 6               # lr mu_{t+1} / (1 - prod_t mu_{t+1}): the moment's coefficient
-    BC2 = 7                # 1 - beta2**t (bias correction of v)
-    EPS = 8                # eps added after the square root
-    WD = 9                 # coupled weight decay (0 when decoupled or off)
-    LR_WD = 10             # lr * decoupled weight decay (0 when coupled or off)
-    CLIP = 11              # clip_value (inf when off)
-    SCALE = 12             # clip_norm factor (1 when off)
-    PROPAGATE = 13         # 1.0 to write non-finite results, else 0.0
-    ZERO = 14              # a typed zero
-    ONE = 15               # a typed one
-    MU_PRODUCT = 16        # prod_{k <= MU_STEP} mu_k, in the parameters' dtype
-    MU_STEP = 17           # the step MU_PRODUCT is the product up to (0: none)
+    LR_M = 6               # the first moment's coefficient
+    EPS_HAT = 7            # eps sqrt(1 - beta2**t)
+    WD = 8                 # coupled weight decay (0 when decoupled or off)
+    LR_WD = 9              # lr * decoupled weight decay (0 when coupled or off)
+    CLIP = 10              # clip_value (inf when off)
+    SCALE = 11             # clip_norm factor (1 when off)
+    PROPAGATE = 12         # 1.0 to write non-finite results, else 0.0
+    ZERO = 13              # a typed zero
+    ONE = 14               # a typed one
+    MU_PRODUCT = 15        # prod_{k <= MU_STEP} mu_k, in the parameters' dtype
+    MU_STEP = 16           # the step MU_PRODUCT is the product up to (0: none)
 
 
 #: Length of the NAdam ``hp`` array.
@@ -54,19 +53,20 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
 
     Per element, as PyTorch's NAdam documents it: ``g`` (sign, clip, scale,
     coupled decay), ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
-    ``d = sqrt(v / bc2) + eps``, ``theta -= lr_wd theta`` (decoupled), then
-    ``theta -= c_g (g / d)`` and ``theta -= c_m (m / d)`` (PyTorch's two
-    ``addcdiv_``, in its order).
+    ``theta -= lr_wd theta`` (decoupled), then ``theta -= (a_g g + a_m m) /
+    (sqrt(v) + eps_hat)``: PyTorch's ``c_g g / d + c_m m / d`` with ``d =
+    sqrt(v / bc2) + eps``, multiplied through by ``sqrt(bc2)`` (``a = c
+    sqrt(bc2)``, ``eps_hat = eps sqrt(bc2)``), one division and one square
+    root instead of three and one.
     """
-    c_g = hp[HP.LR_G]
-    c_m = hp[HP.LR_M]
+    a_g = hp[HP.LR_G]
+    a_m = hp[HP.LR_M]
     sign = hp[HP.SIGN]
     b1 = hp[HP.BETA1]
     omb1 = hp[HP.ONE_MINUS_BETA1]
     b2 = hp[HP.BETA2]
     omb2 = hp[HP.ONE_MINUS_BETA2]
-    bc2 = hp[HP.BC2]
-    eps = hp[HP.EPS]
+    eps_hat = hp[HP.EPS_HAT]
     wd = hp[HP.WD]
     lr_wd = hp[HP.LR_WD]
     clip = hp[HP.CLIP]
@@ -87,8 +87,8 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
         vo = v[i]
         mi = b1 * mo + omb1 * g
         vi = b2 * vo + omb2 * g * g
-        d = math.sqrt(vi / bc2) + eps
-        new = ((th if plain else th - lr_wd * th) - c_g * (g / d)) - c_m * (mi / d)
+        new = ((th if plain else th - lr_wd * th)
+               - (a_g * g + a_m * mi) / (math.sqrt(vi) + eps_hat))
         ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
               & math.isfinite(mi)) | propagate
         blockbad |= not ok

@@ -16,7 +16,7 @@ from ._rmsprop import RMSPROP
 from ._sgd import SGD_METHOD
 
 __all__ = ["RMSprop", "Adam", "AdamW", "Adagrad", "SGD", "Adamax", "Adadelta",
-           "RAdam", "NAdam"]
+           "RAdam", "NAdam", "OPTIMIZERS"]
 
 
 class RMSprop(Optimizer):
@@ -149,7 +149,13 @@ class Adam(Optimizer):
         theta = theta - lr * (m / (1 - beta1**t)) / (sqrt(v' / (1 - beta2**t)) + eps)
 
     This is the algorithm of PyTorch's documentation (Kingma & Ba 2015;
-    AMSGrad as in PyTorch, Reddi, Kale & Kumar 2018).
+    AMSGrad as in PyTorch, Reddi, Kale & Kumar 2018).  The kernel computes
+    it in the paper's efficient form (section 2), the same update with one
+    division and one square root per element:
+    ``theta -= a_t * m / (sqrt(v') + eps * sqrt(1 - beta2**t))`` with
+    ``a_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)`` computed once per
+    step in float64.  ``eps_root`` and ``eps_hat`` reproduce optax's and
+    Keras' placements of eps (:doc:`/compatibility`).
 
     Parameters
     ----------
@@ -171,6 +177,13 @@ class Adam(Optimizer):
         Maximize the objective (ascend the gradient).
     decoupled_weight_decay : bool, default False
         AdamW's decoupled weight decay ``theta -= lr * weight_decay * theta``.
+    eps_root : float, default 0
+        Added under the square root to ``v' / (1 - beta2**t)``, ``>= 0``:
+        optax's ``eps_root`` (not in PyTorch).
+    eps_hat : bool, default False
+        Add ``eps`` to ``sqrt(v')`` before the bias correction, not after:
+        the paper's :math:`\hat\epsilon` of its efficient form, which is
+        what Keras and TensorFlow call ``epsilon`` (not in PyTorch).
     clip_value : float, optional
         Clip each gradient element to ``[-clip_value, clip_value]``.
     clip_norm : float, optional
@@ -225,6 +238,8 @@ class AdamW(Optimizer):
         Decoupled weight decay ``>= 0``.
     amsgrad : bool, default False
     maximize : bool, default False
+    eps_root : float, default 0
+    eps_hat : bool, default False
     clip_value, clip_norm, lr_schedule, nonfinite : optional
         As for :class:`Adam`.
 
@@ -598,10 +613,13 @@ class NAdam(Optimizer):
         theta = theta - lr(t) (1 - mu_t) / (1 - P_t) * g / d
         theta = theta - lr(t) mu_{t+1} / (1 - P_t mu_{t+1}) * m / d
 
-    This is the algorithm of PyTorch's documentation, in its order of
-    operations.  The schedule, the product ``P_t`` and both coefficients
-    depend on ``t`` alone: they are computed once per step in float64 and
-    rounded once to the parameters' dtype.  ``P_t`` is kept in the
+    This is the algorithm of PyTorch's documentation.  The schedule, the
+    product ``P_t``, both coefficients and the bias correction depend on
+    ``t`` alone: they are computed once per step in float64 and rounded once
+    to the parameters' dtype, multiplied through by ``sqrt(1 - beta2**t)``
+    so that each element takes one division and one square root,
+    ``theta -= (a_g * g + a_m * m) / (sqrt(v) + eps * sqrt(1 - beta2**t))``
+    (the same update in exact arithmetic).  ``P_t`` is kept in the
     parameters' dtype, as PyTorch keeps it in its default dtype; it is not
     part of the checkpoint, since it is a function of the step count (a
     restored optimizer rebuilds it with the same roundings).
@@ -659,3 +677,8 @@ class NAdam(Optimizer):
     method = NADAM
     positional = ("lr", "betas", "eps", "weight_decay", "momentum_decay",
                   "decoupled_weight_decay")
+
+
+#: The optimizer class of each method, by ``minimize``'s name for it.
+OPTIMIZERS = {cls.method.name: cls for cls in (RMSprop, Adam, AdamW, Adagrad, SGD, Adamax,
+                                               Adadelta, RAdam, NAdam)}

@@ -33,14 +33,16 @@ import os
 import re
 import sys
 import threading
-import time
 
 import numba
 import numpy as np
 
-from . import _numba_cache, convergence, kernels, startup
+from . import _numba_cache, convergence, kernels, method_bench, startup
 from ._optimizers import RMSprop
+from ._problem import METHODS
 from ._rmsprop import RMSPROP
+from .timing import (UNSTABLE_NOTE, UNSTABLE_SPREAD, fmt_time, is_unstable, measure,
+                     stability_mark)
 
 __all__ = [
     "SIZES",
@@ -217,53 +219,21 @@ def torch_stepper(theta, grad):
     """One ``torch.optim.RMSprop`` step as a zero-argument callable, or None.
 
     The optimizer (``lr``, ``alpha=rho``, ``eps`` of this module, PyTorch's
-    defaults otherwise) owns a copy of ``theta`` and of ``grad`` (shared with
-    torch without a copy), so calling it repeats the same step in place.
-    Returns None when torch is not importable.
+    defaults otherwise) owns a copy of ``theta`` and shares ``grad`` (see
+    :func:`adaopt.method_bench.torch_stepper`), so calling it repeats the
+    same step in place.  Returns None when torch is not importable.
     """
-    try:
-        import torch
-    except ImportError:
-        return None
-    p = torch.nn.Parameter(torch.from_numpy(theta.copy()))
-    p.grad = torch.from_numpy(grad.copy())
-    opt = torch.optim.RMSprop([p], lr=LR, alpha=RHO, eps=EPS)
-    return opt.step
+    return method_bench.torch_stepper("rmsprop", theta, grad, lr=LR, alpha=RHO, eps=EPS)
 
 
 def optax_stepper(theta, grad):
     """One jitted optax ``rmsprop`` update as a zero-argument callable, or None.
 
     ``optax.rmsprop(lr, decay=rho, eps=eps)`` (optax's defaults otherwise:
-    eps inside the sqrt) followed by ``optax.apply_updates``, compiled with
-    ``jax.jit`` with the parameters and state donated, so XLA may update them
-    in place; each call waits for the result.  float64 switches on
-    ``jax_enable_x64`` for the process.  Returns None when jax or optax is
-    not importable.
+    eps inside the sqrt), jitted as :func:`adaopt.method_bench.optax_stepper`
+    describes.  Returns None when jax or optax is not importable.
     """
-    try:
-        import jax
-        import optax
-    except ImportError:
-        return None
-    if theta.dtype == np.float64:
-        jax.config.update("jax_enable_x64", True)
-    tx = optax.rmsprop(LR, decay=RHO, eps=EPS)
-
-    def update(params, g, state):
-        updates, state = tx.update(g, state, params)
-        return optax.apply_updates(params, updates), state
-
-    jitted = jax.jit(update, donate_argnums=(0, 2))
-    g = jax.device_put(grad)
-    carry = [jax.device_put(theta.copy()), None]
-    carry[1] = tx.init(carry[0])
-
-    def step():
-        carry[0], carry[1] = jitted(carry[0], g, carry[1])
-        jax.block_until_ready(carry[0])
-
-    return step
+    return method_bench.optax_stepper("rmsprop", theta, grad, decay=RHO, eps=EPS)
 
 
 def make_contenders(n, dtype, seed=0, others=True):
@@ -305,60 +275,6 @@ def make_contenders(n, dtype, seed=0, others=True):
     return fns
 
 
-def measure(fns, seconds=1.0, min_rounds=5, spread=None):
-    """Minimum time per call of each callable, sampled in interleaved rounds.
-
-    In each round every callable runs for about 0.2 ms.  A call of 20 µs or
-    more is timed on its own and the fastest call counts; shorter calls are
-    timed in a batch (the clock costs tens of nanoseconds) and the fastest
-    batch counts.  Short samples matter on a busy machine: the minimum needs
-    one sample that no other process interrupted, and a parallel region is
-    delayed whenever one of its threads waits for a core -- or has gone to
-    sleep since the previous round (its first call in a round wakes it).
-    Rounds repeat until ``seconds`` have passed (at least ``min_rounds``).
-    Returns ``{name: seconds per call}``.
-
-    With a dict ``spread``, it also receives ``{name: (median - best) /
-    best}`` over the rounds' own minima: how far a typical round was from
-    the best one.  On a quiet machine that is a few percent; a large spread
-    means other work interfered and the minimum (and every ratio built on
-    it) may be a lucky or an unlucky draw (see :data:`UNSTABLE_SPREAD`).
-    """
-    inner = {}
-    for name, fn in fns.items():
-        t0 = time.perf_counter()
-        fn()
-        once = time.perf_counter() - t0
-        inner[name] = max(1, min(10_000, int(2e-4 / max(once, 1e-8))))
-        if once >= 2e-5:
-            inner[name] = -max(2, inner[name])  # negative: time calls one by one
-    per_round = {name: [] for name in fns}
-    deadline = time.perf_counter() + seconds
-    rounds = 0
-    clock = time.perf_counter
-    while rounds < min_rounds or clock() < deadline:
-        for name, fn in fns.items():
-            k = inner[name]
-            fastest = math.inf
-            if k < 0:
-                for _ in range(-k):
-                    t0 = clock()
-                    fn()
-                    fastest = min(fastest, clock() - t0)
-            else:
-                t0 = clock()
-                for _ in range(k):
-                    fn()
-                fastest = (clock() - t0) / k
-            per_round[name].append(fastest)
-        rounds += 1
-    best = {name: min(times) for name, times in per_round.items()}
-    if spread is not None:
-        spread.update({name: float(np.median(times)) / best[name] - 1.0
-                       for name, times in per_round.items()})
-    return best
-
-
 def bench_table(sizes=SIZES, dtypes=(np.float32, np.float64), seconds=1.0,
                 others=True, out=None):
     """Measure every contender for each size and dtype; return a list of rows.
@@ -397,32 +313,6 @@ _HEADER = (f"{'dtype':>7} {'n':>9} {'path':>8} {'step':>10} {'kernel':>10} {'GB/
            f"{'probe':>10} {'%probe':>6} {'bare':>10} {'%bare':>6} "
            f"{'xNumPy':>7} {'xtorch':>7} {'xoptax':>7} {'spread':>7}")
 
-#: A row whose ``spread`` (see :func:`measure`) exceeds this is marked
-#: unstable: a typical round was more than 20% slower than the best one, so
-#: other work on the machine interfered and the row's ratios are unreliable.
-UNSTABLE_SPREAD = 0.20
-#: The note printed under a table with unstable rows.
-UNSTABLE_NOTE = ("! unstable: a typical sampling round of this row was more than "
-                 f"{UNSTABLE_SPREAD:.0%} slower than its best one; other work on the "
-                 "machine interfered, so its times and ratios are unreliable: "
-                 "rerun on a quiet machine or with a longer --seconds")
-
-
-def is_unstable(row):
-    """Whether a row of :func:`bench_table` has timings too spread to trust."""
-    return row.get("spread", 0.0) > UNSTABLE_SPREAD
-
-
-def _stability_mark(spread):
-    """`` !`` after a printed line whose timings spread too much, else ``''``."""
-    worst = max(spread.values())
-    return f"  ! unstable (spread {worst:.0%})" if worst > UNSTABLE_SPREAD else ""
-
-
-def _fmt_time(t):
-    return f"{t * 1e6:8.2f}us" if t < 1e-2 else f"{t * 1e3:8.2f}ms"
-
-
 def _format_row(row):
     n, itemsize = row["n"], np.dtype(row["dtype"]).itemsize
     t = row["adaopt"]
@@ -432,9 +322,9 @@ def _format_row(row):
         return f"{row[name] / t:7.1f}" if name in row else f"{'-':>7}"
 
     return (f"{row['dtype']:>7} {n:>9} {'parallel' if row['parallel'] else 'serial':>8} "
-            f"{_fmt_time(t):>10} {_fmt_time(row['kernel']):>10} {gbs:6.1f} "
-            f"{_fmt_time(row['probe']):>10} {100 * row['probe'] / t:5.0f}% "
-            f"{_fmt_time(row['bare']):>10} {100 * row['bare'] / t:5.0f}% "
+            f"{fmt_time(t):>10} {fmt_time(row['kernel']):>10} {gbs:6.1f} "
+            f"{fmt_time(row['probe']):>10} {100 * row['probe'] / t:5.0f}% "
+            f"{fmt_time(row['bare']):>10} {100 * row['bare'] / t:5.0f}% "
             f"{ratio('numpy')} {ratio('torch')} {ratio('optax')} "
             f"{100 * row.get('spread', 0.0):5.0f}%{' !' if is_unstable(row) else ''}")
 
@@ -488,7 +378,7 @@ def threshold_scan(exponents=range(10, 19), dtypes=(np.float32, np.float64),
             if out is not None:
                 print(f"{name:>7} n=2**{k:<2} ({n:>7}): serial {t[False] * 1e6:9.2f}us "
                       f"parallel {t[True] * 1e6:9.2f}us  serial/parallel "
-                      f"{t[False] / t[True]:5.2f}{_stability_mark(spread)}",
+                      f"{t[False] / t[True]:5.2f}{stability_mark(spread)}",
                       file=out, flush=True)
     return result
 
@@ -524,7 +414,7 @@ def step_overhead(sizes=(10, 1000), dtypes=(np.float32, np.float64), seconds=0.5
                       f"{t['step'] * 1e6:6.2f}us  rmsprop_step "
                       f"{t['rmsprop_step'] * 1e6:6.2f}us  compiled loop "
                       f"{t['loop'] * 1e6:6.2f}us  overhead "
-                      f"{(t['step'] - t['loop']) * 1e6:5.2f}us{_stability_mark(spread)}",
+                      f"{(t['step'] - t['loop']) * 1e6:5.2f}us{stability_mark(spread)}",
                       file=out, flush=True)
     return rows
 
@@ -598,6 +488,10 @@ def main(argv=()):
     parser.add_argument("--convergence", action="store_true",
                         help="minimize's defaults on the Moré-Garbow-Hillstrom problems, "
                              "beside L-BFGS-B and BFGS (adaopt.convergence)")
+    parser.add_argument("--method", metavar="NAME", default=None,
+                        help="time one method's step (rmsprop, adam, ..., any case) "
+                             "against its streaming probe, torch and optax "
+                             "(adaopt.method_bench)")
     parser.add_argument("--asm", action="store_true",
                         help="check in the assembly that every step loop vectorizes")
     args = parser.parse_args(list(argv))
@@ -623,6 +517,14 @@ def main(argv=()):
         return 0
     if args.convergence:
         convergence.convergence_table(out=out)
+        return 0
+    if args.method is not None:
+        if args.method.lower() not in METHODS:
+            parser.error(f"--method must be one of {', '.join(METHODS)}, "
+                         f"got {args.method!r}")
+        method_bench.method_table(args.method.lower(),
+                                  sizes=SIZES[:3] if args.quick else SIZES,
+                                  seconds=seconds, others=not args.no_others, out=out)
         return 0
     sizes = SIZES[:3] if args.quick else SIZES
     rows = bench_table(sizes=sizes, seconds=seconds, others=not args.no_others, out=out)

@@ -127,14 +127,14 @@ def njit_hp_sized_nan(x0, c, lr, maxiter):
 
 @numba.njit(cache=True)
 def njit_adam_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_decay,
-                 amsgrad, maximize, decoupled_weight_decay, clip_value, clip_norm,
-                 maxiter, maxfev, gtol, ftol, xtol, lr_schedule):
+                 amsgrad, maximize, decoupled_weight_decay, eps_root, eps_hat, clip_value,
+                 clip_norm, maxiter, maxfev, gtol, ftol, xtol, lr_schedule):
     """A user's compiled function running adam_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.adam_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr,
         betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay,
-        clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter, maxfev=maxfev,
+        eps_root=eps_root, eps_hat=eps_hat, clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter, maxfev=maxfev,
         gtol=gtol, ftol=ftol, xtol=xtol,
         lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status
@@ -142,13 +142,13 @@ def njit_adam_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_dec
 
 @numba.njit(cache=True)
 def njit_adamw_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_decay,
-                  amsgrad, maximize, clip_value, clip_norm, maxiter, maxfev, gtol, ftol,
-                  xtol, lr_schedule):
+                  amsgrad, maximize, eps_root, eps_hat, clip_value, clip_norm, maxiter,
+                  maxfev, gtol, ftol, xtol, lr_schedule):
     """A user's compiled function running adamw_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.adamw_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr,
         betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-        maximize=maximize, clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter,
+        maximize=maximize, eps_root=eps_root, eps_hat=eps_hat, clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter,
         maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol,
         lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status

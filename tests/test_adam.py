@@ -19,8 +19,14 @@ from method_cases import reference_cases, run_steps
 
 def reference(theta0, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
               amsgrad=False, maximize=False, decoupled_weight_decay=False,
-              clip_value=None, clip_norm=None):
-    """PyTorch's Adam pseudo-code, with adaopt's clipping first, in float64."""
+              clip_value=None, clip_norm=None, eps_root=0.0, eps_hat=False):
+    """PyTorch's Adam pseudo-code, with adaopt's clipping first, in float64.
+
+    ``eps_root`` as optax's ``scale_by_adam`` has it (under the root, with
+    the bias-corrected ``v``); ``eps_hat`` as Keras 3's ``Adam.update_step``
+    (``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)``, ``theta -= alpha m /
+    (sqrt(v) + epsilon)``), both written from their sources.
+    """
     theta = theta0.astype(np.float64)
     m = np.zeros_like(theta)
     v = np.zeros_like(theta)
@@ -48,7 +54,11 @@ def reference(theta0, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay
             vhat = vmax / (1 - b2 ** t)
         else:
             vhat = v / (1 - b2 ** t)
-        theta = theta - lr * mhat / (np.sqrt(vhat) + eps)
+        if eps_hat:
+            alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+            theta = theta - alpha * m / (np.sqrt(vhat * (1 - b2 ** t)) + eps)
+        else:
+            theta = theta - lr * mhat / (np.sqrt(vhat + eps_root) + eps)
     return theta, m, v
 
 
@@ -73,6 +83,9 @@ OPTIONS = [
     dict(clip_norm=1.0),
     dict(amsgrad=True, weight_decay=0.05, decoupled_weight_decay=True, clip_value=2.0,
          clip_norm=3.0, betas=(0.5, 0.9), lr=0.02),
+    dict(eps_root=1e-4),                        # optax's eps_root
+    dict(eps=1e-3, eps_hat=True),               # Keras' epsilon
+    dict(eps_root=1e-3, eps=1e-4, amsgrad=True, weight_decay=0.05, maximize=True),
 ]
 
 
@@ -94,6 +107,25 @@ def test_adam_matches_the_reference_for_65_steps(options, dtype, n):
     np.testing.assert_allclose(opt.state["exp_avg_sq"], v, rtol=rtol, atol=atol)
     assert x.dtype == dtype
     assert ("max_exp_avg_sq" in opt.state) == options.get("amsgrad", False)
+
+
+def test_eps_root_and_eps_hat_change_the_step_as_optax_and_keras_do():
+    # the same gradients, three placements of eps: they differ where eps
+    # matters (small v), and each matches its own reference
+    rng = np.random.default_rng(5)
+    theta0 = rng.standard_normal(6)
+    grads = [rng.standard_normal(6) * 1e-2 for _ in range(20)]
+    finals = []
+    for options in ({}, dict(eps_root=1e-4), dict(eps_hat=True)):
+        x = theta0.copy()
+        opt = adaopt.Adam(x, lr=0.01, eps=1e-3, **options)
+        for g in grads:
+            opt.step(g)
+        want = reference(theta0, grads, lr=0.01, eps=1e-3, **options)[0]
+        np.testing.assert_allclose(x, want, rtol=1e-12)
+        finals.append(x)
+    assert np.abs(finals[0] - finals[1]).min() > 1e-6
+    assert np.abs(finals[0] - finals[2]).min() > 1e-6
 
 
 def test_pytorch_signature_defaults_and_errors():

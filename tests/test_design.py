@@ -42,7 +42,8 @@ LAYERS = [
     ("compiled loop", {"_compiled_objective", "_objective_digest", "_compiled_loop"}),
     ("front ends", {"_minimize", "_scipy_method", "_multistart", "_njit_entry",
                     "chunked"}),
-    ("tools", {"startup", "bench", "convergence", "mgh", "problems", "jitted_problems",
+    ("tools", {"startup", "bench", "method_bench", "timing", "convergence", "mgh", "problems",
+               "jitted_problems",
                "demo", "__main__",
                "__init__"}),
 ]

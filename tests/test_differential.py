@@ -302,6 +302,10 @@ CONFIGS = [
     adam("adam_plain"),
     adam("adam_betas", betas=(0.5, 0.9), lr=0.05),
     adam("adam_eps", eps=1e-3),
+    # optax's and Keras' placements of eps (adamw's njit caller takes them too)
+    adam("adam_eps_root", eps=1e-4, eps_root=1e-3),
+    adam("adam_eps_hat_amsgrad", eps=1e-3, eps_hat=True, amsgrad=True, lr=0.05),
+    cfg("adamw_eps_root_hat", method="adamw", eps=1e-3, eps_root=1e-4, eps_hat=True),
     adam("adam_weight_decay", weight_decay=0.1),
     adam("adam_decoupled", weight_decay=0.1, decoupled_weight_decay=True),
     adam("adam_amsgrad", amsgrad=True, lr=0.05),

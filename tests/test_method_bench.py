@@ -1,0 +1,58 @@
+"""``python -m adaopt bench --method NAME``: its probe moves each method's
+bytes and its table times every contender.  Speed itself is never asserted
+here (the benchmark shows it)."""
+
+import io
+
+import numpy as np
+import pytest
+
+import adaopt
+from adaopt import method_bench
+from adaopt._optimizers import OPTIMIZERS
+from adaopt._problem import METHODS
+from adaopt.__main__ import main as cli_main
+
+
+def test_each_methods_probe_streams_its_state_arrays():
+    # PyTorch's state per method: Adam's m and v, Adagrad's sum, plain SGD none
+    want = {"rmsprop": 1, "adam": 2, "adamw": 2, "adagrad": 1, "sgd": 0, "adamax": 2,
+            "adadelta": 2, "radam": 2, "nadam": 2}
+    assert {name: method_bench.state_rows(name) for name in METHODS} == want
+    for name, rows in want.items():
+        x = OPTIMIZERS[name](np.ones(4))
+        assert len(x.state) == rows, name
+
+
+@pytest.mark.parametrize("rows", [0, 2])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_probe_reads_and_writes_every_row(rows, parallel):
+    rng = np.random.default_rng(rows)
+    x, g = rng.standard_normal(1000), rng.standard_normal(1000)
+    S = rng.standard_normal((rows, 1000))
+    want_x, want_S = x - 0.25 * g, S + g
+    method_bench.method_probe(rows, parallel)(x, g, S, np.array([0.25]))
+    np.testing.assert_array_equal(x, want_x)
+    np.testing.assert_array_equal(S, want_S)
+
+
+def test_method_table_times_every_contender():
+    out = io.StringIO()
+    rows = method_bench.method_table("nadam", sizes=(300,), dtypes=(np.float32,),
+                                     seconds=0.01, others=False, out=out)
+    (row,) = rows
+    assert (row["method"], row["n"], row["dtype"], row["parallel"], row["streams"]) == \
+        ("nadam", 300, "float32", False, 7)
+    assert row["adaopt"] > 0 and row["probe"] > 0 and row["spread"] >= 0
+    lines = out.getvalue().splitlines()
+    assert lines[0].split()[:5] == ["method", "dtype", "n", "path", "step"]
+    assert lines[1].split()[:4] == ["nadam", "float32", "300", "serial"]
+    with pytest.raises(ValueError, match="method must be one of"):
+        method_bench.method_table("lion", sizes=(300,))
+
+
+def test_cli_refuses_an_unknown_method(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["bench", "--method", "lion"])
+    assert exc.value.code == 2
+    assert "--method must be one of rmsprop, adam" in capsys.readouterr().err
