@@ -21,6 +21,8 @@ HYPERPARAMETERS = (
     Hyperparameter("initial_accumulator_value", 0.0, low=0.0, **FINITE),
     Hyperparameter("eps", 1e-10, low=0.0, **FINITE),
     Hyperparameter("maximize", False, "bool"),
+    # optax's and Keras' placement of eps (docs/compatibility.rst)
+    Hyperparameter("eps_in_sqrt", False, "bool"),
     *COMMON_OPTIONS,
 )
 
@@ -34,7 +36,10 @@ def fixed_scalars(hp, cfg):
     hp[:] = 0.0
     hp[HP.LR] = cfg[C.LR]
     hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
-    hp[HP.EPS] = cfg[C.EPS]
+    if cfg[C.EPS_IN_SQRT] != 0.0:
+        hp[HP.EPS_IN] = cfg[C.EPS]
+    else:
+        hp[HP.EPS_OUT] = cfg[C.EPS]
     hp[HP.WD] = cfg[C.WEIGHT_DECAY]
     hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
     hp[HP.SCALE] = 1.0

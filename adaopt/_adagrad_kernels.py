@@ -23,13 +23,14 @@ class HP(enum.IntEnum):
 
     LR = kernels.LR_SLOT   # the decayed rate of this step, lr / (1 + (t-1) lr_decay)
     SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
-    EPS = 2                # eps added after the square root
+    EPS_OUT = 2            # eps added after the square root (0 with eps_in_sqrt)
     WD = 3                 # weight decay (coupled, 0 when off)
     CLIP = 4               # clip_value (inf when off)
     SCALE = 5              # clip_norm factor (1 when off)
     PROPAGATE = 6          # 1.0 to write non-finite results, else 0.0
     ZERO = 7               # a typed zero
     ONE = 8                # a typed one
+    EPS_IN = 9             # eps added under the square root (0 unless eps_in_sqrt)
 
 
 #: Length of the Adagrad ``hp`` array.
@@ -41,13 +42,15 @@ def _step_block(theta, grad, s, hp, lo, count, plain):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's Adagrad documents it: ``g`` (sign, clip, scale,
-    coupled decay), ``s = s + g^2``, ``theta -= clr g / (sqrt(s) + eps)``.
+    coupled decay), ``s = s + g^2``, ``theta -= clr g / (sqrt(s) + eps)``,
+    or ``clr g / sqrt(s + eps)`` with ``eps_in_sqrt`` (optax, Keras).
     In the plain body a non-finite gradient needs no test of its own: it
     makes ``s`` non-finite.
     """
     lr = hp[HP.LR]
     sign = hp[HP.SIGN]
-    eps = hp[HP.EPS]
+    eps_out = hp[HP.EPS_OUT]
+    eps_in = hp[HP.EPS_IN]
     wd = hp[HP.WD]
     clip = hp[HP.CLIP]
     scale = hp[HP.SCALE]
@@ -65,7 +68,8 @@ def _step_block(theta, grad, s, hp, lo, count, plain):
             g = kernels.prepared_gradient(g, th, sign, clip, scale, wd, zero)
         so = s[i]
         si = so + g * g
-        new = th - lr * (g / (math.sqrt(si) + eps))
+        root = math.sqrt(si) if plain else math.sqrt(si + eps_in)
+        new = th - lr * (g / (root + eps_out))
         ok = (finite_g & math.isfinite(new) & math.isfinite(si)) | propagate
         blockbad |= not ok
         theta[i] = new if ok else th * one
@@ -76,7 +80,8 @@ def _step_block(theta, grad, s, hp, lo, count, plain):
 @numba.njit(inline="always")
 def _is_plain(hp):
     return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
-            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO]))
+            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
+            & (hp[HP.EPS_IN] == hp[HP.ZERO]))
 
 
 def _block():

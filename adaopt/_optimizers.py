@@ -272,7 +272,7 @@ class Adagrad(Optimizer):
         g     = g + weight_decay * theta         weight_decay
         clr   = lr(t) / (1 + (t - 1) * lr_decay) in float64, once per step
         s     = s + g**2                         s starts at initial_accumulator_value
-        theta = theta - clr * g / (sqrt(s) + eps)
+        theta = theta - clr * g / (sqrt(s) + eps)   (sqrt(s + eps): eps_in_sqrt)
 
     This is the algorithm of PyTorch's documentation (Duchi, Hazan & Singer
     2011).
@@ -294,6 +294,9 @@ class Adagrad(Optimizer):
         Added to the denominator, ``>= 0``.
     maximize : bool, default False
         Maximize the objective (ascend the gradient).
+    eps_in_sqrt : bool, default False
+        Add ``eps`` under the square root, ``g / sqrt(s + eps)``, as optax and
+        Keras 3 do (not in PyTorch).
     lr_schedule : callable, optional
         ``lr_schedule(t) -> lr`` for step ``t`` (1-based), which ``lr_decay``
         then divides; see :mod:`adaopt.schedules`.

@@ -156,13 +156,14 @@ def njit_adamw_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_de
 
 @numba.njit(cache=True)
 def njit_adagrad_fg(x0, d, c, wall, lower, upper, lr, lr_decay, weight_decay,
-                    initial_accumulator_value, eps, maximize, clip_value, clip_norm,
-                    maxiter, maxfev, gtol, ftol, xtol, lr_schedule):
+                    initial_accumulator_value, eps, maximize, eps_in_sqrt, clip_value,
+                    clip_norm, maxiter, maxfev, gtol, ftol, xtol, lr_schedule):
     """A user's compiled function running adagrad_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.adagrad_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr, lr_decay=lr_decay,
         weight_decay=weight_decay, initial_accumulator_value=initial_accumulator_value,
-        eps=eps, maximize=maximize, clip_value=clip_value, clip_norm=clip_norm,
+        eps=eps, maximize=maximize, eps_in_sqrt=eps_in_sqrt, clip_value=clip_value,
+        clip_norm=clip_norm,
         maxiter=maxiter, maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol,
         lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status

@@ -21,8 +21,9 @@ from method_cases import reference_cases, run_steps
 
 def reference(theta0, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
               initial_accumulator_value=0.0, eps=1e-10, maximize=False,
-              clip_value=None, clip_norm=None, lr_schedule=None):
-    """PyTorch's Adagrad pseudo-code, with adaopt's clipping first, in float64."""
+              clip_value=None, clip_norm=None, lr_schedule=None, eps_in_sqrt=False):
+    """PyTorch's Adagrad pseudo-code, with adaopt's clipping first, in float64;
+    ``eps_in_sqrt`` as optax's ``scale_by_rss`` and Keras 3's Adagrad have it."""
     theta = theta0.astype(np.float64)
     state_sum = np.full_like(theta, initial_accumulator_value)
     for t, g in enumerate(grads, start=1):
@@ -39,7 +40,10 @@ def reference(theta0, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
         rate = lr if lr_schedule is None else lr_schedule(t)
         clr = rate / (1 + (t - 1) * lr_decay)
         state_sum = state_sum + g * g
-        theta = theta - clr * g / (np.sqrt(state_sum) + eps)
+        if eps_in_sqrt:
+            theta = theta - clr * g / np.sqrt(state_sum + eps)
+        else:
+            theta = theta - clr * g / (np.sqrt(state_sum) + eps)
     return theta, state_sum
 
 
@@ -67,6 +71,7 @@ OPTIONS = [
     dict(lr_decay=0.2, lr_schedule=schedules.cosine_decay(0.1, 65)),
     dict(lr=0.05, lr_decay=0.01, weight_decay=0.05, initial_accumulator_value=0.1,
          eps=1e-6, maximize=True, clip_value=2.0, clip_norm=3.0),
+    dict(initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True),   # optax, Keras
 ]
 
 

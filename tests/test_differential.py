@@ -347,6 +347,8 @@ CONFIGS = [
     # -- Adagrad: plain, every scalar option, float32, lr_decay on a schedule --
     cfg("adagrad_plain", method="adagrad", lr=0.1),
     cfg("adagrad_rule_default", method="adagrad", lr=0.1, lr_schedule=DEFAULT),
+    cfg("adagrad_eps_in_sqrt", method="adagrad", lr=0.1, eps=1e-3, eps_in_sqrt=True,
+        initial_accumulator_value=0.1),
     cfg("adagrad_options", method="adagrad", d=[-1.0, -10.0, -100.0], maximize=True,
         lr=0.2, lr_decay=0.05, weight_decay=0.02, initial_accumulator_value=0.1,
         eps=1e-6, clip_value=5.0, clip_norm=2.0,
