@@ -20,23 +20,16 @@ __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 
 
 class HP(enum.IntEnum):
-    """Slots of the scalars in the ``hp`` array read by the Adadelta step loops."""
+    """The Adadelta loops' own slots of ``hp``, after the frame's
+    (:class:`adaopt.kernels.Frame`)."""
 
-    LR = kernels.LR_SLOT   # the rate that scales delta (PyTorch's lr, default 1)
-    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
-    RHO = 2                # decay of both running averages
-    ONE_MINUS_RHO = 3      # 1 - rho, rounded once from float64
-    EPS = 4                # eps added inside both square roots
-    WD = 5                 # weight decay (coupled, 0 when off)
-    CLIP = 6               # clip_value (inf when off)
-    SCALE = 7              # clip_norm factor (1 when off)
-    PROPAGATE = 8          # 1.0 to write non-finite results, else 0.0
-    ZERO = 9               # a typed zero
-    ONE = 10               # a typed one
+    RHO = kernels.FRAME_SIZE  # decay of both running averages
+    ONE_MINUS_RHO = 10     # 1 - rho, rounded once from float64
+    EPS = 11               # eps added inside both square roots
 
 
 #: Length of the Adadelta ``hp`` array.
-HP_SIZE = len(HP)
+HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -49,17 +42,11 @@ def _step_block(theta, grad, v, u, hp, lo, count, plain):
     u + (1 - rho) delta^2``, ``theta -= lr delta``.  In the plain body a
     non-finite gradient needs no test of its own: it makes ``v`` non-finite.
     """
-    lr = hp[HP.LR]
-    sign = hp[HP.SIGN]
+    sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
+    lr = hp[kernels.Frame.LR]
     rho = hp[HP.RHO]
     omr = hp[HP.ONE_MINUS_RHO]
     eps = hp[HP.EPS]
-    wd = hp[HP.WD]
-    clip = hp[HP.CLIP]
-    scale = hp[HP.SCALE]
-    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
-    zero = hp[HP.ZERO]
-    one = hp[HP.ONE]
     blockbad = False
     for k in range(count):
         i = numba.uint64(lo + k)
@@ -85,12 +72,6 @@ def _step_block(theta, grad, v, u, hp, lo, count, plain):
     return blockbad
 
 
-@numba.njit(inline="always")
-def _is_plain(hp):
-    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
-            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO]))
-
-
 def _block():
     """The Adadelta block for :func:`adaopt.kernels.fused_step_loop`."""
     def block(theta, grad, S, hp, lo, count, plain):
@@ -105,4 +86,4 @@ def get_step_kernel(parallel):
     """Return the compiled Adadelta step loop (its one flavour), serial or parallel."""
     key = bool(parallel)
     return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
-        "Adadelta_1", _block(), _is_plain, key))
+        "Adadelta_1", _block(), kernels.frame_is_plain, key))

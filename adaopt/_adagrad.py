@@ -9,8 +9,8 @@ import math
 
 from . import _adagrad_kernels
 from ._adagrad_kernels import HP
-from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, StateArray
-from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, StateArray, fill_frame
+from .kernels import Frame, clip_scale_serial as clip_scale  # noqa: F401  (rebound)
 
 __all__ = ["ADAGRAD"]
 
@@ -33,18 +33,13 @@ STATE = (
 
 def fixed_scalars(hp, cfg):
     """Fill the Adagrad table ``hp`` from ``cfg`` (the rate that of step 1)."""
-    hp[:] = 0.0
-    hp[HP.LR] = cfg[C.LR]
-    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    fill_frame(hp, cfg[C.MAXIMIZE], cfg[C.CLIP_VALUE],
+               cfg[C.WEIGHT_DECAY], cfg[C.NONFINITE])
+    hp[Frame.LR] = cfg[C.LR]
     if cfg[C.EPS_IN_SQRT] != 0.0:
         hp[HP.EPS_IN] = cfg[C.EPS]
     else:
         hp[HP.EPS_OUT] = cfg[C.EPS]
-    hp[HP.WD] = cfg[C.WEIGHT_DECAY]
-    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
-    hp[HP.SCALE] = 1.0
-    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
-    hp[HP.ONE] = 1.0
 
 
 def per_step(cfg):
@@ -56,9 +51,9 @@ def step_scalars(hp, cfg, g, lr, t):
     """Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``."""
     # PyTorch's clr, a float64 before it meets the parameters' dtype (exactly
     # lr when lr_decay is 0)
-    hp[HP.LR] = lr / (1.0 + (t - 1) * cfg[C.LR_DECAY])
+    hp[Frame.LR] = lr / (1.0 + (t - 1) * cfg[C.LR_DECAY])
     if cfg[C.CLIP_NORM] < math.inf:
-        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+        hp[Frame.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
 
 
 def _kernel(flavour, parallel):

@@ -19,22 +19,15 @@ __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 
 
 class HP(enum.IntEnum):
-    """Slots of the scalars in the ``hp`` array read by the Adagrad step loops."""
+    """The Adagrad loops' own slots of ``hp``, after the frame's
+    (:class:`adaopt.kernels.Frame`)."""
 
-    LR = kernels.LR_SLOT   # the decayed rate of this step, lr / (1 + (t-1) lr_decay)
-    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
-    EPS_OUT = 2            # eps added after the square root (0 with eps_in_sqrt)
-    WD = 3                 # weight decay (coupled, 0 when off)
-    CLIP = 4               # clip_value (inf when off)
-    SCALE = 5              # clip_norm factor (1 when off)
-    PROPAGATE = 6          # 1.0 to write non-finite results, else 0.0
-    ZERO = 7               # a typed zero
-    ONE = 8                # a typed one
-    EPS_IN = 9             # eps added under the square root (0 unless eps_in_sqrt)
+    EPS_OUT = kernels.FRAME_SIZE  # eps added after the square root (0 with eps_in_sqrt)
+    EPS_IN = 10            # eps added under the square root (0 unless eps_in_sqrt)
 
 
 #: Length of the Adagrad ``hp`` array.
-HP_SIZE = len(HP)
+HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -47,16 +40,10 @@ def _step_block(theta, grad, s, hp, lo, count, plain):
     In the plain body a non-finite gradient needs no test of its own: it
     makes ``s`` non-finite.
     """
-    lr = hp[HP.LR]
-    sign = hp[HP.SIGN]
+    sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
+    lr = hp[kernels.Frame.LR]
     eps_out = hp[HP.EPS_OUT]
     eps_in = hp[HP.EPS_IN]
-    wd = hp[HP.WD]
-    clip = hp[HP.CLIP]
-    scale = hp[HP.SCALE]
-    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
-    zero = hp[HP.ZERO]
-    one = hp[HP.ONE]
     blockbad = False
     for k in range(count):
         i = numba.uint64(lo + k)
@@ -79,9 +66,7 @@ def _step_block(theta, grad, s, hp, lo, count, plain):
 
 @numba.njit(inline="always")
 def _is_plain(hp):
-    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
-            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
-            & (hp[HP.EPS_IN] == hp[HP.ZERO]))
+    return kernels.frame_is_plain(hp) & (hp[HP.EPS_IN] == hp[kernels.Frame.ZERO])
 
 
 def _block():

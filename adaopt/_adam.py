@@ -10,8 +10,8 @@ import math
 
 from . import _adam_kernels
 from ._adam_kernels import HP
-from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, StateArray
-from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, StateArray, fill_frame
+from .kernels import Frame, clip_scale_serial as clip_scale  # noqa: F401  (rebound)
 
 __all__ = ["ADAM", "ADAMW"]
 
@@ -45,20 +45,15 @@ STATE = (
 def fixed_scalars(hp, cfg):
     """Fill the Adam table ``hp`` from ``cfg`` (the per-step slots are left at 0
     for :func:`step_scalars`, which every step calls)."""
-    hp[:] = 0.0
-    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    fill_frame(hp, cfg[C.MAXIMIZE], cfg[C.CLIP_VALUE],
+               cfg[C.WEIGHT_DECAY] if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0 else 0.0,
+               cfg[C.NONFINITE])
     b1 = cfg[C.BETA1]
     b2 = cfg[C.BETA2]
     hp[HP.BETA1] = b1
     hp[HP.ONE_MINUS_BETA1] = 1.0 - b1     # rounded once, from float64
     hp[HP.BETA2] = b2
     hp[HP.ONE_MINUS_BETA2] = 1.0 - b2
-    if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0:
-        hp[HP.WD] = cfg[C.WEIGHT_DECAY]
-    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
-    hp[HP.SCALE] = 1.0
-    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
-    hp[HP.ONE] = 1.0
 
 
 def per_step(cfg):
@@ -83,13 +78,13 @@ def step_scalars(hp, cfg, g, lr, t):
     bc1 = 1.0 - math.pow(cfg[C.BETA1], float(t))
     bc2 = 1.0 - math.pow(cfg[C.BETA2], float(t))
     root = math.sqrt(bc2)
-    hp[HP.LR] = lr * root / bc1
+    hp[Frame.LR] = lr * root / bc1
     hp[HP.EPS_HAT] = cfg[C.EPS] if cfg[C.EPS_HAT] != 0.0 else cfg[C.EPS] * root
     hp[HP.EPS_ROOT] = cfg[C.EPS_ROOT] * bc2
     if cfg[C.DECOUPLED_WEIGHT_DECAY] != 0.0:
-        hp[HP.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
+        hp[Frame.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
     if cfg[C.CLIP_NORM] < math.inf:
-        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+        hp[Frame.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
 
 
 def _kernel(flavour, parallel):

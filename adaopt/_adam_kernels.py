@@ -20,27 +20,19 @@ __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 
 
 class HP(enum.IntEnum):
-    """Slots of the scalars in the ``hp`` array read by the Adam step loops."""
+    """The Adam loops' own slots of ``hp``, after the frame's
+    (:class:`adaopt.kernels.Frame`)."""
 
-    LR = kernels.LR_SLOT   # the step's rate lr sqrt(1 - beta2**t) / (1 - beta1**t)
-    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
-    BETA1 = 2              # decay of the first moment
-    ONE_MINUS_BETA1 = 3    # 1 - beta1, rounded once from float64
-    BETA2 = 4              # decay of the second moment
-    ONE_MINUS_BETA2 = 5    # 1 - beta2
-    EPS_HAT = 6            # eps sqrt(1 - beta2**t) (eps itself with eps_hat)
-    EPS_ROOT = 7           # eps_root (1 - beta2**t), added under the root (0 when off)
-    WD = 8                 # coupled weight decay (0 when decoupled or off)
-    LR_WD = 9              # lr * decoupled weight decay (0 when coupled or off)
-    CLIP = 10              # clip_value (inf when off)
-    SCALE = 11             # clip_norm factor (1 when off)
-    PROPAGATE = 12         # 1.0 to write non-finite results, else 0.0
-    ZERO = 13              # a typed zero
-    ONE = 14               # a typed one
+    BETA1 = kernels.FRAME_SIZE  # decay of the first moment
+    ONE_MINUS_BETA1 = 10   # 1 - beta1, rounded once from float64
+    BETA2 = 11             # decay of the second moment
+    ONE_MINUS_BETA2 = 12   # 1 - beta2
+    EPS_HAT = 13           # eps sqrt(1 - beta2**t) (eps itself with eps_hat)
+    EPS_ROOT = 14          # eps_root (1 - beta2**t), added under the root (0 when off)
 
 
 #: Length of the Adam ``hp`` array.
-HP_SIZE = len(HP)
+HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -57,21 +49,14 @@ def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain):
     sqrt(bc2)`` (``HP``): ``(m / bc1) / (sqrt(v / bc2) + eps)`` multiplied
     through by ``sqrt(bc2)``.
     """
-    rate = hp[HP.LR]
-    sign = hp[HP.SIGN]
+    sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
+    rate = hp[kernels.Frame.LR]
     b1 = hp[HP.BETA1]
     omb1 = hp[HP.ONE_MINUS_BETA1]
     b2 = hp[HP.BETA2]
     omb2 = hp[HP.ONE_MINUS_BETA2]
     eps_hat = hp[HP.EPS_HAT]
     eps_root = hp[HP.EPS_ROOT]
-    wd = hp[HP.WD]
-    lr_wd = hp[HP.LR_WD]
-    clip = hp[HP.CLIP]
-    scale = hp[HP.SCALE]
-    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
-    zero = hp[HP.ZERO]
-    one = hp[HP.ONE]
     blockbad = False
     for k in range(count):
         i = numba.uint64(lo + k)
@@ -106,9 +91,7 @@ def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain):
 
 @numba.njit(inline="always")
 def _is_plain(hp):
-    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
-            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
-            & (hp[HP.LR_WD] == hp[HP.ZERO]) & (hp[HP.EPS_ROOT] == hp[HP.ZERO]))
+    return kernels.frame_is_plain(hp) & (hp[HP.EPS_ROOT] == hp[kernels.Frame.ZERO])
 
 
 def _block(amsgrad):

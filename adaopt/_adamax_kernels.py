@@ -20,24 +20,17 @@ __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 
 
 class HP(enum.IntEnum):
-    """Slots of the scalars in the ``hp`` array read by the Adamax step loops."""
+    """The Adamax loops' own slots of ``hp``, after the frame's
+    (:class:`adaopt.kernels.Frame`)."""
 
-    LR = kernels.LR_SLOT   # the corrected rate of this step, lr / (1 - beta1**t)
-    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
-    BETA1 = 2              # decay of the first moment
-    ONE_MINUS_BETA1 = 3    # 1 - beta1, rounded once from float64
-    BETA2 = 4              # decay of the infinity norm
-    EPS = 5                # eps added to |g| inside the maximum
-    WD = 6                 # weight decay (coupled, 0 when off)
-    CLIP = 7               # clip_value (inf when off)
-    SCALE = 8              # clip_norm factor (1 when off)
-    PROPAGATE = 9          # 1.0 to write non-finite results, else 0.0
-    ZERO = 10              # a typed zero
-    ONE = 11               # a typed one
+    BETA1 = kernels.FRAME_SIZE  # decay of the first moment
+    ONE_MINUS_BETA1 = 10   # 1 - beta1, rounded once from float64
+    BETA2 = 11             # decay of the infinity norm
+    EPS = 12               # eps added to |g| inside the maximum
 
 
 #: Length of the Adamax ``hp`` array.
-HP_SIZE = len(HP)
+HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -51,18 +44,12 @@ def _step_block(theta, grad, m, u, hp, lo, count, plain):
     body a non-finite gradient needs no test of its own: it makes ``m``
     non-finite.
     """
-    clr = hp[HP.LR]
-    sign = hp[HP.SIGN]
+    sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
+    clr = hp[kernels.Frame.LR]
     b1 = hp[HP.BETA1]
     omb1 = hp[HP.ONE_MINUS_BETA1]
     b2 = hp[HP.BETA2]
     eps = hp[HP.EPS]
-    wd = hp[HP.WD]
-    clip = hp[HP.CLIP]
-    scale = hp[HP.SCALE]
-    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
-    zero = hp[HP.ZERO]
-    one = hp[HP.ONE]
     blockbad = False
     for k in range(count):
         i = numba.uint64(lo + k)
@@ -88,12 +75,6 @@ def _step_block(theta, grad, m, u, hp, lo, count, plain):
     return blockbad
 
 
-@numba.njit(inline="always")
-def _is_plain(hp):
-    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
-            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO]))
-
-
 def _block():
     """The Adamax block for :func:`adaopt.kernels.fused_step_loop`."""
     def block(theta, grad, S, hp, lo, count, plain):
@@ -108,4 +89,4 @@ def get_step_kernel(parallel):
     """Return the compiled Adamax step loop (its one flavour), serial or parallel."""
     key = bool(parallel)
     return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
-        "Adamax_1", _block(), _is_plain, key))
+        "Adamax_1", _block(), kernels.frame_is_plain, key))

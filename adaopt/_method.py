@@ -38,13 +38,15 @@ from typing import Any, Callable, Optional
 
 import numba
 import numpy as np
+from numba.extending import overload
 
 from . import _numba_cache
 from ._numba_cache import rebind
+from .kernels import Frame
 from ._validation import check_bool, check_choice, check_real
 
 __all__ = ["Hyperparameter", "Requirement", "StateArray", "Method", "FINITE",
-           "COMMON_OPTIONS"]
+           "COMMON_OPTIONS", "fill_frame"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,6 +137,35 @@ COMMON_OPTIONS = (
     Hyperparameter("nonfinite", "raise", "choice",
                    choices=("raise", "skip", "propagate"), in_minimize=False),
 )
+
+
+#: ``nonfinite='propagate'`` in the settings (its index among the choices).
+_PROPAGATE = float(COMMON_OPTIONS[2].choices.index("propagate"))
+
+
+def fill_frame(hp, maximize, clip_value, coupled_weight_decay, nonfinite):
+    """Zero ``hp`` and fill the frame's fixed slots (:class:`adaopt.kernels.Frame`).
+
+    Every method's ``fixed_scalars`` starts with this, from its settings:
+    ``maximize`` (0/1), ``clip_value`` (inf when off), the weight decay the
+    gradient takes (0 when it is decoupled or off) and ``nonfinite`` (the
+    choice's index).  The per-step slots (``LR``, ``LR_WD``, ``SCALE``) are
+    the method's ``step_scalars``'.  Runs as NumPy code from Python and
+    compiles unchanged into nopython callers (the njit entry point).
+    """
+    hp[:] = 0.0
+    hp[Frame.SIGN] = -1.0 if maximize != 0.0 else 1.0
+    hp[Frame.CLIP] = clip_value
+    hp[Frame.SCALE] = 1.0
+    hp[Frame.WD] = coupled_weight_decay
+    hp[Frame.PROPAGATE] = 1.0 if nonfinite == _PROPAGATE else 0.0
+    hp[Frame.ONE] = 1.0
+
+
+# nopython code calling fill_frame compiles the same source
+@overload(fill_frame)
+def _fill_frame_nopython(hp, maximize, clip_value, coupled_weight_decay, nonfinite):
+    return fill_frame
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,9 +11,9 @@ import math
 import numba
 
 from . import _nadam_kernels
-from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, StateArray
+from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, StateArray, fill_frame
 from ._nadam_kernels import HP
-from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+from .kernels import Frame, clip_scale_serial as clip_scale  # noqa: F401  (rebound)
 
 __all__ = ["NADAM"]
 
@@ -42,20 +42,15 @@ def fixed_scalars(hp, cfg):
     The per-step slots are left at 0 for :func:`step_scalars`; the running
     product of the momentum schedule starts empty (``MU_STEP = 0``).
     """
-    hp[:] = 0.0
-    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    fill_frame(hp, cfg[C.MAXIMIZE], cfg[C.CLIP_VALUE],
+               cfg[C.WEIGHT_DECAY] if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0 else 0.0,
+               cfg[C.NONFINITE])
     b1 = cfg[C.BETA1]
     b2 = cfg[C.BETA2]
     hp[HP.BETA1] = b1
     hp[HP.ONE_MINUS_BETA1] = 1.0 - b1     # rounded once, from float64
     hp[HP.BETA2] = b2
     hp[HP.ONE_MINUS_BETA2] = 1.0 - b2
-    if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0:
-        hp[HP.WD] = cfg[C.WEIGHT_DECAY]
-    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
-    hp[HP.SCALE] = 1.0
-    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
-    hp[HP.ONE] = 1.0
     hp[HP.MU_PRODUCT] = 1.0
 
 
@@ -100,13 +95,13 @@ def step_scalars(hp, cfg, g, lr, t):
     hp[HP.MU_STEP] = t
     product = float(hp[HP.MU_PRODUCT])
     root = math.sqrt(1.0 - math.pow(cfg[C.BETA2], float(t)))
-    hp[HP.LR_G] = lr * (1.0 - mu) / (1.0 - product) * root
+    hp[Frame.LR] = lr * (1.0 - mu) / (1.0 - product) * root
     hp[HP.LR_M] = lr * mu_next / (1.0 - product * mu_next) * root
     hp[HP.EPS_HAT] = cfg[C.EPS] * root
     if cfg[C.DECOUPLED_WEIGHT_DECAY] != 0.0:
-        hp[HP.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
+        hp[Frame.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
     if cfg[C.CLIP_NORM] < math.inf:
-        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+        hp[Frame.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
 
 
 def _kernel(flavour, parallel):

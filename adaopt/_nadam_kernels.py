@@ -22,29 +22,21 @@ __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 
 
 class HP(enum.IntEnum):
-    """Slots of the scalars in the ``hp`` array read by the NAdam step loops."""
+    """The NAdam loops' own slots of ``hp``, after the frame's
+    (:class:`adaopt.kernels.Frame`)."""
 
-    LR_G = kernels.LR_SLOT     # the gradient's coefficient (see _nadam.step_scalars)
-    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
-    BETA1 = 2              # decay of the first moment
-    ONE_MINUS_BETA1 = 3    # 1 - beta1, rounded once from float64
-    BETA2 = 4              # decay of the second moment
-    ONE_MINUS_BETA2 = 5    # 1 - beta2
-    LR_M = 6               # the first moment's coefficient
-    EPS_HAT = 7            # eps sqrt(1 - beta2**t)
-    WD = 8                 # coupled weight decay (0 when decoupled or off)
-    LR_WD = 9              # lr * decoupled weight decay (0 when coupled or off)
-    CLIP = 10              # clip_value (inf when off)
-    SCALE = 11             # clip_norm factor (1 when off)
-    PROPAGATE = 12         # 1.0 to write non-finite results, else 0.0
-    ZERO = 13              # a typed zero
-    ONE = 14               # a typed one
+    BETA1 = kernels.FRAME_SIZE  # decay of the first moment
+    ONE_MINUS_BETA1 = 10   # 1 - beta1, rounded once from float64
+    BETA2 = 11             # decay of the second moment
+    ONE_MINUS_BETA2 = 12   # 1 - beta2
+    LR_M = 13              # the first moment's coefficient
+    EPS_HAT = 14           # eps sqrt(1 - beta2**t)
     MU_PRODUCT = 15        # prod_{k <= MU_STEP} mu_k, in the parameters' dtype
     MU_STEP = 16           # the step MU_PRODUCT is the product up to (0: none)
 
 
 #: Length of the NAdam ``hp`` array.
-HP_SIZE = len(HP)
+HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -59,21 +51,14 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
     sqrt(bc2)``, ``eps_hat = eps sqrt(bc2)``), one division and one square
     root instead of three and one.
     """
-    a_g = hp[HP.LR_G]
+    sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
+    a_g = hp[kernels.Frame.LR]
     a_m = hp[HP.LR_M]
-    sign = hp[HP.SIGN]
     b1 = hp[HP.BETA1]
     omb1 = hp[HP.ONE_MINUS_BETA1]
     b2 = hp[HP.BETA2]
     omb2 = hp[HP.ONE_MINUS_BETA2]
     eps_hat = hp[HP.EPS_HAT]
-    wd = hp[HP.WD]
-    lr_wd = hp[HP.LR_WD]
-    clip = hp[HP.CLIP]
-    scale = hp[HP.SCALE]
-    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
-    zero = hp[HP.ZERO]
-    one = hp[HP.ONE]
     blockbad = False
     for k in range(count):
         i = numba.uint64(lo + k)
@@ -98,13 +83,6 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
     return blockbad
 
 
-@numba.njit(inline="always")
-def _is_plain(hp):
-    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
-            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
-            & (hp[HP.LR_WD] == hp[HP.ZERO]))
-
-
 def _block():
     """The NAdam block for :func:`adaopt.kernels.fused_step_loop`."""
     def block(theta, grad, S, hp, lo, count, plain):
@@ -119,4 +97,4 @@ def get_step_kernel(parallel):
     """Return the compiled NAdam step loop (its one flavour), serial or parallel."""
     key = bool(parallel)
     return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
-        "NAdam_1", _block(), _is_plain, key))
+        "NAdam_1", _block(), kernels.frame_is_plain, key))

@@ -9,9 +9,9 @@ and non-finite handling; the per-element arithmetic is the fused loop of
 import math
 
 from . import _radam_kernels
-from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, StateArray
+from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, StateArray, fill_frame
 from ._radam_kernels import HP
-from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+from .kernels import Frame, clip_scale_serial as clip_scale  # noqa: F401  (rebound)
 
 __all__ = ["RADAM"]
 
@@ -41,22 +41,17 @@ def fixed_scalars(hp, cfg):
 
     Step 1 is never rectified: ``rho_1 = 1`` for every ``beta2``.
     """
-    hp[:] = 0.0
+    fill_frame(hp, cfg[C.MAXIMIZE], cfg[C.CLIP_VALUE],
+               cfg[C.WEIGHT_DECAY] if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0 else 0.0,
+               cfg[C.NONFINITE])
     b1 = cfg[C.BETA1]
     b2 = cfg[C.BETA2]
-    hp[HP.LR] = cfg[C.LR] / (1.0 - b1)
-    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    hp[Frame.LR] = cfg[C.LR] / (1.0 - b1)
     hp[HP.BETA1] = b1
     hp[HP.ONE_MINUS_BETA1] = 1.0 - b1     # rounded once, from float64
     hp[HP.BETA2] = b2
     hp[HP.ONE_MINUS_BETA2] = 1.0 - b2
     hp[HP.EPS] = cfg[C.EPS]
-    if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0:
-        hp[HP.WD] = cfg[C.WEIGHT_DECAY]
-    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
-    hp[HP.SCALE] = 1.0
-    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
-    hp[HP.ONE] = 1.0
 
 
 def per_step(cfg):
@@ -86,15 +81,15 @@ def step_scalars(hp, cfg, g, lr, t):
         # rho_inf >= rho_t > 5 here, so no factor below is 0
         rect = math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
                          / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
-        hp[HP.LR] = lr * rect * math.sqrt(bc2) / bc1
+        hp[Frame.LR] = lr * rect * math.sqrt(bc2) / bc1
         hp[HP.ADAPTIVE] = 1.0
     else:
-        hp[HP.LR] = lr / bc1
+        hp[Frame.LR] = lr / bc1
         hp[HP.ADAPTIVE] = 0.0
     if cfg[C.DECOUPLED_WEIGHT_DECAY] != 0.0:
-        hp[HP.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
+        hp[Frame.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
     if cfg[C.CLIP_NORM] < math.inf:
-        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+        hp[Frame.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
 
 
 def _kernel(flavour, parallel):

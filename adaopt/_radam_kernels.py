@@ -22,27 +22,19 @@ __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 
 
 class HP(enum.IntEnum):
-    """Slots of the scalars in the ``hp`` array read by the RAdam step loops."""
+    """The RAdam loops' own slots of ``hp``, after the frame's
+    (:class:`adaopt.kernels.Frame`)."""
 
-    LR = kernels.LR_SLOT   # the step's rate, corrections and rectification folded in
-    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
-    BETA1 = 2              # decay of the first moment
-    ONE_MINUS_BETA1 = 3    # 1 - beta1, rounded once from float64
-    BETA2 = 4              # decay of the second moment
-    ONE_MINUS_BETA2 = 5    # 1 - beta2
-    ADAPTIVE = 6           # 1.0 when this step is rectified (rho_t > 5), else 0.0
-    EPS = 7                # eps added after the square root
-    WD = 8                 # coupled weight decay (0 when decoupled or off)
-    LR_WD = 9              # lr * decoupled weight decay (0 when coupled or off)
-    CLIP = 10              # clip_value (inf when off)
-    SCALE = 11             # clip_norm factor (1 when off)
-    PROPAGATE = 12         # 1.0 to write non-finite results, else 0.0
-    ZERO = 13              # a typed zero
-    ONE = 14               # a typed one
+    BETA1 = kernels.FRAME_SIZE  # decay of the first moment
+    ONE_MINUS_BETA1 = 10   # 1 - beta1, rounded once from float64
+    BETA2 = 11             # decay of the second moment
+    ONE_MINUS_BETA2 = 12   # 1 - beta2
+    ADAPTIVE = 13          # 1.0 when this step is rectified (rho_t > 5), else 0.0
+    EPS = 14               # eps added after the square root
 
 
 #: Length of the RAdam ``hp`` array.
-HP_SIZE = len(HP)
+HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -53,24 +45,17 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
     coupled decay), ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
     ``theta -= lr_wd theta`` (decoupled), then ``theta -= r m / (sqrt(v) +
     eps)`` on a rectified step and ``theta -= r m`` on the others, ``r`` the
-    step's rate (``HP.LR``).  Both kinds update both moments.  ``adaptive``
+    step's rate (``Frame.LR``).  Both kinds update both moments.  ``adaptive``
     is the same for every element, so the select costs no branch.
     """
-    rate = hp[HP.LR]
-    sign = hp[HP.SIGN]
+    sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
+    rate = hp[kernels.Frame.LR]
     b1 = hp[HP.BETA1]
     omb1 = hp[HP.ONE_MINUS_BETA1]
     b2 = hp[HP.BETA2]
     omb2 = hp[HP.ONE_MINUS_BETA2]
-    adaptive = hp[HP.ADAPTIVE] != hp[HP.ZERO]
+    adaptive = hp[HP.ADAPTIVE] != zero
     eps = hp[HP.EPS]
-    wd = hp[HP.WD]
-    lr_wd = hp[HP.LR_WD]
-    clip = hp[HP.CLIP]
-    scale = hp[HP.SCALE]
-    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
-    zero = hp[HP.ZERO]
-    one = hp[HP.ONE]
     blockbad = False
     for k in range(count):
         i = numba.uint64(lo + k)
@@ -97,13 +82,6 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
     return blockbad
 
 
-@numba.njit(inline="always")
-def _is_plain(hp):
-    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
-            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
-            & (hp[HP.LR_WD] == hp[HP.ZERO]))
-
-
 def _block():
     """The RAdam block for :func:`adaopt.kernels.fused_step_loop`."""
     def block(theta, grad, S, hp, lo, count, plain):
@@ -118,4 +96,4 @@ def get_step_kernel(parallel):
     """Return the compiled RAdam step loop (its one flavour), serial or parallel."""
     key = bool(parallel)
     return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
-        "RAdam_1", _block(), _is_plain, key))
+        "RAdam_1", _block(), kernels.frame_is_plain, key))

@@ -8,8 +8,9 @@ per-element arithmetic is the fused loop of :mod:`adaopt.kernels`.
 import math
 
 from . import kernels
-from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, Requirement, StateArray
-from .kernels import HP, clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+from ._method import (COMMON_OPTIONS, FINITE, Hyperparameter, Method, Requirement, StateArray,
+                      fill_frame)
+from .kernels import HP, Frame, clip_scale_serial as clip_scale  # noqa: F401  (rebound)
 
 __all__ = ["RMSPROP"]
 
@@ -53,8 +54,10 @@ def fixed_scalars(hp, cfg):
     (LR, LR_WD, BIAS, SCALE) get their values of a constant rate at step 1
     with no clipping, and :func:`step_scalars` overwrites them.
     """
-    hp[:] = 0.0
-    hp[HP.LR] = cfg[C.LR]
+    fill_frame(hp, cfg[C.MAXIMIZE], cfg[C.CLIP_VALUE],
+               cfg[C.WEIGHT_DECAY] if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0 else 0.0,
+               cfg[C.NONFINITE])
+    hp[Frame.LR] = cfg[C.LR]
     rho = cfg[C.RHO]
     hp[HP.RHO] = rho
     hp[HP.ONE_MINUS_RHO] = 1.0 - rho       # rounded once, from float64
@@ -62,16 +65,9 @@ def fixed_scalars(hp, cfg):
         hp[HP.EPS_IN] = cfg[C.EPS]
     else:
         hp[HP.EPS_OUT] = cfg[C.EPS]
-    if cfg[C.DECOUPLED_WEIGHT_DECAY] == 0.0:
-        hp[HP.WD] = cfg[C.WEIGHT_DECAY]
     hp[HP.MU] = cfg[C.MOMENTUM]
     hp[HP.NESTEROV] = cfg[C.NESTEROV]
-    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
-    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
-    hp[HP.SCALE] = 1.0
     hp[HP.BIAS] = 1.0
-    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
-    hp[HP.ONE] = 1.0
 
 
 def per_step(cfg):
@@ -82,16 +78,16 @@ def per_step(cfg):
 
 def step_scalars(hp, cfg, g, lr, t):
     """Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``."""
-    hp[HP.LR] = lr
+    hp[Frame.LR] = lr
     if cfg[C.DECOUPLED_WEIGHT_DECAY] != 0.0:
-        hp[HP.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
+        hp[Frame.LR_WD] = lr * cfg[C.WEIGHT_DECAY]
     if cfg[C.BIAS_CORRECTION] != 0.0:
         # math.pow is C's pow(), as Python's float ** int; Numba's ** with an
         # integer exponent multiplies by squaring and can round differently.
         hp[HP.BIAS] = 1.0 / (1.0 - math.pow(cfg[C.RHO], float(t)))
     if cfg[C.CLIP_NORM] < math.inf:
         # one rule, overflow-safe (adaopt.kernels): the same factor everywhere
-        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+        hp[Frame.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
 
 
 def _kernel(flavour, parallel):

@@ -9,9 +9,10 @@ arithmetic is the fused loop of :mod:`adaopt._sgd_kernels`.
 import math
 
 from . import _sgd_kernels
-from ._method import COMMON_OPTIONS, FINITE, Hyperparameter, Method, Requirement, StateArray
+from ._method import (COMMON_OPTIONS, FINITE, Hyperparameter, Method, Requirement,
+                      StateArray, fill_frame)
 from ._sgd_kernels import HP
-from .kernels import clip_scale_serial as clip_scale  # noqa: F401  (rebound per build)
+from .kernels import Frame, clip_scale_serial as clip_scale  # noqa: F401  (rebound)
 
 __all__ = ["SGD_METHOD"]
 
@@ -44,18 +45,13 @@ STATE = (
 
 def fixed_scalars(hp, cfg):
     """Fill the SGD table ``hp`` from ``cfg`` (the per-step slots at step 1)."""
-    hp[:] = 0.0
-    hp[HP.LR] = cfg[C.LR]
-    hp[HP.SIGN] = -1.0 if cfg[C.MAXIMIZE] != 0.0 else 1.0
+    fill_frame(hp, cfg[C.MAXIMIZE], cfg[C.CLIP_VALUE],
+               cfg[C.WEIGHT_DECAY], cfg[C.NONFINITE])
+    hp[Frame.LR] = cfg[C.LR]
     hp[HP.MU] = cfg[C.MOMENTUM]
     hp[HP.ONE_MINUS_DAMPENING] = 1.0 - cfg[C.DAMPENING]    # rounded once, from float64
     hp[HP.NESTEROV] = cfg[C.NESTEROV]
     hp[HP.FIRST] = 1.0
-    hp[HP.WD] = cfg[C.WEIGHT_DECAY]
-    hp[HP.CLIP] = cfg[C.CLIP_VALUE]        # inf when off
-    hp[HP.SCALE] = 1.0
-    hp[HP.PROPAGATE] = 1.0 if cfg[C.NONFINITE] == 2.0 else 0.0   # 'propagate'
-    hp[HP.ONE] = 1.0
 
 
 def per_step(cfg):
@@ -66,12 +62,12 @@ def per_step(cfg):
 
 def step_scalars(hp, cfg, g, lr, t):
     """Set the scalars of step ``t`` with rate ``lr`` and gradient ``g`` in ``hp``."""
-    hp[HP.LR] = lr
+    hp[Frame.LR] = lr
     # PyTorch starts the buffer at g when it has none: at step 1 (a
     # checkpoint carries the step count, so a resumed run goes on at t > 1)
     hp[HP.FIRST] = 1.0 if t == 1 else 0.0
     if cfg[C.CLIP_NORM] < math.inf:
-        hp[HP.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
+        hp[Frame.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
 
 
 def _kernel(flavour, parallel):

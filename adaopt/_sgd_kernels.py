@@ -18,24 +18,17 @@ __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 
 
 class HP(enum.IntEnum):
-    """Slots of the scalars in the ``hp`` array read by the SGD step loops."""
+    """The SGD loops' own slots of ``hp``, after the frame's
+    (:class:`adaopt.kernels.Frame`)."""
 
-    LR = kernels.LR_SLOT   # learning rate of this step
-    SIGN = kernels.SIGN_SLOT   # -1.0 to maximize, else 1.0
-    MU = 2                 # momentum
-    ONE_MINUS_DAMPENING = 3    # 1 - dampening, rounded once from float64
-    NESTEROV = 4           # 1.0 for nesterov, else 0.0
-    FIRST = 5              # 1.0 at step 1 (the buffer starts at g), else 0.0
-    WD = 6                 # weight decay (coupled, as PyTorch's SGD)
-    CLIP = 7               # clip_value (inf when off)
-    SCALE = 8              # clip_norm factor (1 when off)
-    PROPAGATE = 9          # 1.0 to write non-finite results, else 0.0
-    ZERO = 10              # a typed zero
-    ONE = 11               # a typed one
+    MU = kernels.FRAME_SIZE  # momentum
+    ONE_MINUS_DAMPENING = 10  # 1 - dampening, rounded once from float64
+    NESTEROV = 11          # 1.0 for nesterov, else 0.0
+    FIRST = 12             # 1.0 at step 1 (the buffer starts at g), else 0.0
 
 
 #: Length of the SGD ``hp`` array.
-HP_SIZE = len(HP)
+HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -47,18 +40,12 @@ def _step_block(theta, grad, b, hp, lo, count, momentum, plain):
     (1 - dampening) g``, and ``g = g + mu b`` (nesterov) or ``g = b``; then
     ``theta -= lr g``.
     """
-    lr = hp[HP.LR]
-    sign = hp[HP.SIGN]
+    sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
+    lr = hp[kernels.Frame.LR]
     mu = hp[HP.MU]
     omd = hp[HP.ONE_MINUS_DAMPENING]
-    nesterov = hp[HP.NESTEROV] != hp[HP.ZERO]
-    first = hp[HP.FIRST] != hp[HP.ZERO]
-    wd = hp[HP.WD]
-    clip = hp[HP.CLIP]
-    scale = hp[HP.SCALE]
-    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
-    zero = hp[HP.ZERO]
-    one = hp[HP.ONE]
+    nesterov = hp[HP.NESTEROV] != zero
+    first = hp[HP.FIRST] != zero
     blockbad = False
     for k in range(count):
         i = numba.uint64(lo + k)
@@ -82,12 +69,6 @@ def _step_block(theta, grad, b, hp, lo, count, momentum, plain):
     return blockbad
 
 
-@numba.njit(inline="always")
-def _is_plain(hp):
-    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
-            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO]))
-
-
 def _block(momentum):
     """The SGD block of one flavour for :func:`adaopt.kernels.fused_step_loop`."""
     def block(theta, grad, S, hp, lo, count, plain):
@@ -104,4 +85,4 @@ def get_step_kernel(momentum, parallel):
     """Return the compiled SGD step loop for one combination of flags."""
     key = (bool(momentum), bool(parallel))
     return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
-        f"SGD_{int(key[0])}", _block(key[0]), _is_plain, key[1]))
+        f"SGD_{int(key[0])}", _block(key[0]), kernels.frame_is_plain, key[1]))

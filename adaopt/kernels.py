@@ -47,6 +47,10 @@ import numpy as np
 from . import _numba_cache, _threading
 
 __all__ = [
+    "Frame",
+    "FRAME_SIZE",
+    "frame_scalars",
+    "frame_is_plain",
     "HP",
     "HP_SIZE",
     "LR_SLOT",
@@ -78,16 +82,62 @@ STEP_BLOCK = 4096
 NORM_BLOCK = 16384
 
 
-#: The two slots every method's scalar table begins with: the iteration
-#: (:mod:`adaopt._iteration`) reads the sign of the step for its projected
-#: gradient, and the learning-rate control writes the rate, without knowing
-#: the method.
-LR_SLOT = 0
-SIGN_SLOT = 1
+class Frame(enum.IntEnum):
+    """The slots every method's scalar table ``hp`` begins with: the frame's.
+
+    What every step loop reads besides its method's own scalars: the
+    gradient's preparation (:func:`prepared_gradient`), the decoupled weight
+    decay, the non-finite policy and the typed constants.  The iteration
+    (:mod:`adaopt._iteration`) reads the sign of the step for its projected
+    gradient, and the learning-rate control writes the rate, without knowing
+    the method.  A method's own slots follow, from :data:`FRAME_SIZE` on
+    (``HP`` of each kernel module); :func:`adaopt._method.fill_frame` fills
+    these.
+    """
+
+    LR = 0          # the step's rate (a method may fold per-step factors in)
+    SIGN = 1        # -1.0 to maximize, else 1.0
+    CLIP = 2        # clip_value (inf when off)
+    SCALE = 3       # clip_norm factor min(1, c / ||g||) (1 when off)
+    WD = 4          # coupled weight decay (0 when decoupled or off)
+    LR_WD = 5       # lr * decoupled weight decay (0 when coupled or off)
+    PROPAGATE = 6   # 1.0 to write non-finite results, else 0.0
+    ZERO = 7        # a typed zero, so the loop never sees a float64 literal
+    ONE = 8         # a typed one (see the kept-value note in the loop)
+
+
+#: Where a method's own slots of ``hp`` begin.
+FRAME_SIZE = len(Frame)
+#: The rate's and the sign's slots (``Frame.LR``, ``Frame.SIGN``) as plain ints.
+LR_SLOT = int(Frame.LR)
+SIGN_SLOT = int(Frame.SIGN)
+
+
+@numba.njit(inline="always")
+def frame_scalars(hp):
+    """``(sign, clip, scale, wd, lr_wd, propagate, zero, one)`` of the frame's slots.
+
+    Read once before a block's loop; ``propagate`` as a bool.
+    """
+    return (hp[Frame.SIGN], hp[Frame.CLIP], hp[Frame.SCALE], hp[Frame.WD],
+            hp[Frame.LR_WD], hp[Frame.PROPAGATE] != hp[Frame.ZERO], hp[Frame.ZERO],
+            hp[Frame.ONE])
+
+
+@numba.njit(inline="always")
+def frame_is_plain(hp):
+    """Whether the frame's options are neutral: no maximize, clipping or decay.
+
+    A method whose own scalars have neutral values too (RMSprop's bias
+    correction, Adam's ``eps_root``) adds those tests to its ``is_plain``.
+    """
+    return ((hp[Frame.SIGN] == hp[Frame.ONE]) & math.isinf(hp[Frame.CLIP])
+            & (hp[Frame.SCALE] == hp[Frame.ONE]) & (hp[Frame.WD] == hp[Frame.ZERO])
+            & (hp[Frame.LR_WD] == hp[Frame.ZERO]))
 
 
 class HP(enum.IntEnum):
-    """Slots of the scalars in the ``hp`` array read by the RMSprop step loops.
+    """RMSprop's own slots of ``hp``, after the frame's (:class:`Frame`).
 
     An ``IntEnum``: Numba reads ``HP.RHO`` in compiled code as the constant
     it is, so there is no parallel list of integer aliases.  What each slot
@@ -95,26 +145,17 @@ class HP(enum.IntEnum):
     (:mod:`adaopt._rmsprop`); the loops only read them.
     """
 
-    LR = LR_SLOT        # learning rate of this step
-    SIGN = SIGN_SLOT    # -1.0 to maximize, else 1.0
-    RHO = 2             # decay of the moving averages
-    ONE_MINUS_RHO = 3   # 1 - rho, rounded once from float64 (as PyTorch does)
-    EPS_OUT = 4         # eps added after the sqrt (0 when eps_in_sqrt)
-    EPS_IN = 5          # eps added inside the sqrt (0 unless eps_in_sqrt)
-    WD = 6              # coupled weight decay (0 when decoupled or off)
-    LR_WD = 7           # lr * decoupled weight decay (0 when coupled or off)
-    MU = 8              # momentum
-    NESTEROV = 9        # 1.0 for nesterov, else 0.0
-    CLIP = 10           # clip_value (inf when off)
-    SCALE = 11          # clip_norm factor min(1, c / ||g||) (1 when off)
-    BIAS = 12           # 1 / (1 - rho**t) (1 when bias correction is off)
-    PROPAGATE = 13      # 1.0 to write non-finite results, else 0.0
-    ZERO = 14           # a typed zero, so the loop never sees a float64 literal
-    ONE = 15            # a typed one (see the kept-value note in the loop)
+    RHO = FRAME_SIZE    # decay of the moving averages
+    ONE_MINUS_RHO = 10  # 1 - rho, rounded once from float64 (as PyTorch does)
+    EPS_OUT = 11        # eps added after the sqrt (0 when eps_in_sqrt)
+    EPS_IN = 12         # eps added inside the sqrt (0 unless eps_in_sqrt)
+    MU = 13             # momentum
+    NESTEROV = 14       # 1.0 for nesterov, else 0.0
+    BIAS = 15           # 1 / (1 - rho**t) (1 when bias correction is off)
 
 
 #: Length of the RMSprop ``hp`` array.
-HP_SIZE = len(HP)
+HP_SIZE = FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -208,22 +249,15 @@ def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
     needs no test of its own, since it makes ``v`` non-finite (``g * g`` is
     inf or NaN, and ``(1 - rho) * inf`` too, even for ``1 - rho == 0``).
     """
-    lr = hp[HP.LR]
+    lr = hp[Frame.LR]
     rho = hp[HP.RHO]
     one_minus_rho = hp[HP.ONE_MINUS_RHO]
     eps_out = hp[HP.EPS_OUT]
     eps_in = hp[HP.EPS_IN]
-    wd = hp[HP.WD]
-    lr_wd = hp[HP.LR_WD]
     mu = hp[HP.MU]
-    nesterov = hp[HP.NESTEROV] != hp[HP.ZERO]
-    sign = hp[HP.SIGN]
-    clip = hp[HP.CLIP]
-    scale = hp[HP.SCALE]
     bias = hp[HP.BIAS]
-    propagate = hp[HP.PROPAGATE] != hp[HP.ZERO]
-    zero = hp[HP.ZERO]
-    one = hp[HP.ONE]
+    sign, clip, scale, wd, lr_wd, propagate, zero, one = frame_scalars(hp)
+    nesterov = hp[HP.NESTEROV] != zero
     blockbad = False
     for k in range(count):
         # An unsigned index: a signed one that does not provably start at 0
@@ -270,10 +304,8 @@ def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
 
 @numba.njit(inline="always")
 def _rmsprop_is_plain(hp):
-    return ((hp[HP.SIGN] == hp[HP.ONE]) & math.isinf(hp[HP.CLIP])
-            & (hp[HP.SCALE] == hp[HP.ONE]) & (hp[HP.WD] == hp[HP.ZERO])
-            & (hp[HP.LR_WD] == hp[HP.ZERO]) & (hp[HP.BIAS] == hp[HP.ONE])
-            & (hp[HP.EPS_IN] == hp[HP.ZERO]))
+    return (frame_is_plain(hp) & (hp[HP.BIAS] == hp[Frame.ONE])
+            & (hp[HP.EPS_IN] == hp[Frame.ZERO]))
 
 
 def _rmsprop_block(centered, momentum):
@@ -475,7 +507,7 @@ def rmsprop_step(theta, grad, S, hp, centered, momentum, parallel=None):
     bool
         True when some element's gradient or update was not finite; such
         elements are left unchanged, their state too, unless
-        ``hp[HP.PROPAGATE]`` is set.
+        ``hp[Frame.PROPAGATE]`` is set.
 
     Raises
     ------
