@@ -13,7 +13,7 @@ import math
 
 import numba
 
-from . import _numba_cache, kernels
+from . import kernels
 
 __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 
@@ -69,18 +69,5 @@ def _is_plain(hp):
     return kernels.frame_is_plain(hp) & (hp[HP.EPS_IN] == hp[kernels.Frame.ZERO])
 
 
-def _block():
-    """The Adagrad block for :func:`adaopt.kernels.fused_step_loop`."""
-    def block(theta, grad, S, hp, lo, count, plain):
-        return _step_block(theta, grad, S[0], hp, lo, count, plain)
-    return numba.njit(block, inline="always", error_model="numpy")
-
-
-_step_loops = {}
-
-
-def get_step_kernel(parallel):
-    """Return the compiled Adagrad step loop (its one flavour), serial or parallel."""
-    key = bool(parallel)
-    return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
-        "Adagrad_1", _block(), _is_plain, key))
+#: The compiled Adagrad step loop (its one flavour): ``get_step_kernel(parallel)``.
+get_step_kernel = kernels.one_flavour_kernel("Adagrad_1", _step_block, rows=1, is_plain=_is_plain)

@@ -16,7 +16,7 @@ import math
 
 import numba
 
-from . import _numba_cache, kernels
+from . import kernels
 
 __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 
@@ -82,18 +82,5 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
     return blockbad
 
 
-def _block():
-    """The RAdam block for :func:`adaopt.kernels.fused_step_loop`."""
-    def block(theta, grad, S, hp, lo, count, plain):
-        return _step_block(theta, grad, S[0], S[1], hp, lo, count, plain)
-    return numba.njit(block, inline="always", error_model="numpy")
-
-
-_step_loops = {}
-
-
-def get_step_kernel(parallel):
-    """Return the compiled RAdam step loop (its one flavour), serial or parallel."""
-    key = bool(parallel)
-    return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
-        "RAdam_1", _block(), kernels.frame_is_plain, key))
+#: The compiled RAdam step loop (its one flavour): ``get_step_kernel(parallel)``.
+get_step_kernel = kernels.one_flavour_kernel("RAdam_1", _step_block, rows=2)

@@ -62,6 +62,7 @@ __all__ = [
     "clip_scale",
     "get_step_kernel",
     "fused_step_loop",
+    "one_flavour_kernel",
     "prepared_gradient",
 ]
 
@@ -235,6 +236,35 @@ def fused_step_loop(name, block, is_plain, parallel):
                                _is_plain=is_plain, _PARALLEL=bool(parallel))
     return _numba_cache.njit_cached(loop, parallel=parallel, nogil=True,
                                     error_model="numpy")
+
+
+def one_flavour_kernel(name, step_block, rows, is_plain=frame_is_plain):
+    """``get_step_kernel(parallel)`` of a method whose loop has one flavour.
+
+    ``step_block(theta, grad, <rows state rows>, hp, lo, count, plain)`` is
+    the method's per-element update (an ``inline='always'`` njit function)
+    over ``rows`` (1 or 2) state arrays, the rows of ``S``; ``is_plain``
+    decides the plain body (:func:`frame_is_plain` unless the method has
+    neutral values of its own to test).  Each build is made once
+    (:func:`fused_step_loop`, named ``name``).
+    """
+    if rows == 1:
+        def block(theta, grad, S, hp, lo, count, plain):
+            return step_block(theta, grad, S[0], hp, lo, count, plain)
+    elif rows == 2:
+        def block(theta, grad, S, hp, lo, count, plain):
+            return step_block(theta, grad, S[0], S[1], hp, lo, count, plain)
+    else:
+        raise ValueError(f"rows must be 1 or 2, got {rows!r}")
+    block = numba.njit(block, inline="always", error_model="numpy")
+    loops = {}
+
+    def get_step_kernel(parallel):
+        """The compiled step loop, serial or parallel (built once each)."""
+        key = bool(parallel)
+        return _numba_cache.built_once(loops, key, lambda: fused_step_loop(
+            name, block, is_plain, key))
+    return get_step_kernel
 
 
 @numba.njit(inline="always", error_model="numpy")
