@@ -46,3 +46,22 @@ def run_steps(optimizer_class, options, dtype, n, steps=65):
     for g in grads:
         opt.step(g)
     return theta0, grads, x, opt
+
+
+def assert_steps_match(theta0, x, opt, dtype, want, states):
+    """``x`` and the optimizer's state against the reference after 65 steps.
+
+    ``want`` is the reference's parameters, ``states`` its state arrays by
+    PyTorch's names, in the order the optimizer holds them.  float64 to
+    1e-12; float32 to the 65 roundings of theta (|theta| ~ 1, 6e-8 each).
+    The steps must have moved theta by more than the tolerance, so that the
+    check has teeth.
+    """
+    rtol, atol = (1e-12, 1e-14) if dtype == np.float64 else (2e-4, 1e-5)
+    np.testing.assert_allclose(x, want, rtol=rtol, atol=atol)
+    for name, ref in states.items():
+        np.testing.assert_allclose(opt.state[name], ref, rtol=rtol, atol=atol, err_msg=name)
+        assert opt.state[name].dtype == dtype
+    assert x.dtype == dtype
+    assert list(opt.state) == list(states) and opt.step_count == 65
+    assert np.abs(x - theta0).max() > 100 * atol

@@ -16,7 +16,7 @@ import pytest
 import adaopt
 from adaopt import schedules
 
-from method_cases import reference_cases, run_steps
+from method_cases import assert_steps_match, reference_cases, run_steps
 
 
 def reference(theta0, grads, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
@@ -83,13 +83,7 @@ OPTIONS = [
 def test_adamax_matches_the_reference_for_65_steps(options, dtype, n):
     theta0, grads, x, opt = run_steps(adaopt.Adamax, options, dtype, n)
     want, m, u = reference(theta0, grads, **options)
-    # float32: each step rounds theta (|theta| ~ 1) at 6e-8; 65 of them
-    rtol, atol = (1e-12, 1e-14) if dtype == np.float64 else (2e-4, 1e-5)
-    np.testing.assert_allclose(x, want, rtol=rtol, atol=atol)
-    np.testing.assert_allclose(opt.state["exp_avg"], m, rtol=rtol, atol=atol)
-    np.testing.assert_allclose(opt.state["exp_inf"], u, rtol=rtol, atol=atol)
-    assert x.dtype == dtype and opt.state["exp_inf"].dtype == dtype
-    assert list(opt.state) == ["exp_avg", "exp_inf"] and opt.step_count == 65
+    assert_steps_match(theta0, x, opt, dtype, want, {"exp_avg": m, "exp_inf": u})
 
 
 def test_the_corrected_rate_is_computed_in_float64_as_pytorch_does():
