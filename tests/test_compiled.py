@@ -192,12 +192,14 @@ def test_driver_is_built_once_per_objective_and_named_by_its_code():
 
 @numba.njit(cache=True)
 def fit_rows(starts, lower, upper, lr, rho, maxiter):
-    """A user's compiled loop fitting one Rosenbrock per row of ``starts``."""
+    """A user's compiled loop fitting one Rosenbrock per row of ``starts``;
+    also returns the last run's own ``x`` and ``jac`` arrays as they are."""
     n = starts.shape[0]
     xs = np.empty_like(starts)
     funs = np.empty(n)
     nits = np.empty(n, dtype=np.int64)
     codes = np.empty(n, dtype=np.int64)
+    last_x, last_jac = np.empty(0), np.empty(0)
     for i in range(n):
         r = adaopt.rmsprop_njit(rosen_fg, starts[i], lower=lower, upper=upper,
                                 lr=lr, rho=rho, maxiter=maxiter)
@@ -205,7 +207,8 @@ def fit_rows(starts, lower, upper, lr, rho, maxiter):
         funs[i] = r.fun
         nits[i] = r.nit
         codes[i] = r.status
-    return xs, funs, nits, codes
+        last_x, last_jac = r.x, r.jac
+    return xs, funs, nits, codes, last_x, last_jac
 
 
 @pytest.mark.filterwarnings("ignore:Initial guess is not within")
@@ -213,7 +216,7 @@ def test_rmsprop_njit_from_user_njit_code_equals_minimize():
     starts = np.array([[-1.2, 1.0], [0.5, 0.5], [2.0, -1.0]])
     lower = np.array([-1.0, -np.inf])
     upper = np.array([1.5, 0.9])
-    xs, funs, nits, codes = fit_rows(starts, lower, upper, 2e-3, 0.9, 700)
+    xs, funs, nits, codes, _, _ = fit_rows(starts, lower, upper, 2e-3, 0.9, 700)
     for i, x0 in enumerate(starts):
         ref = adaopt.minimize(rosen_fg, x0, jac=True, bounds=list(zip(lower, upper)),
                               options=dict(lr=2e-3, maxiter=700, driver="python"))
@@ -221,22 +224,18 @@ def test_rmsprop_njit_from_user_njit_code_equals_minimize():
         assert funs[i] == ref.fun and nits[i] == ref.nit and codes[i] == ref.status
     # unbounded (infinite bounds) runs as minimize without bounds
     inf = np.full(2, np.inf)
-    xs, funs, nits, codes = fit_rows(starts[:1], -inf, inf, 1e-3, 0.9, 300)
+    xs, funs, nits, codes, _, _ = fit_rows(starts[:1], -inf, inf, 1e-3, 0.9, 300)
     ref = adaopt.minimize(rosen_fg, starts[0], jac=True, options=dict(maxiter=300))
     np.testing.assert_array_equal(xs[0], ref.x)
     assert funs[0] == ref.fun and nits[0] == ref.nit == 300
 
 
-@numba.njit
-def _njit_result_arrays(x0):
-    r = adaopt.rmsprop_njit(rosen_fg, x0, lr=1e-3, maxiter=50)
-    return r.x, r.jac
-
-
 def test_rmsprop_njit_returns_arrays_that_own_their_memory():
     # the loop inside works on borrowed (uncounted) arrays: what comes out
-    # must be ordinary, owned arrays that outlive the call
-    x, jac = _njit_result_arrays(X0.copy())
+    # must be ordinary, owned arrays that outlive the call (the caller above,
+    # so that no other caller compiles the entry point again)
+    inf = np.full(2, np.inf)
+    *_, x, jac = fit_rows(X0.copy()[None], -inf, inf, 1e-3, 0.9, 50)
     churn = [np.full(2, float(i)) for i in range(1000)]   # reuse freed memory
     assert x.base is not None and jac.base is not None   # held by a Numba MemInfo
     ref = adaopt.minimize(rosen_fg, X0, jac=True, options=dict(lr=1e-3, maxiter=50))
