@@ -65,3 +65,31 @@ def assert_steps_match(theta0, x, opt, dtype, want, states):
     assert x.dtype == dtype
     assert list(opt.state) == list(states) and opt.step_count == 65
     assert np.abs(x - theta0).max() > 100 * atol
+
+
+def resumed_run(optimizer_class, options, split=10, steps=20, dtype=np.float64, n=5):
+    """Run ``steps`` steps, checkpointing after ``split``; resume a fresh
+    optimizer from the checkpoint and check it ends with the same bits.
+
+    Returns the checkpoint, for the caller's checks of what it holds.
+    """
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(n).astype(dtype) for _ in range(steps)]
+    x = np.ones(n, dtype=dtype)
+    opt = optimizer_class(x, **options)
+    for g in grads[:split]:
+        opt.step(g)
+    sd, x_mid = opt.state_dict(), x.copy()
+    for g in grads[split:]:
+        opt.step(g)
+    y = x_mid.copy()
+    again = optimizer_class(y)
+    again.load_state_dict(sd)
+    for g in grads[split:]:
+        again.step(g)
+    np.testing.assert_array_equal(y, x)
+    assert list(again.state) == list(opt.state)
+    for name in opt.state:
+        np.testing.assert_array_equal(again.state[name], opt.state[name])
+    assert sd["optimizer"] == optimizer_class.__name__ and sd["step"] == split
+    return sd

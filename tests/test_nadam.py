@@ -18,7 +18,7 @@ import pytest
 import adaopt
 from adaopt import schedules
 
-from method_cases import assert_steps_match, reference_cases, run_steps
+from method_cases import assert_steps_match, reference_cases, resumed_run, run_steps
 
 
 def mu(beta1, psi, t):
@@ -213,26 +213,9 @@ def test_an_infinite_momentum_decay_is_optaxs_nadam():
 def test_checkpoint_resumes_bitwise(dtype):
     # the schedule's running product is not in the checkpoint: the restored
     # optimizer rebuilds it from the step count, with the same roundings
-    rng = np.random.default_rng(0)
-    grads = [rng.standard_normal(5).astype(dtype) for _ in range(30)]
-    x = np.ones(5, dtype=dtype)
-    options = dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.01, momentum_decay=0.05,
-                   decoupled_weight_decay=True, clip_norm=1.5)
-    opt = adaopt.NAdam(x, **options)
-    for g in grads[:17]:
-        opt.step(g)
-    sd, x_mid = opt.state_dict(), x.copy()
-    for g in grads[17:]:
-        opt.step(g)
-    y = x_mid.copy()
-    again = adaopt.NAdam(y)
-    again.load_state_dict(sd)
-    for g in grads[17:]:
-        again.step(g)
-    np.testing.assert_array_equal(y, x)
-    for name in ("exp_avg", "exp_avg_sq"):
-        np.testing.assert_array_equal(again.state[name], opt.state[name])
-    assert sd["optimizer"] == "NAdam" and sd["step"] == 17
+    sd = resumed_run(adaopt.NAdam, dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.01,
+                                        momentum_decay=0.05, decoupled_weight_decay=True,
+                                        clip_norm=1.5), split=17, steps=30, dtype=dtype)
     assert sd["momentum_decay"] == 0.05 and sd["decoupled_weight_decay"] is True
 
 
