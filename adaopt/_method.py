@@ -40,7 +40,7 @@ import numba
 import numpy as np
 from numba.extending import overload
 
-from . import _numba_cache
+from . import _numba_cache, kernels
 from ._numba_cache import rebind
 from .kernels import Frame
 from ._validation import check_bool, check_choice, check_real
@@ -417,7 +417,6 @@ class Method:
         it through :func:`adaopt._threading.run_kernel`); both give the
         same bits.
         """
-        from . import kernels
         clip = kernels.clip_scale_parallel if parallel else kernels.clip_scale_serial
         suffix = "_parallel" if parallel else "_serial"
         return self._build(("step", parallel), lambda: _numba_cache.njit_cached(
@@ -426,7 +425,6 @@ class Method:
 
     def step_scalars_inline(self):
         """``step_scalars`` to inline into the compiled loops (serial clip norm)."""
-        from . import kernels
         return self._build("step-inline", lambda: numba.njit(
             rebind(self._step_scalars, "_inline", clip_scale=kernels.clip_scale_serial),
             inline="always", error_model="numpy"))

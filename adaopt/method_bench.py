@@ -110,7 +110,7 @@ def torch_stepper(name, theta, grad, fused=False, **options):
     p = torch.nn.Parameter(torch.from_numpy(theta.copy()))
     p.grad = torch.from_numpy(grad)
     kind = dict(fused=True) if fused else dict(foreach=False)
-    options = dict(dict(lr=method.defaults["lr"]), **options)
+    options = {"lr": method.defaults["lr"], **options}
     opt = getattr(torch.optim, method.title)([p], **options, **kind)
     return opt.step
 
