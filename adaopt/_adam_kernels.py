@@ -77,7 +77,7 @@ def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain):
         else:
             s = vi
         root = math.sqrt(s) if plain else math.sqrt(s + eps_root)
-        new = (th if plain else th - lr_wd * th) - rate * (mi / (root + eps_hat))
+        new = kernels.decayed(th, lr_wd, zero) - rate * (mi / (root + eps_hat))
         ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
               & math.isfinite(mi)) | propagate
         blockbad |= not ok

@@ -72,7 +72,7 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
         vo = v[i]
         mi = b1 * mo + omb1 * g
         vi = b2 * vo + omb2 * g * g
-        new = ((th if plain else th - lr_wd * th)
+        new = (kernels.decayed(th, lr_wd, zero)
                - (a_g * g + a_m * mi) / (math.sqrt(vi) + eps_hat))
         ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
               & math.isfinite(mi)) | propagate

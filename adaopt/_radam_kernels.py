@@ -70,7 +70,7 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
         mi = b1 * mo + omb1 * g
         vi = b2 * vo + omb2 * g * g
         d = math.sqrt(vi) + eps if adaptive else one
-        new = (th if plain else th - lr_wd * th) - rate * (mi / d)
+        new = kernels.decayed(th, lr_wd, zero) - rate * (mi / d)
         # v is tested on every step: an unrectified one does not read it,
         # but an overflowed moment must not be kept for the rectified ones
         ok = (finite_g & math.isfinite(new) & math.isfinite(vi)

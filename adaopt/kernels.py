@@ -14,7 +14,9 @@ Design notes
   clipping, nesterov, bias correction) are scalars in ``hp``.  When all of
   them are neutral, each loop runs a second, *plain* copy of its body that
   leaves them out (chosen once per call, at run time): in the general body
-  they cost about a third of a float32 step even at neutral values.
+  they cost about a third of a float32 step even at neutral values.  The
+  decoupled weight decay is in both bodies (:func:`decayed`), so AdamW's
+  default runs the plain one.
 * Inner loops index with an unsigned integer: a signed index that does not
   provably start at 0 keeps Numba's negative-index wraparound in the loop,
   and then LLVM does not vectorize it at all (``python -m adaopt bench
@@ -51,6 +53,7 @@ __all__ = [
     "FRAME_SIZE",
     "frame_scalars",
     "frame_is_plain",
+    "decayed",
     "HP",
     "HP_SIZE",
     "LR_SLOT",
@@ -127,14 +130,26 @@ def frame_scalars(hp):
 
 @numba.njit(inline="always")
 def frame_is_plain(hp):
-    """Whether the frame's options are neutral: no maximize, clipping or decay.
+    """Whether the frame's gradient options are neutral: no maximize, clipping or coupled decay.
 
     A method whose own scalars have neutral values too (RMSprop's bias
     correction, Adam's ``eps_root``) adds those tests to its ``is_plain``.
     """
     return ((hp[Frame.SIGN] == hp[Frame.ONE]) & math.isinf(hp[Frame.CLIP])
-            & (hp[Frame.SCALE] == hp[Frame.ONE]) & (hp[Frame.WD] == hp[Frame.ZERO])
-            & (hp[Frame.LR_WD] == hp[Frame.ZERO]))
+            & (hp[Frame.SCALE] == hp[Frame.ONE]) & (hp[Frame.WD] == hp[Frame.ZERO]))
+
+
+@numba.njit(inline="always")
+def decayed(th, lr_wd, zero):
+    """``th - lr_wd * th``, the decoupled weight decay, or ``th`` when it is off.
+
+    In both bodies of a loop: the decay is not a gradient option, so a
+    decoupled decay (AdamW's default) keeps the plain body.  A select on
+    ``lr_wd``, the same for every element, not ``th - 0 * th``: with no decay
+    an inf parameter (``nonfinite='propagate'``) stays inf, as PyTorch's
+    (which decays only when ``weight_decay != 0``), rather than becoming NaN.
+    """
+    return th - lr_wd * th if lr_wd != zero else th
 
 
 class HP(enum.IntEnum):
@@ -274,7 +289,8 @@ def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
     Inlined into the step loop, where ``centered``, ``momentum`` and
     ``plain`` are constants, so LLVM folds each flavour's branches away.
     ``plain`` means every scalar option is neutral (no maximize, clipping,
-    weight decay, bias correction, eps inside the sqrt): those operations are
+    coupled weight decay, bias correction, eps inside the sqrt; the
+    decoupled decay is in both bodies): those operations are
     left out rather than done with neutral values, and a non-finite gradient
     needs no test of its own, since it makes ``v`` non-finite (``g * g`` is
     inf or NaN, and ``(1 - rho) * inf`` too, even for ``1 - rho == 0``).
@@ -315,7 +331,7 @@ def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
             bo = b[i]
             bi = mu * bo + u
             u = u + mu * bi if nesterov else bi
-        new = (th if plain else th - lr_wd * th) - lr * u
+        new = decayed(th, lr_wd, zero) - lr * u
         # Bitwise ops, not ``and``/``or``: short-circuit branches keep LLVM
         # from vectorizing.
         ok = (finite_g & math.isfinite(new) & math.isfinite(vi)) | propagate
