@@ -33,7 +33,7 @@ HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, v, u, hp, lo, count, plain):
+def _step_block(theta, grad, v, u, hp, lo, count, plain, masked):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's Adadelta documents it: ``g`` (sign, clip,
@@ -64,7 +64,7 @@ def _step_block(theta, grad, v, u, hp, lo, count, plain):
         new = th - lr * delta
         # u is tested too: delta**2 can overflow where v and the step do not
         ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
-              & math.isfinite(ui)) | propagate
+              & math.isfinite(ui)) | propagate | (not masked)
         blockbad |= not ok
         theta[i] = new if ok else th * one
         v[i] = vi if ok else vo * one

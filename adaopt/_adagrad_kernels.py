@@ -31,7 +31,7 @@ HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, s, hp, lo, count, plain):
+def _step_block(theta, grad, s, hp, lo, count, plain, masked):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's Adagrad documents it: ``g`` (sign, clip, scale,
@@ -57,7 +57,7 @@ def _step_block(theta, grad, s, hp, lo, count, plain):
         si = so + g * g
         root = math.sqrt(si) if plain else math.sqrt(si + eps_in)
         new = th - lr * (g / (root + eps_out))
-        ok = (finite_g & math.isfinite(new) & math.isfinite(si)) | propagate
+        ok = (finite_g & math.isfinite(new) & math.isfinite(si)) | propagate | (not masked)
         blockbad |= not ok
         theta[i] = new if ok else th * one
         s[i] = si if ok else so * one

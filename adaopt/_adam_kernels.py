@@ -36,7 +36,7 @@ HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain):
+def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain, masked):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's Adam documents it, in the efficient form of
@@ -79,7 +79,7 @@ def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain):
         root = math.sqrt(s) if plain else math.sqrt(s + eps_root)
         new = kernels.decayed(th, lr_wd, zero) - rate * (mi / (root + eps_hat))
         ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
-              & math.isfinite(mi)) | propagate
+              & math.isfinite(mi)) | propagate | (not masked)
         blockbad |= not ok
         theta[i] = new if ok else th * one
         m[i] = mi if ok else mo * one
@@ -96,10 +96,11 @@ def _is_plain(hp):
 
 def _block(amsgrad):
     """The Adam block of one flavour for :func:`adaopt.kernels.fused_step_loop`."""
-    def block(theta, grad, S, hp, lo, count, plain):
+    def block(theta, grad, S, hp, lo, count, plain, masked):
         v = S[1]
         vmax = S[2] if amsgrad else v
-        return _step_block(theta, grad, S[0], v, vmax, hp, lo, count, amsgrad, plain)
+        return _step_block(theta, grad, S[0], v, vmax, hp, lo, count, amsgrad, plain,
+                           masked)
     return numba.njit(block, inline="always", error_model="numpy")
 
 

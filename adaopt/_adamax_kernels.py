@@ -34,7 +34,7 @@ HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, m, u, hp, lo, count, plain):
+def _step_block(theta, grad, m, u, hp, lo, count, plain, masked):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's Adamax documents it: ``g`` (sign, clip, scale,
@@ -67,7 +67,7 @@ def _step_block(theta, grad, m, u, hp, lo, count, plain):
         ui = bound if (bound > decayed) | (bound != bound) else decayed
         new = th - clr * (mi / ui)
         ok = (finite_g & math.isfinite(new) & math.isfinite(mi)
-              & math.isfinite(ui)) | propagate
+              & math.isfinite(ui)) | propagate | (not masked)
         blockbad |= not ok
         theta[i] = new if ok else th * one
         m[i] = mi if ok else mo * one

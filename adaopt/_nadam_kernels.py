@@ -40,7 +40,7 @@ HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, m, v, hp, lo, count, plain):
+def _step_block(theta, grad, m, v, hp, lo, count, plain, masked):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's NAdam documents it: ``g`` (sign, clip, scale,
@@ -75,7 +75,7 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
         new = (kernels.decayed(th, lr_wd, zero)
                - (a_g * g + a_m * mi) / (math.sqrt(vi) + eps_hat))
         ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
-              & math.isfinite(mi)) | propagate
+              & math.isfinite(mi)) | propagate | (not masked)
         blockbad |= not ok
         theta[i] = new if ok else th * one
         m[i] = mi if ok else mo * one

@@ -38,7 +38,7 @@ HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, m, v, hp, lo, count, plain):
+def _step_block(theta, grad, m, v, hp, lo, count, plain, masked):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's RAdam documents it: ``g`` (sign, clip, scale,
@@ -74,7 +74,7 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain):
         # v is tested on every step: an unrectified one does not read it,
         # but an overflowed moment must not be kept for the rectified ones
         ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
-              & math.isfinite(mi)) | propagate
+              & math.isfinite(mi)) | propagate | (not masked)
         blockbad |= not ok
         theta[i] = new if ok else th * one
         m[i] = mi if ok else mo * one

@@ -32,7 +32,7 @@ HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, b, hp, lo, count, momentum, plain):
+def _step_block(theta, grad, b, hp, lo, count, momentum, plain, masked):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's SGD documents it: ``g`` (sign, clip, scale,
@@ -61,7 +61,7 @@ def _step_block(theta, grad, b, hp, lo, count, momentum, plain):
             g = g + mu * bi if nesterov else bi
             finite_g &= math.isfinite(bi)
         new = th - lr * g
-        ok = (finite_g & math.isfinite(new)) | propagate
+        ok = (finite_g & math.isfinite(new)) | propagate | (not masked)
         blockbad |= not ok
         theta[i] = new if ok else th * one
         if momentum:
@@ -71,10 +71,10 @@ def _step_block(theta, grad, b, hp, lo, count, momentum, plain):
 
 def _block(momentum):
     """The SGD block of one flavour for :func:`adaopt.kernels.fused_step_loop`."""
-    def block(theta, grad, S, hp, lo, count, plain):
+    def block(theta, grad, S, hp, lo, count, plain, masked):
         # no state row without momentum: b aliases theta and is never touched
         b = S[0] if momentum else theta
-        return _step_block(theta, grad, b, hp, lo, count, momentum, plain)
+        return _step_block(theta, grad, b, hp, lo, count, momentum, plain, masked)
     return numba.njit(block, inline="always", error_model="numpy")
 
 

@@ -66,6 +66,7 @@ __all__ = [
     "get_step_kernel",
     "fused_step_loop",
     "one_flavour_kernel",
+    "unmasked_loop",
     "prepared_gradient",
 ]
 
@@ -195,9 +196,10 @@ def prepared_gradient(g, th, sign, clip, scale, wd, zero):
 def _fused_step_loop(theta, grad, S, hp):
     """A method's fused step, the template of :func:`fused_step_loop`.
 
-    ``_block``, ``_is_plain`` and ``_PARALLEL`` are globals bound per build
-    (:func:`adaopt._numba_cache.rebind`): Numba folds them as constants, so
-    each build carries only its own method's and flavour's arithmetic.
+    ``_block``, ``_is_plain``, ``_PARALLEL`` and ``_MASKED`` are globals
+    bound per build (:func:`adaopt._numba_cache.rebind`): Numba folds them as
+    constants, so each build carries only its own method's and flavour's
+    arithmetic.
     """
     n = theta.shape[0]
     # Checked here, where it costs nothing, rather than with
@@ -215,8 +217,8 @@ def _fused_step_loop(theta, grad, S, hp):
         # which costs a quarter of a 2-element step (about 20 ns) -- a
         # fifth of an iteration of the compiled driver.
         if plain:
-            return _block(theta, grad, S, hp, 0, n, True)    # noqa: F821
-        return _block(theta, grad, S, hp, 0, n, False)       # noqa: F821
+            return _block(theta, grad, S, hp, 0, n, True, _MASKED)    # noqa: F821
+        return _block(theta, grad, S, hp, 0, n, False, _MASKED)   # noqa: F821
     anybad = False
     # Blocks, the unit of work of a thread: each is the same simple
     # vectorizable loop as the serial build's.
@@ -224,39 +226,66 @@ def _fused_step_loop(theta, grad, S, hp):
         lo = blk * STEP_BLOCK
         count = min(STEP_BLOCK, n - lo)
         if plain:
-            blockbad = _block(theta, grad, S, hp, lo, count, True)    # noqa: F821
+            blockbad = _block(theta, grad, S, hp, lo, count, True, _MASKED)    # noqa: F821
         else:
-            blockbad = _block(theta, grad, S, hp, lo, count, False)   # noqa: F821
+            blockbad = _block(theta, grad, S, hp, lo, count, False, _MASKED)   # noqa: F821
         # parfors know ``max`` as a reduction, not ``|``
         anybad = max(anybad, blockbad)
     return anybad
 
 
-def fused_step_loop(name, block, is_plain, parallel):
+def fused_step_loop(name, block, is_plain, parallel, masked=True):
     """Build a method's fused step loop ``loop(theta, grad, S, hp) -> bool``.
 
     The frame every method shares: the check that ``grad`` does not overlap
     ``theta``, the choice of the *plain* body (``is_plain(hp)``: every
     scalar option neutral), and the loop, serial or over ``STEP_BLOCK``
     blocks with ``prange``; both run the same per-element code, so they
-    give the same bits.  ``block(theta, grad, S, hp, lo, count, plain)`` is
-    the method's per-element update of one flavour (an ``inline='always'``
-    njit function; ``S`` the state rows in use) and returns whether an
-    element was skipped.  ``name``, the method's title and the flavour
-    (``'RMSprop_01'``), names the build apart in the disk cache and in the
-    first-compile notice.  The result is cached on disk (:func:`njit_cached`).
+    give the same bits.  ``block(theta, grad, S, hp, lo, count, plain,
+    masked)`` is the method's per-element update of one flavour (an
+    ``inline='always'`` njit function; ``S`` the state rows in use) and
+    returns whether an element was skipped.  ``name``, the method's title
+    and the flavour (``'RMSprop_01'``), names the build apart in the disk
+    cache and in the first-compile notice.  The result is cached on disk
+    (:func:`njit_cached`).  ``masked=False`` builds the benchmark's
+    reference instead (:func:`unmasked_loop`).
     """
-    suffix = f"_{name}_{'parallel' if parallel else 'serial'}"
+    suffix = (f"_{name}_{'parallel' if parallel else 'serial'}"
+              f"{'' if masked else '_unmasked'}")
     loop = _numba_cache.rebind(_fused_step_loop, suffix, _block=block,
-                               _is_plain=is_plain, _PARALLEL=bool(parallel))
-    return _numba_cache.njit_cached(loop, parallel=parallel, nogil=True,
+                               _is_plain=is_plain, _PARALLEL=bool(parallel),
+                               _MASKED=bool(masked))
+    loop = _numba_cache.njit_cached(loop, parallel=parallel, nogil=True,
                                     error_model="numpy")
+    if masked:
+        _recipes[loop] = (name, block, is_plain, bool(parallel))
+    return loop
+
+
+#: How each step loop was built (:func:`fused_step_loop`), for :func:`unmasked_loop`.
+_recipes = {}
+_unmasked_loops = {}
+
+
+def unmasked_loop(loop):
+    """The same step loop as ``loop`` without its non-finite mask.
+
+    Every element's result is written, whatever it is, and nothing is
+    reported: not a step anyone should run, but the reference that shows
+    what the mask costs (``python -m adaopt bench --method NAME``: the
+    targets ask a step for at least 0.8 of it at 1e5-1e6).  ``loop`` is a
+    loop that :func:`fused_step_loop` built (a method's
+    ``kernel(flavour, parallel)``); each unmasked build is made once.
+    """
+    name, block, is_plain, parallel = _recipes[loop]
+    return _numba_cache.built_once(_unmasked_loops, (name, parallel), lambda: fused_step_loop(
+        name, block, is_plain, parallel, masked=False))
 
 
 def one_flavour_kernel(name, step_block, rows, is_plain=frame_is_plain):
     """``get_step_kernel(parallel)`` of a method whose loop has one flavour.
 
-    ``step_block(theta, grad, <rows state rows>, hp, lo, count, plain)`` is
+    ``step_block(theta, grad, <rows state rows>, hp, lo, count, plain, masked)`` is
     the method's per-element update (an ``inline='always'`` njit function)
     over ``rows`` (1 or 2) state arrays, the rows of ``S``; ``is_plain``
     decides the plain body (:func:`frame_is_plain` unless the method has
@@ -264,11 +293,11 @@ def one_flavour_kernel(name, step_block, rows, is_plain=frame_is_plain):
     (:func:`fused_step_loop`, named ``name``).
     """
     if rows == 1:
-        def block(theta, grad, S, hp, lo, count, plain):
-            return step_block(theta, grad, S[0], hp, lo, count, plain)
+        def block(theta, grad, S, hp, lo, count, plain, masked):
+            return step_block(theta, grad, S[0], hp, lo, count, plain, masked)
     elif rows == 2:
-        def block(theta, grad, S, hp, lo, count, plain):
-            return step_block(theta, grad, S[0], S[1], hp, lo, count, plain)
+        def block(theta, grad, S, hp, lo, count, plain, masked):
+            return step_block(theta, grad, S[0], S[1], hp, lo, count, plain, masked)
     else:
         raise ValueError(f"rows must be 1 or 2, got {rows!r}")
     block = numba.njit(block, inline="always", error_model="numpy")
@@ -283,7 +312,7 @@ def one_flavour_kernel(name, step_block, rows, is_plain=frame_is_plain):
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
+def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain, masked):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Inlined into the step loop, where ``centered``, ``momentum`` and
@@ -334,7 +363,7 @@ def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain):
         new = decayed(th, lr_wd, zero) - lr * u
         # Bitwise ops, not ``and``/``or``: short-circuit branches keep LLVM
         # from vectorizing.
-        ok = (finite_g & math.isfinite(new) & math.isfinite(vi)) | propagate
+        ok = (finite_g & math.isfinite(new) & math.isfinite(vi)) | propagate | (not masked)
         blockbad |= not ok
         # The kept value is multiplied by a runtime one: ``x if ok else
         # v[i]`` would become a masked store, which is microcoded and
@@ -358,14 +387,14 @@ def _rmsprop_block(centered, momentum):
     """The RMSprop block of one flavour for :func:`fused_step_loop`."""
     row_b = 2 if centered else 1
 
-    def block(theta, grad, S, hp, lo, count, plain):
+    def block(theta, grad, S, hp, lo, count, plain, masked):
         # The state rows in the order of the method's state names, the ones
         # in use only (the others alias v and are never touched).
         v = S[0]
         m = S[1] if centered else v
         b = S[row_b] if momentum else v
         return _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum,
-                           plain)
+                           plain, masked)
     return numba.njit(block, inline="always", error_model="numpy")
 
 

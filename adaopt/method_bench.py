@@ -11,6 +11,9 @@ ratio to
   n s` bytes for :math:`n` elements of :math:`s` bytes (Adam, :math:`R = 2`:
   seven streams) -- with one multiply-add per element, on the same
   serial/parallel path as the step: the roofline;
+* the **unmasked loop**: the method's own step loop built without its
+  non-finite mask (:func:`adaopt.kernels.unmasked_loop`), which writes every
+  result and reports nothing -- what the mask and the call cost;
 * PyTorch's implementation (``torch.optim.<Class>``, ``foreach=False``: the
   for-loop form) and, for the methods with a fused CPU kernel (Adam, AdamW,
   SGD, Adagrad), ``fused=True``; a jitted optax update.  Each only when the
@@ -31,7 +34,7 @@ from ._optimizers import OPTIMIZERS
 from ._problem import METHODS
 from .timing import UNSTABLE_NOTE, fmt_time, is_unstable, measure
 
-__all__ = ["SIZES", "TORCH_FUSED", "state_rows", "method_probe",
+__all__ = ["SIZES", "TORCH_FUSED", "state_rows", "method_probe", "unmasked_stepper",
            "torch_stepper", "optax_stepper", "method_contenders", "method_table",
            "format_method_row", "METHOD_HEADER"]
 
@@ -91,6 +94,27 @@ def method_probe(rows, parallel):
     """
     key = (int(rows), bool(parallel))
     return _numba_cache.built_once(_probes, key, lambda: _make_probe(*key))
+
+
+def unmasked_stepper(name, theta, grad, t=10):
+    """The method's step loop without its mask, as a zero-argument callable.
+
+    The loop the optimizer at its defaults runs on ``theta``'s path (serial
+    or parallel), built by :func:`adaopt.kernels.unmasked_loop`, on copies of
+    ``theta`` and of zeroed state, with the scalars of step ``t`` (past
+    RAdam's unrectified warm-up): each call repeats that step in place.
+    """
+    method = METHODS[name]
+    cfg = method.settings(method.check({}))
+    flavour = method.flavour(cfg)
+    hp = np.empty(method.hp_size, dtype=theta.dtype)
+    method.fixed_scalars(hp, cfg)
+    if method.per_step(cfg):
+        method.step_scalars_build(False)(hp, cfg, grad, method.defaults["lr"], t)
+    loop = kernels.unmasked_loop(method.kernel(flavour, kernels.use_parallel(theta.shape[0])))
+    x = theta.copy()
+    S = np.zeros((len(method.state_rows(flavour)), theta.shape[0]), theta.dtype)
+    return lambda: loop(x, grad, S, hp)
 
 
 def torch_stepper(name, theta, grad, fused=False, **options):
@@ -153,7 +177,8 @@ def method_contenders(name, n, dtype, seed=0, others=True):
     """Ready-to-time callables, one step each, for method ``name``, ``n``, ``dtype``.
 
     ``'adaopt'`` (``opt.step(grad)`` at the class's defaults), ``'probe'``
-    (:func:`method_probe` with the method's state arrays) and, with
+    (:func:`method_probe` with the method's state arrays), ``'unmasked'``
+    (:func:`unmasked_stepper`) and, with
     ``others`` and when importable, ``'torch'``, ``'fused'`` (methods in
     :data:`TORCH_FUSED`) and ``'optax'``.  Every callable owns its arrays and
     has been called once (compilation done).
@@ -169,6 +194,7 @@ def method_contenders(name, n, dtype, seed=0, others=True):
     xp, Sp = theta.copy(), np.zeros((rows, n), dtype)
     a = np.array([METHODS[name].defaults["lr"]], dtype)
     fns["probe"] = lambda: probe(xp, grad, Sp, a)
+    fns["unmasked"] = unmasked_stepper(name, theta, grad)
     if others:
         makers = {"torch": lambda: torch_stepper(name, theta, grad),
                   "optax": lambda: optax_stepper(name, theta, grad)}
@@ -184,8 +210,8 @@ def method_contenders(name, n, dtype, seed=0, others=True):
 
 
 METHOD_HEADER = (f"{'method':>8} {'dtype':>7} {'n':>9} {'path':>8} {'step':>10} "
-                 f"{'GB/s':>6} {'probe':>10} {'%probe':>6} {'xtorch':>7} {'xfused':>7} "
-                 f"{'xoptax':>7} {'spread':>7}")
+                 f"{'GB/s':>6} {'probe':>10} {'%probe':>6} {'%unmask':>7} {'xtorch':>7} "
+                 f"{'xfused':>7} {'xoptax':>7} {'spread':>7}")
 
 
 def format_method_row(row):
@@ -199,7 +225,7 @@ def format_method_row(row):
     return (f"{row['method']:>8} {row['dtype']:>7} {row['n']:>9} "
             f"{'parallel' if row['parallel'] else 'serial':>8} {fmt_time(t):>10} "
             f"{gbs:6.1f} {fmt_time(row['probe']):>10} {100 * row['probe'] / t:5.0f}% "
-            f"{ratio('torch')} {ratio('fused')} {ratio('optax')} "
+            f"{100 * row['unmasked'] / t:6.0f}% {ratio('torch')} {ratio('fused')} {ratio('optax')} "
             f"{100 * row.get('spread', 0.0):5.0f}%{' !' if is_unstable(row) else ''}")
 
 
@@ -209,7 +235,8 @@ def method_table(name, sizes=SIZES, dtypes=(np.float32, np.float64), seconds=1.0
 
     A row is a dict: ``method``, ``n``, ``dtype``, ``parallel``, ``streams``
     (the arrays a step moves, :math:`3 + 2R`) and the seconds per step of
-    each contender (``adaopt``, ``probe``, ``torch``, ``fused``, ``optax``),
+    each contender (``adaopt``, ``probe``, ``unmasked``, ``torch``, ``fused``,
+    ``optax``),
     and ``spread`` (:func:`adaopt.timing.measure`).  With ``out``, each row
     is printed as soon as it is measured, and the note on unstable rows at
     the end.
@@ -250,7 +277,8 @@ def method_table(name, sizes=SIZES, dtypes=(np.float32, np.float64), seconds=1.0
                 print(format_method_row(row), file=out, flush=True)
     if out is not None:
         print("step: one opt.step(grad) at the class's defaults; GB/s: the step's (3 + 2R) "
-              "streams of n elements; %probe: probe time / step time; xNAME: NAME time / "
+              "streams of n elements; %probe: probe time / step time; %unmask: the same loop "
+              "without its non-finite mask, time / step time; xNAME: NAME time / "
               "step time (torch: foreach=False; fused: fused=True)", file=out)
         if any(is_unstable(r) for r in rows):
             print(UNSTABLE_NOTE, file=out)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import adaopt
-from adaopt import method_bench
+from adaopt import kernels, method_bench
 from adaopt._optimizers import OPTIMIZERS
 from adaopt._problem import METHODS
 from adaopt.__main__ import main as cli_main
@@ -36,6 +36,32 @@ def test_probe_reads_and_writes_every_row(rows, parallel):
     np.testing.assert_array_equal(S, want_S)
 
 
+@pytest.mark.parametrize("n", [300, kernels.PARALLEL_THRESHOLD + 5], ids=["serial", "parallel"])
+@pytest.mark.parametrize("name", list(METHODS))
+def test_the_unmasked_loop_is_the_step_without_its_mask(name, n):
+    # the benchmark's reference computes the step's bits on finite data and
+    # writes (and does not report) what the mask would have kept
+    method = METHODS[name]
+    cfg = method.settings(method.check({}))
+    flavour = method.flavour(cfg)
+    hp = np.empty(method.hp_size)
+    method.fixed_scalars(hp, cfg)
+    masked = method.kernel(flavour, kernels.use_parallel(n))
+    unmasked = kernels.unmasked_loop(masked)
+    assert unmasked is not masked and kernels.unmasked_loop(masked) is unmasked
+    rng = np.random.default_rng(n)
+    x, g = rng.standard_normal(n), rng.standard_normal(n)
+    S = np.abs(rng.standard_normal((len(method.state_rows(flavour)), n)))
+    g[7] = np.nan
+    got = [x.copy(), S.copy()], [x.copy(), S.copy()]
+    assert masked(got[0][0], g, got[0][1], hp)
+    assert not unmasked(got[1][0], g, got[1][1], hp)
+    assert got[0][0][7] == x[7] and np.isnan(got[1][0][7])
+    keep = np.arange(n) != 7
+    np.testing.assert_array_equal(got[0][0][keep], got[1][0][keep])
+    np.testing.assert_array_equal(got[0][1][:, keep], got[1][1][:, keep])
+
+
 def test_method_table_times_every_contender():
     out = io.StringIO()
     rows = method_bench.method_table("nadam", sizes=(300,), dtypes=(np.float32,),
@@ -43,7 +69,8 @@ def test_method_table_times_every_contender():
     (row,) = rows
     assert (row["method"], row["n"], row["dtype"], row["parallel"], row["streams"]) == \
         ("nadam", 300, "float32", False, 7)
-    assert row["adaopt"] > 0 and row["probe"] > 0 and row["spread"] >= 0
+    assert row["adaopt"] > 0 and row["probe"] > 0 and row["unmasked"] > 0
+    assert row["spread"] >= 0
     lines = out.getvalue().splitlines()
     assert lines[0].split()[:5] == ["method", "dtype", "n", "path", "step"]
     assert lines[1].split()[:4] == ["nadam", "float32", "300", "serial"]
