@@ -341,7 +341,16 @@ class SGD(Optimizer):
         theta = theta - lr * g
 
     This is the algorithm of PyTorch's documentation (Nesterov momentum as
-    formulated by Sutskever, Martens, Dahl & Hinton 2013).
+    formulated by Sutskever, Martens, Dahl & Hinton 2013).  With
+    ``lr_in_momentum=True`` and momentum the rate goes into the buffer, as
+    in Keras 3 (whose velocity is ``-b``: the same bits)::
+
+        b     = momentum * b + lr * g            momentum (b starts at 0)
+        g     = momentum * b + lr * g            nesterov; else g = b
+        theta = theta - g
+
+    For a constant rate this is PyTorch's update up to rounding; under a
+    schedule the buffer keeps the earlier steps' rates.
 
     Parameters
     ----------
@@ -361,6 +370,10 @@ class SGD(Optimizer):
         Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
     maximize : bool, default False
         Maximize the objective (ascend the gradient).
+    lr_in_momentum : bool, default False
+        Keras 3's form (not in PyTorch): the buffer accumulates ``lr * g``
+        from 0, without dampening (``dampening`` must be 0).  Changes nothing
+        without momentum.
     clip_value, clip_norm, lr_schedule, nonfinite : optional
         As for :class:`Adam` (``nonfinite='raise'`` by default).
 

@@ -19,12 +19,19 @@ __all__ = ["HP", "HP_SIZE", "get_step_kernel"]
 
 class HP(enum.IntEnum):
     """The SGD loops' own slots of ``hp``, after the frame's
-    (:class:`adaopt.kernels.Frame`)."""
+    (:class:`adaopt.kernels.Frame`).
+
+    With ``lr_in_momentum`` (and momentum) the rate is inside the buffer:
+    ``Frame.LR`` holds 1.0 and ``G_IN_BUFFER``, ``G_IN_NESTEROV`` the
+    step's rate (:func:`adaopt._sgd.rate_slots`).
+    """
 
     MU = kernels.FRAME_SIZE  # momentum
-    ONE_MINUS_DAMPENING = 10  # 1 - dampening, rounded once from float64
+    G_IN_BUFFER = 10       # g's factor in the buffer: 1 - dampening (rounded
+    #                        once from float64), or the rate (lr_in_momentum)
     NESTEROV = 11          # 1.0 for nesterov, else 0.0
     FIRST = 12             # 1.0 at step 1 (the buffer starts at g), else 0.0
+    G_IN_NESTEROV = 13     # g's factor in the nesterov step: 1.0, or the rate
 
 
 #: Length of the SGD ``hp`` array.
@@ -38,12 +45,15 @@ def _step_block(theta, grad, b, hp, lo, count, momentum, plain, masked):
     Per element, as PyTorch's SGD documents it: ``g`` (sign, clip, scale,
     weight decay), with momentum ``b = g`` at step 1, else ``b = mu b +
     (1 - dampening) g``, and ``g = g + mu b`` (nesterov) or ``g = b``; then
-    ``theta -= lr g``.
+    ``theta -= lr g``.  With ``lr_in_momentum`` (Keras): ``b = mu b + lr g``
+    from ``b = 0``, ``g = lr g + mu b`` or ``b``, ``theta -= 1 g``.  A factor
+    1.0 changes no bit, so PyTorch's form keeps its bits.
     """
     sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
     lr = hp[kernels.Frame.LR]
     mu = hp[HP.MU]
-    omd = hp[HP.ONE_MINUS_DAMPENING]
+    cb = hp[HP.G_IN_BUFFER]
+    cn = hp[HP.G_IN_NESTEROV]
     nesterov = hp[HP.NESTEROV] != zero
     first = hp[HP.FIRST] != zero
     blockbad = False
@@ -57,8 +67,8 @@ def _step_block(theta, grad, b, hp, lo, count, momentum, plain, masked):
             g = kernels.prepared_gradient(g, th, sign, clip, scale, wd, zero)
         if momentum:
             bo = b[i]
-            bi = g if first else mu * bo + omd * g
-            g = g + mu * bi if nesterov else bi
+            bi = g if first else mu * bo + cb * g
+            g = cn * g + mu * bi if nesterov else bi
             finite_g &= math.isfinite(bi)
         new = th - lr * g
         ok = (finite_g & math.isfinite(new)) | propagate | (not masked)

@@ -171,15 +171,15 @@ def njit_adagrad_fg(x0, d, c, wall, lower, upper, lr, lr_decay, weight_decay,
 
 @numba.njit(cache=True)
 def njit_sgd_fg(x0, d, c, wall, lower, upper, lr, momentum, dampening, weight_decay,
-                nesterov, maximize, clip_value, clip_norm, maxiter, maxfev, gtol, ftol,
-                xtol, lr_schedule):
+                nesterov, maximize, lr_in_momentum, clip_value, clip_norm, maxiter,
+                maxfev, gtol, ftol, xtol, lr_schedule):
     """A user's compiled function running sgd_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.sgd_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr, momentum=momentum,
         dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
-        maximize=maximize, clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter,
-        maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol,
-        lr_schedule=lr_schedule)
+        maximize=maximize, lr_in_momentum=lr_in_momentum, clip_value=clip_value,
+        clip_norm=clip_norm, maxiter=maxiter, maxfev=maxfev, gtol=gtol, ftol=ftol,
+        xtol=xtol, lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status
 
 

@@ -344,6 +344,11 @@ CONFIGS = [
     sgd("sgd_momentum_bounds_schedule", x0=[-1.0, 1.0, 0.3],
         bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5]), momentum=0.5,
         lr_schedule=schedules.cosine_decay(0.008, 60)),
+    # Keras' form, the rate in the buffer: under a rule (njit too) and a schedule
+    sgd("sgd_lr_in_momentum_nesterov_plateau", maxiter=200, momentum=0.9, nesterov=True,
+        lr_in_momentum=True, lr_schedule=schedules.plateau(factor=0.5, patience=2)),
+    sgd("sgd_lr_in_momentum_schedule", momentum=0.9, lr_in_momentum=True,
+        lr_schedule=schedules.step_decay(0.005, 20, gamma=0.5)),
     # -- Adagrad: plain, every scalar option, float32, lr_decay on a schedule --
     cfg("adagrad_plain", method="adagrad", lr=0.1),
     cfg("adagrad_rule_default", method="adagrad", lr=0.1, lr_schedule=DEFAULT),

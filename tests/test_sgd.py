@@ -4,6 +4,8 @@ The reference is written from the pseudo-code of ``torch.optim.SGD``'s
 docstring (torch 2.x), in float64; it is itself checked against the closed
 forms of a constant gradient.  Every option alone and combined, 65 steps,
 float32 and float64, on both sides of the serial/parallel threshold.
+``lr_in_momentum=True`` is held to the bit to a second reference, written
+from Keras 3's ``SGD.update_step``.
 """
 
 import inspect
@@ -13,8 +15,9 @@ import numpy as np
 import pytest
 
 import adaopt
+from adaopt import schedules
 
-from method_cases import reference_cases, run_steps
+from method_cases import reference_cases, resumed_run, run_steps
 
 
 def reference(theta0, grads, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
@@ -94,6 +97,93 @@ def test_sgd_matches_the_reference_for_65_steps(options, dtype, n):
         assert opt.state == {}
 
 
+def keras_reference(theta0, grads, dtype, lr=1e-3, momentum=0.0, nesterov=False,
+                    lr_schedule=None):
+    """Keras 3's ``SGD.update_step``, in the parameters' dtype (to which Keras
+    casts the rate and the momentum), with step ``t``'s rate ``lr_schedule(t)``.
+
+    Returns ``theta`` and Keras' velocity ``m`` (None without momentum)."""
+    var = theta0.astype(dtype)
+    mu = dtype(momentum)
+    m = np.zeros_like(var) if momentum != 0 else None
+    for t, g in enumerate(grads, start=1):
+        rate = dtype(lr if lr_schedule is None else lr_schedule(t))
+        g = g.astype(dtype)
+        if m is None:
+            var = var - g * rate
+            continue
+        m = m * mu - g * rate
+        var = var + (m * mu - g * rate) if nesterov else var + m
+    return var, m
+
+
+def test_keras_reference_is_pytorchs_for_a_constant_rate():
+    # the same update to rounding: Keras' velocity is -lr times PyTorch's buffer
+    rng = np.random.default_rng(3)
+    theta0 = rng.standard_normal(5)
+    grads = [rng.standard_normal(5) for _ in range(40)]
+    for options in (dict(lr=0.01), dict(lr=0.01, momentum=0.9),
+                    dict(lr=0.01, momentum=0.9, nesterov=True)):
+        theta, m = keras_reference(theta0, grads, np.float64, **options)
+        want, b = reference(theta0, grads, **options)
+        np.testing.assert_allclose(theta, want, rtol=1e-13, atol=1e-14)
+        if b is not None:
+            np.testing.assert_allclose(-m, 0.01 * b, rtol=1e-12, atol=1e-15)
+    _, m = keras_reference(theta0, grads[:1], np.float64, lr=0.01, momentum=0.9)
+    np.testing.assert_array_equal(m, -(0.01 * grads[0]))          # m_1 = -lr g_1
+
+
+KERAS_OPTIONS = [
+    dict(lr=0.01),
+    dict(lr=0.01, momentum=0.9),
+    dict(lr=0.01, momentum=0.9, nesterov=True),
+    # the rate drops tenfold at step 21: where Keras' and PyTorch's forms part
+    dict(momentum=0.9, lr_schedule=schedules.step_decay(0.02, 20, gamma=0.1)),
+    dict(momentum=0.8, nesterov=True, lr_schedule=schedules.cosine_decay(0.02, 65)),
+]
+
+
+@pytest.mark.parametrize("options, dtype, n", list(reference_cases(KERAS_OPTIONS)))
+def test_lr_in_momentum_is_keras_sgd_to_the_bit(options, dtype, n):
+    theta0, grads, x, opt = run_steps(adaopt.SGD, dict(options, lr_in_momentum=True),
+                                      dtype, n)
+    want, m = keras_reference(theta0, grads, dtype, **options)
+    np.testing.assert_array_equal(x, want)
+    assert x.dtype == dtype
+    if m is None:
+        assert opt.state == {}
+    else:
+        # adaopt's buffer is -m: Keras' velocity negated, exactly
+        np.testing.assert_array_equal(opt.state["momentum_buffer"], -m)
+    assert np.abs(x - theta0).max() > 1e-2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lr_in_momentum_parts_from_pytorch_only_under_a_schedule(dtype):
+    def run(**options):
+        return run_steps(adaopt.SGD, options, dtype, 37)[2]
+
+    drop = schedules.step_decay(0.02, 20, gamma=0.1)
+    # with momentum: the same update to rounding at a constant rate ...
+    tol = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(run(lr=0.01, momentum=0.9, lr_in_momentum=True),
+                               run(lr=0.01, momentum=0.9), rtol=tol, atol=tol)
+    # ... not under a schedule: Keras' buffer keeps the velocity of the old rate
+    apart = np.abs(run(momentum=0.9, lr_schedule=drop, lr_in_momentum=True)
+                   - run(momentum=0.9, lr_schedule=drop))
+    assert apart.max() > 1e-2
+    # without momentum the flag changes no bit, every option on
+    for options in (dict(lr=0.01), dict(lr_schedule=drop, weight_decay=0.1, maximize=True,
+                                        clip_value=2.0, clip_norm=3.0)):
+        assert run(lr_in_momentum=True, **options).tobytes() == run(**options).tobytes()
+
+
+def test_lr_in_momentum_resumes_bitwise_from_its_checkpoint():
+    sd = resumed_run(adaopt.SGD, dict(lr=0.05, momentum=0.9, nesterov=True,
+                                      lr_in_momentum=True))
+    assert sd["lr_in_momentum"] is True
+
+
 def test_step_one_starts_the_buffer_at_g_and_minimize_agrees():
     # dampening only from step 2 on: a difference between b_1 = g and
     # (1 - dampening) g shows at once; minimize takes the same steps as the
@@ -139,6 +229,8 @@ def test_pytorch_signature_defaults_and_errors():
     assert list(sig.parameters)[:6] == ["params", "lr", "momentum", "dampening",
                                          "weight_decay", "nesterov"]
     assert sig.parameters["maximize"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert sig.parameters["lr_in_momentum"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert sig.parameters["lr_in_momentum"].default is False
     defaults = {k: p.default for k, p in sig.parameters.items() if k != "params"}
     assert defaults["lr"] == 1e-3 and defaults["momentum"] == 0.0
     assert defaults["dampening"] == 0.0 and defaults["weight_decay"] == 0.0
@@ -151,16 +243,23 @@ def test_pytorch_signature_defaults_and_errors():
                       (dict(nesterov=True), "Nesterov momentum requires a momentum"),
                       (dict(nesterov=True, momentum=0.9, dampening=0.1),
                        "zero dampening"),
+                      (dict(lr_in_momentum=True, momentum=0.9, dampening=0.1),
+                       "lr_in_momentum .* takes no dampening, got dampening=0.1"),
+                      (dict(lr_in_momentum=True, dampening=-0.5), "no dampening"),
                       (dict(clip_norm=0.0), "clip_norm")):
         with pytest.raises(ValueError, match=word):
             adaopt.SGD(x, **bad)
     for bad, word in ((dict(momentum="0.9"), "momentum"), (dict(nesterov=1), "nesterov"),
-                      (dict(dampening=True), "dampening")):
+                      (dict(dampening=True), "dampening"),
+                      (dict(lr_in_momentum=1), "lr_in_momentum")):
         with pytest.raises(TypeError, match=word):
             adaopt.SGD(x, **bad)
     with pytest.raises(ValueError, match="Nesterov"):
         adaopt.minimize(lambda x: (float(x @ x), 2 * x), x, jac=True, method="sgd",
                         options=dict(nesterov=True))
+    with pytest.raises(ValueError, match="no dampening"):
+        adaopt.minimize(lambda x: (float(x @ x), 2 * x), x, jac=True, method="sgd",
+                        options=dict(momentum=0.9, dampening=0.5, lr_in_momentum=True))
     np.testing.assert_array_equal(x, np.ones(3))   # nothing changed
 
 
@@ -171,6 +270,7 @@ def test_a_bad_load_changes_nothing():
     sd = opt.state_dict()
     before = (x.copy(), opt.state["momentum_buffer"].copy(), opt.step_count)
     for bad in (dict(sd, nesterov=True, dampening=0.5),
+                dict(sd, lr_in_momentum=True, dampening=0.5),
                 {k: v for k, v in sd.items() if k != "momentum_buffer"},
                 dict(sd, momentum=0.0)):
         with pytest.raises(ValueError):
