@@ -550,7 +550,7 @@ class RAdam(Optimizer):
         r_t     = sqrt((rho_t - 4) (rho_t - 2) rho_inf
                        / ((rho_inf - 4) (rho_inf - 2) rho_t))
         theta = theta - lr(t) r_t sqrt(1 - beta2**t) / (1 - beta1**t)
-                        * m / (sqrt(v) + eps)    if rho_t > 5
+                        * m / (sqrt(v) + eps)    if rho_t > threshold (5)
         theta = theta - lr(t) / (1 - beta1**t) * m   otherwise
 
     This is the algorithm of PyTorch's documentation.  ``rho_t``, ``r_t``,
@@ -559,6 +559,19 @@ class RAdam(Optimizer):
     to the parameters' dtype; per element there are only the moments and
     ``m / (sqrt(v) + eps)``.  With the default ``betas`` the first five
     steps are not rectified.
+
+    With ``eps_hat=False`` the rectified step is optax's (``optax.radam``,
+    :doc:`/compatibility`): eps added to the bias-corrected root, and
+    ``eps_root`` (either way) under it::
+
+        m_hat = m / (1 - beta1**t);  v_hat = v / (1 - beta2**t)
+        theta = theta - lr(t) r_t m_hat / (sqrt(v_hat + eps_root) + eps)
+                                                 if rho_t > threshold
+
+    The kernel computes it at the rate above, as ``m / (sqrt(v + eps_root
+    (1 - beta2**t)) + eps sqrt(1 - beta2**t))``: the same update in exact
+    arithmetic (the efficient form of :class:`Adam`, whose ``eps_hat``
+    means the same).
 
     Parameters
     ----------
@@ -571,7 +584,8 @@ class RAdam(Optimizer):
         Decays of the two moments, each ``0 <= beta < 1``.  A step is
         rectified only when ``rho_inf > 5``, i.e. ``beta2 > 2/3``.
     eps : float, default 1e-8
-        Added to ``sqrt(v)`` on rectified steps, ``>= 0``.
+        Added to ``sqrt(v)`` on rectified steps (to ``sqrt(v / (1 -
+        beta2**t))`` with ``eps_hat=False``), ``>= 0``.
     weight_decay : float, default 0
         Weight decay ``>= 0``: an L2 penalty added to the gradient, or with
         ``decoupled_weight_decay`` a shrinking of ``theta`` by ``lr(t) *
@@ -580,6 +594,19 @@ class RAdam(Optimizer):
         Decouple the weight decay from the gradient, as AdamW does.
     maximize : bool, default False
         Maximize the objective (ascend the gradient).
+    eps_root : float, default 0
+        Added under the square root to ``v / (1 - beta2**t)`` on rectified
+        steps, ``>= 0``: optax's ``eps_root`` (not in PyTorch).
+    eps_hat : bool, default True
+        Add ``eps`` to ``sqrt(v)`` before the bias correction, as PyTorch
+        does (the meaning of :class:`Adam`'s ``eps_hat``, whose default is
+        PyTorch Adam's False); False adds it to ``sqrt(v / (1 - beta2**t))``,
+        as optax does.
+    threshold : float, default 5.0
+        A step is rectified when ``rho_t > threshold``: PyTorch's 5, optax's
+        ``threshold`` (which rectifies at ``rho_t >= threshold``, a
+        difference only when ``rho_t`` equals it exactly).  ``>= 4``, so that
+        ``r_t`` is real and finite; above ``rho_inf`` no step is rectified.
     lr_schedule : callable, optional
         ``lr_schedule(t) -> lr`` for step ``t`` (1-based); see
         :mod:`adaopt.schedules`.

@@ -212,13 +212,14 @@ def njit_adadelta_fg(x0, d, c, wall, lower, upper, lr, rho, eps, weight_decay, m
 
 @numba.njit(cache=True)
 def njit_radam_fg(x0, d, c, wall, lower, upper, lr, beta1, beta2, eps, weight_decay,
-                  decoupled_weight_decay, maximize, clip_value, clip_norm, maxiter, maxfev,
-                  gtol, ftol, xtol, lr_schedule):
+                  decoupled_weight_decay, maximize, eps_root, eps_hat, threshold,
+                  clip_value, clip_norm, maxiter, maxfev, gtol, ftol, xtol, lr_schedule):
     """A user's compiled function running radam_njit on ``quad_fg`` (jac=None)."""
     r = adaopt.radam_njit(
         quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr,
         betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+        eps_root=eps_root, eps_hat=eps_hat, threshold=threshold,
         clip_value=clip_value, clip_norm=clip_norm, maxiter=maxiter, maxfev=maxfev,
         gtol=gtol, ftol=ftol, xtol=xtol, lr_schedule=lr_schedule)
     return r.x, r.fun, r.nit, r.status

@@ -142,10 +142,12 @@ def test_no_module_restates_a_hyperparameter_default():
                           if d is not None]
                 restated += [f"{module}:{a.arg}" for a, d in pairs
                              if a.arg in names and isinstance(d, ast.Constant)]
-    # ReduceLROnPlateau's eps (and the plateau rule's, its twin for minimize)
-    # is its own setting under PyTorch's name (the smallest change of the
-    # rate worth making), no optimizer's eps
-    assert restated == ["schedules:eps", "schedules:eps"], restated
+    # ReduceLROnPlateau's eps and threshold (and the plateau rule's, its twin
+    # for minimize) are its own settings under PyTorch's names (the smallest
+    # change of the rate worth making, the least improvement that counts), no
+    # optimizer's eps nor RAdam's threshold
+    assert sorted(restated) == ["schedules:eps", "schedules:eps", "schedules:threshold",
+                                "schedules:threshold"], restated
 
 
 def test_every_method_has_every_front_end():

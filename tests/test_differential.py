@@ -401,6 +401,12 @@ CONFIGS = [
         clip_norm=2.0, bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
     cfg("radam_decoupled_schedule", method="radam", weight_decay=0.1,
         decoupled_weight_decay=True, lr_schedule=schedules.exponential_decay(0.015, 0.98)),
+    # optax's radam (eps on the bias-corrected root, eps_root, its threshold),
+    # and eps_root under PyTorch's eps with a late switch (rectified from step 21)
+    cfg("radam_optax", method="radam", betas=(0.8, 0.99), eps=1e-3, eps_root=1e-4,
+        eps_hat=False, threshold=4.5),
+    cfg("radam_eps_root_threshold", method="radam", eps=1e-3, eps_root=1e-3,
+        threshold=20.0),
     cfg("big_f64_radam", method="radam", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
         maxiter=10, lr=0.02, clip_norm=5.0),
     # -- NAdam: plain, the default rule, every scalar option, decoupled decay
@@ -703,8 +709,11 @@ def test_the_table_covers_every_option_schedule_and_edge():
         used = set()
         for c in configs:
             if c["method"] == name:
-                used |= {k for k, v in c["options"].items()
-                         if k in method.minimize_defaults and v not in (None, False, 0.0)}
+                # an option is used when it is on, or off where it is on by
+                # default (RAdam's eps_hat)
+                defaults = method.minimize_defaults
+                used |= {k for k, v in c["options"].items() if k in defaults
+                         and (v not in (None, False, 0.0) or v != defaults[k])}
         want = set(method.minimize_defaults) - {"lr"}
         assert used >= want, (name, want - used)
     kinds = {type(c["options"].get("lr_schedule", DEFAULT)) for c in configs}

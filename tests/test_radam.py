@@ -3,10 +3,11 @@
 The reference is written from the pseudo-code of ``torch.optim.RAdam``'s
 docstring (torch 2.x; Liu et al. 2020, algorithm 2), in float64, with the
 rectification per element as the pseudo-code has it (adaopt folds it into
-the step's rate); it is itself checked against the closed form of a
-constant gradient.  Every option alone and combined, 65 steps (the first
-five unrectified with the default betas), float32 and float64, on both
-sides of the serial/parallel threshold.
+the step's rate), and with optax's options (``eps_hat=False``, ``eps_root``,
+``threshold``) from ``optax.scale_by_radam`` (optax 0.2.8); it is itself
+checked against the closed form of a constant gradient.  Every option alone
+and combined, 65 steps (the first five unrectified with the default betas),
+float32 and float64, on both sides of the serial/parallel threshold.
 """
 
 import inspect
@@ -36,8 +37,11 @@ def rectification(beta2, t):
 
 def reference(theta0, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
               decoupled_weight_decay=False, maximize=False, clip_value=None,
-              clip_norm=None, lr_schedule=None):
-    """PyTorch's RAdam pseudo-code, with adaopt's clipping first, in float64."""
+              clip_norm=None, lr_schedule=None, eps_root=0.0, eps_hat=True,
+              threshold=5.0):
+    """PyTorch's RAdam pseudo-code, with adaopt's clipping first, in float64;
+    ``eps_hat=False``, ``eps_root`` and ``threshold`` as optax's
+    ``scale_by_radam`` has them (but rectified at ``rho_t > threshold``)."""
     theta = theta0.astype(np.float64)
     m = np.zeros_like(theta)
     v = np.zeros_like(theta)
@@ -60,9 +64,16 @@ def reference(theta0, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         m_hat = m / (1 - b1 ** t)
-        if sma_length(b2, t)[1] > 5:
-            adaptive = math.sqrt(1 - b2 ** t) / (np.sqrt(v) + eps)
+        if sma_length(b2, t)[1] > threshold and eps_hat:
+            # PyTorch's: eps on the raw root (eps_root under it, as optax's)
+            bc2 = 1 - b2 ** t
+            adaptive = math.sqrt(bc2) / (np.sqrt(v + eps_root * bc2) + eps)
             theta = theta - rate * m_hat * rectification(b2, t) * adaptive
+        elif sma_length(b2, t)[1] > threshold:
+            # optax's: r mu_hat / (sqrt(nu_hat + eps_root) + eps)
+            nu_hat = v / (1 - b2 ** t)
+            update = rectification(b2, t) * m_hat / (np.sqrt(nu_hat + eps_root) + eps)
+            theta = theta - rate * update
         else:
             theta = theta - rate * m_hat
     return theta, m, v
@@ -76,12 +87,12 @@ def test_default_betas_rectify_from_step_six():
     assert all(sma_length(0.6, t)[1] <= 5 for t in range(1, 200))
 
 
-def _constant_gradient_closed_form(g, lr, beta2, steps):
+def _constant_gradient_closed_form(g, lr, beta2, steps, threshold=5.0):
     # eps = 0: m_hat = g and sqrt(v / (1 - b2^t)) = |g|, so a step moves by
     # lr g unrectified and by lr r_t sign(g) rectified
     total = np.zeros_like(g)
     for t in range(1, steps + 1):
-        rectified = sma_length(beta2, t)[1] > 5
+        rectified = sma_length(beta2, t)[1] > threshold
         total += rectification(beta2, t) * np.sign(g) if rectified else g
     return -lr * total
 
@@ -106,6 +117,40 @@ def test_a_constant_gradient_follows_the_closed_form():
                                    rtol=1e-12)
 
 
+def test_the_threshold_is_strict_where_optax_rectifies_at_equality():
+    # threshold = rho_6 exactly (the float64 sum adaopt computes): step 6 is
+    # not rectified here (PyTorch's >), where optax's >= would rectify it
+    b2 = 0.999
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    b2t = math.pow(b2, 6.0)
+    rho_6 = rho_inf - 2.0 * 6 * b2t / (1.0 - b2t)
+    assert sma_length(b2, 6)[1] == rho_6 and 4.0 < rho_6
+    g = np.array([0.5, -2.0, 3.0])
+    x, y = np.zeros(3), np.zeros(3)
+    opt = adaopt.RAdam(x, lr=0.01, eps=0.0, threshold=rho_6)
+    default = adaopt.RAdam(y, lr=0.01, eps=0.0)
+    for t in range(1, 9):
+        opt.step(g)
+        default.step(g)
+        np.testing.assert_allclose(
+            x, _constant_gradient_closed_form(g, 0.01, b2, t, threshold=rho_6), rtol=1e-12)
+        assert np.array_equal(x, y) == (t < 6), t
+
+
+def test_optax_placement_with_eps_zero_is_the_default_bitwise():
+    # eps = 0: optax's eps slot, eps sqrt(1 - beta2**t), is 0 as PyTorch's
+    # is; eps_root = 0 keeps the plain body: the same bits
+    rng = np.random.default_rng(3)
+    grads = [rng.standard_normal(5) for _ in range(12)]
+    x, y = np.ones(5), np.ones(5)
+    a = adaopt.RAdam(x, eps=0.0)
+    b = adaopt.RAdam(y, eps=0.0, eps_hat=False, eps_root=0.0)
+    for g in grads:
+        a.step(g)
+        b.step(g)
+    np.testing.assert_array_equal(x, y)
+
+
 OPTIONS = [
     {},
     dict(lr=0.01, betas=(0.8, 0.99)),
@@ -121,6 +166,16 @@ OPTIONS = [
          clip_value=2.0, clip_norm=3.0),
     dict(lr=0.02, weight_decay=0.05, decoupled_weight_decay=True, maximize=True,
          clip_value=2.0, clip_norm=3.0, lr_schedule=schedules.linear_warmup(0.02, 10)),
+    # optax's placement of eps, eps_root and the threshold (large eps and
+    # eps_root: their effect shows in float32 too)
+    dict(lr=0.05, eps=0.3, eps_hat=False),
+    dict(lr=0.05, eps=1e-4, eps_root=0.5, eps_hat=False),
+    dict(lr=0.05, eps_root=0.5),               # under PyTorch's placement of eps
+    dict(threshold=30.0, betas=(0.8, 0.99), lr=0.01),   # rectified from step 32
+    dict(threshold=4.0, eps_root=1e-2),        # from step 5
+    dict(threshold=1e4, eps_root=1e-2),        # above rho_inf: never rectified
+    dict(lr=0.02, betas=(0.8, 0.99), eps=1e-3, eps_root=1e-4, eps_hat=False,
+         threshold=4.5, weight_decay=0.05, decoupled_weight_decay=True, clip_norm=3.0),
 ]
 
 
@@ -175,6 +230,9 @@ def test_pytorch_signature_defaults_and_errors():
     assert defaults["lr"] == 1e-3 and defaults["betas"] == (0.9, 0.999)
     assert defaults["eps"] == 1e-8 and defaults["weight_decay"] == 0.0
     assert defaults["decoupled_weight_decay"] is False and defaults["maximize"] is False
+    # PyTorch's RAdam: eps on the raw root (eps_hat), rectified above 5
+    assert defaults["eps_root"] == 0.0 and defaults["eps_hat"] is True
+    assert defaults["threshold"] == 5.0
     x = np.ones(3)
     for bad, word in ((dict(lr=-1e-3), "lr"), (dict(lr=math.nan), "lr"),
                       (dict(betas=(1.0, 0.9)), r"betas\[0\]"),
@@ -182,19 +240,31 @@ def test_pytorch_signature_defaults_and_errors():
                       (dict(betas=(0.9, 1.0)), r"betas\[1\]"),
                       (dict(betas=(0.9, -0.1)), r"betas\[1\]"),
                       (dict(eps=-1.0), "eps"), (dict(weight_decay=-0.1), "weight_decay"),
-                      (dict(clip_norm=0.0), "clip_norm")):
+                      (dict(clip_norm=0.0), "clip_norm"),
+                      (dict(eps_root=-1e-8), "eps_root"),
+                      (dict(eps_root=math.inf), "eps_root"),
+                      (dict(eps_root=math.nan), "eps_root"),
+                      # at least 4 (below, r_t may be imaginary or infinite)
+                      (dict(threshold=3.99), "threshold"),
+                      (dict(threshold=-5.0), "threshold"),
+                      (dict(threshold=math.inf), "threshold"),
+                      (dict(threshold=math.nan), "threshold")):
         with pytest.raises(ValueError, match=word):
             adaopt.RAdam(x, **bad)
     with pytest.raises(TypeError, match="betas"):
         adaopt.RAdam(x, betas=0.9)
     with pytest.raises(TypeError, match="decoupled_weight_decay"):
         adaopt.RAdam(x, decoupled_weight_decay=2)
+    with pytest.raises(TypeError, match="eps_hat"):
+        adaopt.RAdam(x, eps_hat=2)
     with pytest.raises(TypeError, match="amsgrad"):
         adaopt.RAdam(x, amsgrad=True)
     np.testing.assert_array_equal(x, 1.0)
-    with pytest.raises(ValueError, match=r"betas\[1\]"):
-        adaopt.minimize(lambda x: (float(x @ x), 2 * x), x, jac=True, method="radam",
-                        options=dict(betas=(0.9, 1.5)))
+    for bad, word in ((dict(betas=(0.9, 1.5)), r"betas\[1\]"),
+                      (dict(threshold=2.0), "threshold")):
+        with pytest.raises(ValueError, match=word):
+            adaopt.minimize(lambda x: (float(x @ x), 2 * x), x, jac=True, method="radam",
+                            options=bad)
     np.testing.assert_array_equal(x, 1.0)
 
 
@@ -216,10 +286,15 @@ def test_a_bad_checkpoint_changes_nothing():
 
 def test_checkpoint_resumes_bitwise_across_the_switch():
     # saved at step 3 (unrectified), resumed into the rectified steps: the
-    # step count travels in the checkpoint, and with it rho_t
+    # step count travels in the checkpoint, and with it rho_t (and optax's
+    # options, the threshold among them)
     sd = resumed_run(adaopt.RAdam, dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.01,
                                         decoupled_weight_decay=True, clip_norm=1.5), split=3)
     assert sd["betas"] == (0.8, 0.99) and sd["decoupled_weight_decay"] is True
+    sd = resumed_run(adaopt.RAdam, dict(lr=0.05, betas=(0.8, 0.99), eps=1e-3,
+                                        eps_root=1e-3, eps_hat=False, threshold=4.5),
+                     split=3)
+    assert sd["eps_hat"] is False and sd["eps_root"] == 1e-3 and sd["threshold"] == 4.5
 
 
 @pytest.mark.parametrize("method", ["radam", "RAdam"])
