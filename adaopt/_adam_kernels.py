@@ -78,8 +78,9 @@ def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain, masked):
             s = vi
         root = math.sqrt(s) if plain else math.sqrt(s + eps_root)
         new = kernels.decayed(th, lr_wd, zero) - rate * (mi / (root + eps_hat))
-        ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
-              & math.isfinite(mi)) | propagate | (not masked)
+        # m needs no test: a non-finite m makes the step, so new, non-finite
+        # (x / d is inf or NaN for a non-finite x and any d, and so is th - r x)
+        ok = (finite_g & math.isfinite(new) & math.isfinite(vi)) | propagate | (not masked)
         blockbad |= not ok
         theta[i] = new if ok else th * one
         m[i] = mi if ok else mo * one

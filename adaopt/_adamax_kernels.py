@@ -66,8 +66,9 @@ def _step_block(theta, grad, m, u, hp, lo, count, plain, masked):
         bound = abs(g) + eps
         ui = bound if (bound > decayed) | (bound != bound) else decayed
         new = th - clr * (mi / ui)
-        ok = (finite_g & math.isfinite(new) & math.isfinite(mi)
-              & math.isfinite(ui)) | propagate | (not masked)
+        # m needs no test: a non-finite m makes the step, so new, non-finite
+        # (x / d is inf or NaN for a non-finite x and any d, and so is th - r x)
+        ok = (finite_g & math.isfinite(new) & math.isfinite(ui)) | propagate | (not masked)
         blockbad |= not ok
         theta[i] = new if ok else th * one
         m[i] = mi if ok else mo * one

@@ -80,8 +80,9 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain, masked):
         new = kernels.decayed(th, lr_wd, zero) - rate * (mi / d)
         # v is tested on every step: an unrectified one does not read it,
         # but an overflowed moment must not be kept for the rectified ones
-        ok = (finite_g & math.isfinite(new) & math.isfinite(vi)
-              & math.isfinite(mi)) | propagate | (not masked)
+        # m needs no test: a non-finite m makes the step, so new, non-finite
+        # (x / d is inf or NaN for a non-finite x and any d, and so is th - r x)
+        ok = (finite_g & math.isfinite(new) & math.isfinite(vi)) | propagate | (not masked)
         blockbad |= not ok
         theta[i] = new if ok else th * one
         m[i] = mi if ok else mo * one
