@@ -11,7 +11,7 @@ import inspect
 
 import numpy as np
 
-from . import _threading, kernels
+from . import _background_compile, _threading, kernels
 from ._learning_rate import check_lr, check_schedule, checked_rate, rate_prefix
 from ._validation import check_grad, check_params
 
@@ -137,6 +137,8 @@ class Optimizer:
                                   else None)
         self._serial_loop = method.kernel(flavour, False)
         self._parallel_loop = method.kernel(flavour, True)
+        # whether the parallel builds are compiled (see _parallel_args)
+        self._parallel_ready = False
 
     # -- public API ----------------------------------------------------------
 
@@ -232,7 +234,17 @@ class Optimizer:
         hp = self._hp
         # The path is chosen per step (PARALLEL_THRESHOLD is read at call
         # time).  Above it, _threading coordinates parallel regions.
-        if kernels.use_parallel(params.shape[0]):
+        # Until the parallel builds are compiled (or loaded from the disk
+        # cache) a long vector takes the serial ones, the same bits, and
+        # they compile in the background after the step: a first step waits
+        # for the serial build alone (adaopt._background_compile).
+        parallel = kernels.use_parallel(params.shape[0])
+        later = None
+        if parallel and not self._parallel_ready:
+            later = self._parallel_args(grad, lr, t)
+            parallel = self._parallel_ready = all(_background_compile.built(*b)
+                                                  for b in later)
+        if parallel:
             if self._per_step:
                 _threading.run_kernel(self._prepare_parallel, self._prepare, hp,
                                       self._cfg, grad, lr, t)
@@ -247,9 +259,19 @@ class Optimizer:
                 # the method's step_scalars sets only the rate (per_step False)
                 hp[kernels.LR_SLOT] = lr
             bad = self._serial_loop(params, grad, self._S, hp)
+            if later is not None:
+                for build in later:
+                    _background_compile.compile_in_background(*build)
         self._t = t
         if bad:
             self._on_nonfinite(grad, t)
+
+    def _parallel_args(self, grad, lr, t):
+        # the parallel builds a step calls, with their arguments' types
+        builds = [(self._parallel_loop, (self._params, grad, self._S, self._hp))]
+        if self._per_step:
+            builds.append((self._prepare_parallel, (self._hp, self._cfg, grad, lr, t)))
+        return builds
 
     def _on_nonfinite(self, grad, t):
         if self._hyper.get("nonfinite") == "raise":

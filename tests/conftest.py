@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adaopt import kernels
+from adaopt import _background_compile, kernels
 
 #: The seeds' printed tables (the test oracles), as excerpts of the seed
 #: documents kept in the repository: a clone needs nothing beside it.
@@ -34,14 +34,18 @@ def _kernel_path(parallel):
     ``kernels.use_parallel`` reads ``PARALLEL_THRESHOLD`` at call time, so
     setting it to 0 sends every vector to the ``prange`` build and setting it
     above any size keeps every vector on the serial build.  The same switch
-    picks the build of the ``clip_norm`` sum of squares.
+    picks the build of the ``clip_norm`` sum of squares.  Forced onto the
+    parallel loop, an optimizer's first steps do not take the serial one
+    while the parallel one compiles (adaopt._background_compile): the block
+    is there to test the parallel build.
     """
-    saved = kernels.PARALLEL_THRESHOLD
+    saved = kernels.PARALLEL_THRESHOLD, _background_compile.enabled
     kernels.PARALLEL_THRESHOLD = 0 if parallel else 2**62
+    _background_compile.enabled = not parallel
     try:
         yield
     finally:
-        kernels.PARALLEL_THRESHOLD = saved
+        kernels.PARALLEL_THRESHOLD, _background_compile.enabled = saved
 
 
 @pytest.fixture(scope="session")

@@ -62,8 +62,15 @@ def child_env(layer=None, *, session_cache=False, **extra):
     not about the cache) keeps this session's ``NUMBA_CACHE_DIR`` if it has
     one, so that such a child loads what the session compiled instead of
     compiling all of it again.
+
+    Background compilation is off (``ADAOPT_BACKGROUND_COMPILE=0``): these
+    children test the parallel builds, their caches and their threading
+    layers, which a long vector must then run from its first step rather
+    than once a thread has compiled them (tests/test_background_compile.py
+    tests that path in children of its own).
     """
     env = dict(os.environ)
+    env["ADAOPT_BACKGROUND_COMPILE"] = "0"
     for key in ("NUMBA_THREADING_LAYER", "NUMBA_NUM_THREADS", "NUMBA_DISABLE_JIT"):
         env.pop(key, None)
     if not session_cache:

@@ -28,7 +28,7 @@ DESIGN = (ROOT / "docs" / "design.rst").read_text()
 #: The layers of docs/design.rst, bottom up.
 LAYERS = [
     ("foundations", {"status", "_validation", "_numba_cache", "_threading", "_borrow",
-                     "_compile_notice", "_workspace", "_workers"}),
+                     "_compile_notice", "_background_compile", "_workspace", "_workers"}),
     ("kernels", {"kernels", "_adam_kernels", "_adagrad_kernels", "_sgd_kernels",
                  "_adamax_kernels", "_adadelta_kernels",
                  "_radam_kernels", "_nadam_kernels"}),
