@@ -410,18 +410,29 @@ class Method:
         return self._build("per-step-inline", lambda: numba.njit(
             self._per_step, inline="always"))
 
-    def step_scalars_build(self, parallel):
+    def step_scalars_build(self, parallel, clips=True):
         """``step_scalars(hp, cfg, g, lr, t)`` compiled for calls from Python.
 
         The parallel build sums the clip norm with the parallel kernel (start
         it through :func:`adaopt._threading.run_kernel`); both give the
-        same bits.
+        same bits.  ``clips=False`` (:meth:`clips_norm` of the run's
+        ``cfg``) builds it without the clip norm, which it then refuses
+        (:data:`adaopt.kernels.no_clip_scale`); ``parallel`` changes
+        nothing there.
         """
+        if not clips:
+            return self._build(("step", "noclip"), lambda: _numba_cache.njit_cached(
+                rebind(self._step_scalars, "_noclip", clip_scale=kernels.no_clip_scale),
+                nogil=True, error_model="numpy"))
         clip = kernels.clip_scale_parallel if parallel else kernels.clip_scale_serial
         suffix = "_parallel" if parallel else "_serial"
         return self._build(("step", parallel), lambda: _numba_cache.njit_cached(
             rebind(self._step_scalars, suffix, clip_scale=clip), nogil=True,
             error_model="numpy"))
+
+    def clips_norm(self, cfg):
+        """Whether the settings ``cfg`` clip the gradient's norm."""
+        return bool(cfg[self.Cfg.CLIP_NORM] < math.inf)
 
     def step_scalars_inline(self):
         """``step_scalars`` to inline into the compiled loops (serial clip norm)."""

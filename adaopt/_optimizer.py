@@ -132,8 +132,9 @@ class Optimizer:
         # What every step calls, looked up once (a step at small n costs
         # about a microsecond, and each lookup or call counts).
         self._per_step = method.per_step(cfg)
-        self._prepare = method.step_scalars_build(False) if self._per_step else None
-        self._prepare_parallel = (method.step_scalars_build(True) if self._per_step
+        clips = method.clips_norm(cfg)
+        self._prepare = method.step_scalars_build(False, clips) if self._per_step else None
+        self._prepare_parallel = (method.step_scalars_build(True, clips) if self._per_step
                                   else None)
         self._serial_loop = method.kernel(flavour, False)
         self._parallel_loop = method.kernel(flavour, True)

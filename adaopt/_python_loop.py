@@ -65,7 +65,7 @@ def _run_python(problem, parallel):
     advance = get_advance(method, ws.flavour, parallel, W.dtype)
     # the method's preparation of a step: with the parallel clip norm when
     # this run holds the parallel region
-    prepare = method.step_scalars_build(parallel)
+    prepare = method.step_scalars_build(parallel, method.clips_norm(cfg))
     x = W[Row.X]
     # fun and jac get a fresh copy of x at each call (as scipy hands its
     # objectives): they may modify or keep it without touching the run

@@ -505,3 +505,17 @@ def test_numpy_scalar_and_0d_array_hyperparameters_are_their_values():
     for bad in (np.array([0.05]), np.array(True)):
         with pytest.raises(TypeError, match="lr must be a real number"):
             adaopt.RMSprop(np.zeros(7), lr=bad)
+
+
+def test_a_preparation_built_without_clip_norm_refuses_a_run_that_clips():
+    # the build without the clip norm (what a run without clip_norm calls)
+    # raises rather than return a wrong factor
+    from adaopt._problem import METHODS
+    method = METHODS["adam"]
+    clipped = method.settings(method.check({"clip_norm": 1.0}))
+    assert method.clips_norm(clipped)
+    assert not method.clips_norm(method.settings(method.check({})))
+    hp = np.empty(method.hp_size)
+    method.fixed_scalars(hp, clipped)
+    with pytest.raises(ValueError, match="without clip_norm"):
+        method.step_scalars_build(False, clips=False)(hp, clipped, np.ones(3), 1e-3, 1)
