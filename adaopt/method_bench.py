@@ -53,10 +53,16 @@ _OPTAX = {"rmsprop": "rmsprop", "adam": "adam", "adamw": "adamw", "adagrad": "ad
           "nadam": "nadam"}
 
 
+def _defaults(name):
+    """``(method, cfg, flavour)`` of method ``name`` at its defaults (the plain flavour)."""
+    method = METHODS[name]
+    cfg = method.settings(method.check({}))
+    return method, cfg, method.flavour(cfg)
+
+
 def state_rows(name):
     """How many state arrays the method's default (plain) flavour uses."""
-    method = METHODS[name]
-    return sum(method.flavour(method.settings(method.check({}))))
+    return sum(_defaults(name)[2])
 
 
 def _make_probe(rows, parallel):
@@ -104,16 +110,15 @@ def unmasked_stepper(name, theta, grad, t=10):
     ``theta`` and of zeroed state, with the scalars of step ``t`` (past
     RAdam's unrectified warm-up): each call repeats that step in place.
     """
-    method = METHODS[name]
-    cfg = method.settings(method.check({}))
-    flavour = method.flavour(cfg)
+    method, cfg, flavour = _defaults(name)
     hp = np.empty(method.hp_size, dtype=theta.dtype)
     method.fixed_scalars(hp, cfg)
     if method.per_step(cfg):
-        method.step_scalars_build(False)(hp, cfg, grad, method.defaults["lr"], t)
+        prepare = method.step_scalars_build(False, method.clips_norm(cfg))
+        prepare(hp, cfg, grad, method.defaults["lr"], t)
     loop = kernels.unmasked_loop(method.kernel(flavour, kernels.use_parallel(theta.shape[0])))
     x = theta.copy()
-    S = np.zeros((len(method.state_rows(flavour)), theta.shape[0]), theta.dtype)
+    S = np.zeros((sum(flavour), theta.shape[0]), theta.dtype)
     return lambda: loop(x, grad, S, hp)
 
 
