@@ -49,6 +49,16 @@ __all__ = ["Hyperparameter", "Requirement", "StateArray", "Method", "FINITE",
            "COMMON_OPTIONS", "fill_frame"]
 
 
+class _SameDefault:
+    """The marker of a hyperparameter whose ``minimize`` default is its default."""
+
+    def __repr__(self):
+        return "SAME_DEFAULT"
+
+
+SAME_DEFAULT = _SameDefault()
+
+
 @dataclasses.dataclass(frozen=True)
 class Hyperparameter:
     """One hyperparameter: its name, its default and its range.
@@ -59,7 +69,10 @@ class Hyperparameter:
     (one of ``choices``).  An ``optional`` real may be ``None``: switched
     off, ``inf`` in the settings.
     ``in_minimize`` False keeps it out of ``minimize``'s options and the njit
-    entry point (which run with its default); ``fixed`` True keeps it out of
+    entry point (which run with its default); ``minimize_default``, where
+    given, is the default of those two front ends (``minimize``'s policy,
+    which may differ from PyTorch's default that the optimizer object keeps:
+    docs/guide/minimize.rst says why); ``fixed`` True keeps it out of
     every front end: a setting the method always has at its default (AdamW's
     ``decoupled_weight_decay``), so that related methods share one
     preparation.
@@ -77,6 +90,12 @@ class Hyperparameter:
     in_minimize: bool = True
     components: tuple = ()
     fixed: bool = False
+    minimize_default: Any = SAME_DEFAULT
+
+    @property
+    def default_in_minimize(self):
+        """The default of ``minimize`` and the njit entry point."""
+        return self.default if self.minimize_default is SAME_DEFAULT else self.minimize_default
 
     @property
     def slots(self):
@@ -275,8 +294,16 @@ class Method:
     @property
     def minimize_defaults(self):
         """The hyperparameters that are options of ``minimize``, with their defaults."""
-        return {h.name: h.default for h in self.hyperparameters
+        return {h.name: h.default_in_minimize for h in self.hyperparameters
                 if h.in_minimize and not h.fixed}
+
+    @property
+    def object_defaults_in_minimize(self):
+        """``{name: default}``: the optimizer object's (PyTorch's) defaults of
+        the hyperparameters whose ``minimize`` default differs (its policy);
+        passed as options, they undo the policy's hyperparameters."""
+        return {h.name: h.default for h in self.hyperparameters
+                if h.in_minimize and not h.fixed and h.default_in_minimize != h.default}
 
     def check(self, given):
         """Return every hyperparameter checked, ``given`` over the defaults.

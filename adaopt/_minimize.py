@@ -100,13 +100,15 @@ def minimize(fun, x0, args=(), method="rmsprop", jac=None, bounds=None, tol=None
         The hyperparameters of :class:`adaopt.RMSprop` with its defaults
         (``lr=1e-3, rho=0.9, eps=1e-8, momentum, nesterov, centered,
         weight_decay, decoupled_weight_decay, maximize, eps_in_sqrt,
-        bias_correction, initial_scale, clip_value, clip_norm``), and:
+        bias_correction, initial_scale, clip_value, clip_norm``) but one:
+        ``momentum`` defaults to 0.9 here (the default policy, with
+        ``lr_schedule``; the optimizer object keeps PyTorch's 0), and:
 
         lr_schedule : FeedbackRule, callable or None, default ``bold_driver()``
             How the learning rate changes.  By default it follows ``f``:
             :class:`adaopt.schedules.bold_driver` makes the rate of each
-            step :math:`\min(1.2\eta, 1000\eta_1)` after a fall of ``f`` and
-            :math:`0.5\eta` after a rise (``lr`` is the first step's), so
+            step :math:`\min(1.1\eta, 1000\eta_1)` after a fall of ``f`` and
+            :math:`0.85\eta` after a rise (``lr`` is the first step's), so
             that default options end in a tight minimum.  Another feedback
             rule (:class:`adaopt.schedules.plateau`, PyTorch's
             ``ReduceLROnPlateau`` fed with every ``f``), a schedule

@@ -323,7 +323,7 @@ def make_njit_entry(method, doc):
                  if isinstance(s.initial, str) else repr(float(s.initial)))
         initial.append(f"    if uses[{i}]:\n        initial[j] = {value}\n        j += 1")
     source = _TEMPLATE.format(
-        name=name, hyper=", ".join(f"{h.name}={h.default!r}" for h in hyper),
+        name=name, hyper=", ".join(f"{h.name}={h.default_in_minimize!r}" for h in hyper),
         limits=", ".join(f"{k}={v!r}" for k, v in limits.items()),
         ncfg=len(method.Cfg), checks="\n".join(method.nopython_checks()),
         nstate=" + ".join(f"(1 if uses[{i}] else 0)" for i in range(len(method.state))),
@@ -380,7 +380,8 @@ lower, upper : ndarray or float, optional
     Bounds; ``x0`` is clipped into the box and every iterate projected
     onto it, :math:`x \leftarrow \min(\max(x, l), u)`.
 lr, rho, eps, momentum, nesterov, centered : optional
-    As for :class:`adaopt.RMSprop`; ``lr`` is the first step's rate.
+    As for :class:`adaopt.RMSprop`, but ``momentum`` defaults to 0.9
+    (:func:`adaopt.minimize`'s policy); ``lr`` is the first step's rate.
 weight_decay, decoupled_weight_decay, maximize : optional
     As for :class:`adaopt.RMSprop`.
 eps_in_sqrt, bias_correction, initial_scale : optional

@@ -35,7 +35,7 @@ from .finite_differences import FD_METHODS, calls_per_gradient, free_variables
 from .schedules import FeedbackRule, bold_driver
 
 __all__ = ["Problem", "Workspace", "parse_problem", "make_workspace", "check_x0",
-           "parse_bounds", "normalize_callback", "option_defaults", "METHODS",
+           "parse_bounds", "normalize_callback", "option_defaults", "no_policy_options", "METHODS",
            "DRIVER_NAMES", "method_of"]
 
 #: The method descriptions ``minimize`` knows, by the name of its ``method``
@@ -70,6 +70,13 @@ def option_defaults(method):
     """Every option of ``minimize`` with ``method`` and its default: the
     method's hyperparameters (its description's defaults) and the common ones."""
     return {**method.minimize_defaults, **COMMON_OPTIONS}
+
+
+def no_policy_options(method):
+    """``minimize``'s options that switch its default policy off for ``method``:
+    a constant rate and the optimizer object's (PyTorch's) defaults where
+    ``minimize``'s differ; the run is then the object's run."""
+    return {"lr_schedule": None, **method.object_defaults_in_minimize}
 
 
 def method_of(method):

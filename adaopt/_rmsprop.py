@@ -18,7 +18,9 @@ HYPERPARAMETERS = (
     Hyperparameter("lr", 1e-3, low=0.0, **FINITE),
     Hyperparameter("rho", 0.9, low=0.0, high=1.0, high_open=True),
     Hyperparameter("eps", 1e-8, low=0.0, **FINITE),
-    Hyperparameter("momentum", 0.0, low=0.0, **FINITE),
+    # minimize's policy: heavy-ball momentum with the bold driver converges
+    # where a plain step crawls (docs/guide/minimize.rst, "The default policy")
+    Hyperparameter("momentum", 0.0, low=0.0, minimize_default=0.9, **FINITE),
     Hyperparameter("nesterov", False, "bool"),
     Hyperparameter("centered", False, "bool"),
     Hyperparameter("weight_decay", 0.0, low=0.0, **FINITE),

@@ -487,7 +487,8 @@ def main(argv=()):
                              "warm Numba cache (adaopt.startup)")
     parser.add_argument("--convergence", action="store_true",
                         help="minimize's defaults on the Moré-Garbow-Hillstrom problems, "
-                             "beside L-BFGS-B and BFGS (adaopt.convergence)")
+                             "beside L-BFGS-B and BFGS, and on a minibatch "
+                             "logistic regression (adaopt.convergence)")
     parser.add_argument("--method", metavar="NAME", default=None,
                         help="time one method's step (rmsprop, adam, ..., any case) "
                              "against its streaming probe, torch and optax "
@@ -517,6 +518,7 @@ def main(argv=()):
         return 0
     if args.convergence:
         convergence.convergence_table(out=out)
+        convergence.minibatch_table(out=out)
         return 0
     if args.method is not None:
         if args.method.lower() not in METHODS:

@@ -5,12 +5,20 @@ r"""Does ``minimize`` finish?  Its defaults on the Moré-Garbow-Hillstrom set, b
 
 * ``adaopt.minimize(fun, x0, jac=grad)`` (the default policy: the
   learning rate follows ``f``, :class:`adaopt.schedules.bold_driver`);
-* the same with ``options={'lr_schedule': None}`` (``const lr``: a
-  constant rate, the behaviour before the policy);
+* the same with the optimizer object's (PyTorch's) defaults and a constant
+  rate (column ``no policy``: the behaviour before the policy,
+  ``lr_schedule=None`` and ``momentum=0``);
 * ``adaopt.minimize(fun, x0)`` with its default finite differences
   (columns ``fd``), on the problems of dimension 4 or less;
 * ``scipy.optimize.minimize`` with ``method='L-BFGS-B'`` and ``'BFGS'``,
   with and without the gradient, measured in the same run.
+
+A minibatch gradient is the rule's hard case (a step along a noisy
+gradient can raise ``f`` whatever the rate): :func:`minibatch_gaps` runs
+:class:`adaopt.problems.LogisticRegression` (full ``f``, a fresh minibatch
+gradient at each call) with default options and with no policy, and
+:func:`minibatch_table` prints the final gaps :math:`f - f^*` per seed and
+their medians.
 
 A run *converged* when it reports success and
 :math:`f - f^* \le 10^{-6} \max(1, |f^*|)`, with :math:`f^*` the problem's
@@ -25,16 +33,26 @@ import warnings
 import numpy as np
 
 __all__ = ["converged", "convergence_runs", "convergence_table",
-           "median_evaluation_ratio", "FD_MAX_DIM"]
+           "median_evaluation_ratio", "minibatch_gaps", "minibatch_table", "FD_MAX_DIM",
+           "MINIBATCH_SEEDS"]
 
 #: Finite differences are tried on the problems of at most this dimension.
 FD_MAX_DIM = 4
+
+#: The seeds of the minibatch runs of :func:`minibatch_table`.
+MINIBATCH_SEEDS = range(10)
 
 
 def converged(problem, result):
     """Whether ``result`` succeeded within ``1e-6 * max(1, |f*|)`` of ``f_best``."""
     f_star = problem.f_best
     return bool(result.success) and result.fun - f_star <= 1e-6 * max(1.0, abs(f_star))
+
+
+def _no_policy():
+    """The options of the ``no policy`` runs (the default method's object run)."""
+    from ._problem import METHODS, no_policy_options
+    return no_policy_options(METHODS["rmsprop"])
 
 
 def _solvers():
@@ -53,7 +71,7 @@ def _solvers():
             return adaopt.minimize(p.fun, p.x0, jac=p.jac if gradient else None,
                                    options=options)
         return run
-    return {"adaopt": ours(None), "const lr": ours({"lr_schedule": None}),
+    return {"adaopt": ours(None), "no policy": ours(_no_policy()),
             "L-BFGS-B": scipy_method("L-BFGS-B"), "BFGS": scipy_method("BFGS")}
 
 
@@ -61,7 +79,7 @@ def convergence_runs(problems=None, solvers=None):
     """``{(solver, gradient): {name: result}}`` for every problem of ``problems``.
 
     ``problems`` defaults to :data:`adaopt.mgh.MGH_PROBLEMS`, ``solvers``
-    (names) to all of ``adaopt``, ``const lr``, ``L-BFGS-B`` and ``BFGS``;
+    (names) to all of ``adaopt``, ``no policy``, ``L-BFGS-B`` and ``BFGS``;
     ``gradient`` False (finite differences) only for problems of dimension at
     most :data:`FD_MAX_DIM`.
     """
@@ -121,3 +139,33 @@ def median_evaluation_ratio(problems, runs, gradient=True):
         return float("nan"), 0
     return (float(np.median([ours[n].nfev for n in both])
                   / np.median([ref[n].nfev for n in both])), len(both))
+
+
+def minibatch_gaps(seeds=MINIBATCH_SEEDS):
+    """``{'adaopt': gaps, 'no policy': gaps}``: :math:`f - f^*` at the end of
+    ``minimize`` on :class:`adaopt.problems.LogisticRegression` (1000 rows, 5
+    features, batches of 32; seed ``s`` for each ``s`` of ``seeds``), with
+    default options and with :func:`_no_policy`'s (10000 iterations each)."""
+    import adaopt
+    from .problems import LogisticRegression
+    gaps = {}
+    for label, options in (("adaopt", None), ("no policy", _no_policy())):
+        gaps[label] = []
+        for seed in seeds:
+            p = LogisticRegression(seed=seed)
+            res = adaopt.minimize(p.fun, p.x0, jac=p.jac, options=options)
+            gaps[label].append(res.fun - p.f_min)
+    return gaps
+
+
+def minibatch_table(seeds=MINIBATCH_SEEDS, out=sys.stdout):
+    """Print :func:`minibatch_gaps` per seed and the medians; return the medians."""
+    gaps = minibatch_gaps(seeds)
+    print("minibatch logistic regression, f - f* after 10000 steps (seeds "
+          f"{', '.join(map(str, seeds))}):", file=out)
+    medians = {}
+    for label, values in gaps.items():
+        medians[label] = float(np.median(values))
+        print(f"  {label:<10} " + " ".join(f"{v:.1e}" for v in values)
+              + f"   median {medians[label]:.2g}", file=out)
+    return medians

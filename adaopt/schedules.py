@@ -356,10 +356,12 @@ class bold_driver(FeedbackRule):
 
     Parameters
     ----------
-    increase : float, default 1.2
+    increase : float, default 1.1
         :math:`a \ge 1`.
-    decrease : float, default 0.5
-        :math:`0 < b \le 1`.
+    decrease : float, default 0.85
+        :math:`0 < b \le 1`.  Held by the rule, the rate settles where a
+        fraction :math:`p^* = \ln a / (\ln a - \ln b)` of the steps raise
+        ``f`` (0.37 for the defaults).
     min_lr : float, default 0
         :math:`\eta_{\min} \ge 0`.
     max_lr : float, default inf
@@ -373,7 +375,7 @@ class bold_driver(FeedbackRule):
         the gradient).
     """
 
-    def __init__(self, increase=1.2, decrease=0.5, min_lr=0.0, max_lr=math.inf,
+    def __init__(self, increase=1.1, decrease=0.85, min_lr=0.0, max_lr=math.inf,
                  max_growth=1000.0):
         self.increase = check_real("increase", increase, low=1.0, high=math.inf,
                                    high_open=True)

@@ -9,6 +9,8 @@ these numbers.  Every run is deterministic (the minibatches of the logistic
 regression come from a seeded generator).
 """
 
+import numpy as np
+
 import adaopt
 from adaopt import convergence, schedules
 from adaopt.mgh import MGH_PROBLEMS
@@ -95,3 +97,21 @@ def track_mgh_median_evaluations_over_lbfgsb():
 track_mgh_converged_with_gradient.unit = "problems"
 track_mgh_converged_finite_differences.unit = "problems"
 track_mgh_median_evaluations_over_lbfgsb.unit = "ratio"
+
+
+def _minibatch_median(label):
+    return float(np.median(convergence.minibatch_gaps()[label]))
+
+
+def track_minibatch_median_gap_default():
+    """Median f - f* of 10 seeds of the minibatch logistic regression, default options."""
+    return _minibatch_median("adaopt")
+
+
+def track_minibatch_median_gap_no_policy():
+    """The same with no policy (momentum 0, a constant rate): the reference."""
+    return _minibatch_median("no policy")
+
+
+track_minibatch_median_gap_default.unit = "f - f_min"
+track_minibatch_median_gap_no_policy.unit = "f - f_min"

@@ -239,7 +239,7 @@ class BoldDriverReference:
     otherwise and after the first value.
     """
 
-    def __init__(self, lr, increase=1.2, decrease=0.5, min_lr=0.0, max_lr=math.inf,
+    def __init__(self, lr, increase=1.1, decrease=0.85, min_lr=0.0, max_lr=math.inf,
                  max_growth=1000.0):
         self.lr, self.increase, self.decrease = lr, increase, decrease
         # the cap: max_lr, and max_growth times the first rate

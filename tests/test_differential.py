@@ -77,7 +77,6 @@ from adaopt._rmsprop import RMSPROP
 #: The options of minimize with their defaults, and RMSprop's among them,
 #: from the one description of the method.
 OPTION_DEFAULTS = option_defaults(RMSPROP)
-RMSPROP_OPTIONS = {**RMSPROP.minimize_defaults, "lr_schedule": None}
 #: ``lr_schedule=DEFAULT`` in a row: leave the option out (minimize's default)
 DEFAULT = OPTION_DEFAULTS["lr_schedule"]
 from reference import BoldDriverReference, TorchPlateau
@@ -113,6 +112,12 @@ def cfg(id, dtype=np.float64, d=D3, c=C3, x0=X3, wall=math.inf, bounds=None,
     options.setdefault("lr_schedule", None)
     if options["lr_schedule"] is DEFAULT:
         del options["lr_schedule"]
+    else:
+        # a row of a constant rate or a schedule keeps the optimizer object's
+        # defaults (as minimize did before its policy); the rows of the default
+        # rule take the whole policy
+        for name, value in METHODS[method].object_defaults_in_minimize.items():
+            options.setdefault(name, value)
     unknown = set(options) - set(option_defaults(METHODS[method]))
     assert not unknown, unknown
     return pytest.param(dict(id=id, dtype=dtype, d=d, c=c, x0=x0, wall=wall,
@@ -521,7 +526,9 @@ def run_hand(c):
     x0, args, bounds = _inputs(c)
     opts = c["options"]
     method = METHODS[c["method"]]
-    hyper = {k: v for k, v in opts.items() if k in method.minimize_defaults}
+    # minimize's defaults (its policy's among them) where the row says nothing
+    hyper = {**method.minimize_defaults,
+             **{k: v for k, v in opts.items() if k in method.minimize_defaults}}
     limits = dict(OPTION_DEFAULTS, **opts)
     schedule = limits["lr_schedule"]
     rule = None

@@ -20,6 +20,7 @@ import scipy.optimize
 
 import adaopt
 from adaopt import _feedback, schedules
+from adaopt._problem import METHODS, no_policy_options
 from adaopt._workspace import CTL_SIZE, Ctl
 from adaopt.problems import LogisticRegression
 from reference import BoldDriverReference, TorchPlateau
@@ -99,7 +100,7 @@ def test_default_options_converge_on_scipy_rosenbrock():
 
 
 def test_none_keeps_the_constant_rate():
-    # the behaviour before the default policy: no convergence in 10000 steps
+    # a constant rate (with minimize's momentum): no convergence in 10000 steps
     res = adaopt.minimize(scipy.optimize.rosen, [-1.2, 1.0], jac=scipy.optimize.rosen_der,
                           options={"lr_schedule": None})
     assert res.status == adaopt.status.MAXITER and res.nit == 10000
@@ -108,14 +109,13 @@ def test_none_keeps_the_constant_rate():
     np.testing.assert_array_equal(res.x, const.x)
 
 
-def test_a_minibatch_gradient_takes_the_constant_rate_the_guide_recommends():
-    # The bold driver reads a rise of f after a noisy step as a rate too
-    # large, and on a minibatch gradient halves it into nothing within a few
-    # hundred steps (docs/guide/minimize.rst shows the numbers); the guide
-    # says to pass lr_schedule=None (or a decaying schedule) there, which
-    # keeps the run of a constant rate, ending near the minimum.
+def test_a_minibatch_gradient_without_the_policy_takes_the_constant_rate():
+    # no_policy_options: the optimizer object's run (a constant rate, no
+    # momentum), which ends near the minimum of a minibatch problem; the
+    # default policy does as well there (tests/test_mgh.py compares them)
     p = LogisticRegression(seed=1)
-    res = adaopt.minimize(p.fun, p.x0, jac=p.jac, options={"lr_schedule": None})
+    res = adaopt.minimize(p.fun, p.x0, jac=p.jac,
+                          options=no_policy_options(METHODS["rmsprop"]))
     assert res.status == adaopt.status.MAXITER and res.nit == 10000
     assert 0.0 <= res.fun - p.f_min < 1e-4
 
@@ -130,7 +130,8 @@ def test_progress_shows_the_rate_of_each_step(capsys):
     assert float(rows[0][3]) == 1e-3            # the first step takes lr
     ref, f = BoldDriverReference(1e-3), scipy.optimize.rosen
     x, opt = np.array([-1.2, 1.0]), None
-    opt = adaopt.RMSprop(x)
+    # the object with minimize's default policy's momentum
+    opt = adaopt.RMSprop(x, momentum=METHODS["rmsprop"].minimize_defaults["momentum"])
     for k in range(11):
         ref.step(f(x))
         opt.lr = ref.lr
@@ -171,6 +172,6 @@ def test_bad_rules_raise_before_anything_runs():
 
 def test_reprs_show_the_settings():
     assert repr(schedules.bold_driver()) == (
-        "bold_driver(increase=1.2, decrease=0.5, min_lr=0.0, max_lr=inf, max_growth=1000.0)")
+        "bold_driver(increase=1.1, decrease=0.85, min_lr=0.0, max_lr=inf, max_growth=1000.0)")
     assert repr(schedules.plateau(patience=3)).startswith("plateau(mode='min', factor=0.1, "
                                                           "patience=3,")

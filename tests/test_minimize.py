@@ -14,8 +14,13 @@ from scipy.optimize import Bounds, OptimizeResult, OptimizeWarning
 
 import adaopt
 from adaopt import status
+from adaopt._problem import METHODS, no_policy_options
 from adaopt.problems import IllConditionedQuadratic, Rosenbrock
 from adaopt.schedules import cosine_decay
+
+#: minimize without its default policy: the optimizer object's run
+#: (a constant rate, PyTorch's momentum=0), which the references follow
+NO_POLICY = no_policy_options(METHODS["rmsprop"])
 
 QUAD = IllConditionedQuadratic(n=10, cond=1e4)
 
@@ -60,7 +65,7 @@ def test_iterates_follow_the_numpy_reference():
     x0 = np.array([3.0, -1.0, 0.5])
     res = adaopt.minimize(sphere, x0, jac=sphere_grad,
                           options=dict(lr=0.05, rho=0.8, maxiter=40, gtol=0,
-                                       lr_schedule=None))     # the reference's constant rate
+                                       **NO_POLICY))     # the reference's constant rate
     assert_allclose(res.x, numpy_rmsprop(sphere_grad, x0, 40, lr=0.05, rho=0.8),
                     rtol=1e-12, atol=1e-15)
 
@@ -75,7 +80,7 @@ def test_iterates_equal_the_rmsprop_object(hyper):
     p = Rosenbrock()
     # the object's rate: its schedule, else its constant lr
     res = adaopt.minimize(p.fun, p.x0, jac=p.jac,
-                          options=dict({"lr_schedule": None}, **hyper, maxiter=30))
+                          options=dict(NO_POLICY, **hyper, maxiter=30))
     x = p.x0.copy()
     opt = adaopt.RMSprop(x, **hyper)
     for _ in range(30):
@@ -88,9 +93,9 @@ def test_maximize_option_ascends():
     # maximizing -|x|^2 takes the very steps of minimizing |x|^2
     res = adaopt.minimize(lambda x: -sphere(x), [1.0, 2.0], jac=lambda x: -2 * x,
                           options=dict(lr=0.05, maximize=True, maxiter=20,
-                                       lr_schedule=None))
+                                       **NO_POLICY))
     ref = adaopt.minimize(sphere, [1.0, 2.0], jac=sphere_grad,
-                          options=dict(lr=0.05, maxiter=20, lr_schedule=None))
+                          options=dict(lr=0.05, maxiter=20, **NO_POLICY))
     assert_array_equal(res.x, ref.x)
     assert res.fun == -ref.fun < -0.1
 
@@ -107,9 +112,10 @@ def test_rosenbrock_reaches_its_minimum():
 
 
 def test_ill_conditioned_quadratic_reaches_its_minimum():
-    # documented hyperparameters: cosine decay from lr=0.1 over 1000 steps
+    # documented hyperparameters: cosine decay from lr=0.1 over 1000 steps,
+    # without minimize's default momentum (its rate is the schedule's)
     res = adaopt.minimize(QUAD.fun, QUAD.x0, jac=QUAD.jac, options=dict(
-        lr_schedule=cosine_decay(0.1, 1000), maxiter=1000))
+        lr_schedule=cosine_decay(0.1, 1000), maxiter=1000, momentum=0.0))
     assert res.success
     assert np.abs(res.x - QUAD.x_min).max() < 1e-5
     assert res.fun < 1e-10
@@ -184,7 +190,7 @@ def test_unknown_option_warns_naming_it():
     (dict(maxiter=-1), ValueError, "maxiter"),
     (dict(maxfev=0), ValueError, "maxfev"),
     (dict(gtol=-1e-3), ValueError, "gtol"),
-    (dict(nesterov=True), ValueError, "nesterov"),
+    (dict(nesterov=True, momentum=0.0), ValueError, "nesterov"),
     (dict(driver="gpu"), ValueError, "driver"),
     (dict(progress=-5), ValueError, "progress"),
 ])
@@ -213,7 +219,7 @@ def test_float32_stays_float32():
     x0 = np.array([3.0, 4.0], dtype=np.float32)
     # a float64 gradient is converted, not an error
     res = adaopt.minimize(sphere, x0, jac=lambda x: np.asarray(2 * x, np.float64),
-                          options=dict(lr=0.1, maxiter=10, lr_schedule=None))
+                          options=dict(lr=0.1, maxiter=10, **NO_POLICY))
     assert res.x.dtype == np.float32 and res.jac.dtype == np.float32
     x = x0.copy()
     opt = adaopt.RMSprop(x, lr=0.1)
@@ -366,7 +372,7 @@ def test_bounds_project_every_iterate(bounds):
     xs = []
     res = adaopt.minimize(sphere, [1.5, 1.0], jac=sphere_grad, bounds=bounds,
                           callback=lambda xk: xs.append(xk),
-                          options=dict(lr=0.05, maxiter=200, gtol=0.0, lr_schedule=None))
+                          options=dict(lr=0.05, maxiter=200, gtol=0.0, **NO_POLICY))
     xs = np.array(xs)
     assert xs[:, 0].min() >= 0.5 and xs[:, 0].max() <= 2.0
     assert res.x[0] == 0.5 and abs(res.x[1]) < 0.1
@@ -521,3 +527,22 @@ def test_method_may_be_adaopt_rmsprop_itself():
     ref = adaopt.minimize(sphere, [1.0, 2.0], jac=sphere_grad,
                           options=dict(lr=0.05, maxiter=20))
     assert_array_equal(res.x, ref.x)
+
+
+def test_the_policy_sets_rmsprops_momentum_in_minimize_only():
+    # minimize's policy (docs/guide/minimize.rst): momentum 0.9 for RMSprop,
+    # where the object keeps PyTorch's 0; no other method has a default of
+    # its own in minimize
+    import inspect
+    rmsprop = METHODS["rmsprop"]
+    assert rmsprop.object_defaults_in_minimize == {"momentum": 0.0}
+    assert rmsprop.minimize_defaults["momentum"] == 0.9
+    assert inspect.signature(adaopt.RMSprop).parameters["momentum"].default == 0.0
+    assert inspect.signature(adaopt.rmsprop_njit.py_func).parameters["momentum"].default == 0.9
+    assert not any(m.object_defaults_in_minimize for m in METHODS.values() if m is not rmsprop)
+    x0 = [3.0, -1.0]
+    default = adaopt.minimize(sphere, x0, jac=sphere_grad, options=dict(maxiter=50))
+    given = adaopt.minimize(sphere, x0, jac=sphere_grad, options=dict(maxiter=50, momentum=0.9))
+    plain = adaopt.minimize(sphere, x0, jac=sphere_grad, options=dict(maxiter=50, momentum=0.0))
+    assert_array_equal(default.x, given.x)
+    assert not np.array_equal(default.x, plain.x)

@@ -27,6 +27,7 @@ import adaopt
 from adaopt import status
 from adaopt.jitted_problems import rosenbrock_fg as rosen_fg
 from adaopt import MultiStartResult
+from adaopt._problem import METHODS
 from adaopt.problems import Rosenbrock
 
 X0 = np.array([-1.2, 1.0])
@@ -91,8 +92,10 @@ def test_list_indexing_schedule_of_length_maxiter(driver):
         lr_schedule=lambda t: rates[t - 1], maxiter=40, driver=driver))
     assert res.status == status.MAXITER and res.nit == 40
     # the same steps as the RMSprop object taking those 40 rates by hand
+    # (with minimize's default momentum)
     x = X0.copy()
-    opt = adaopt.RMSprop(x, lr_schedule=lambda t: rates[t - 1])
+    opt = adaopt.RMSprop(x, lr_schedule=lambda t: rates[t - 1],
+                         momentum=METHODS["rmsprop"].minimize_defaults["momentum"])
     for _ in range(40):
         opt.step(rosen_fg(x)[1])
     np.testing.assert_array_equal(res.x, x)
@@ -112,13 +115,13 @@ def test_schedule_valid_up_to_the_maxfev_limit_runs_to_the_end(driver):
 
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_schedule_failing_after_the_run_stops_changes_nothing(driver):
-    # gtol=20 stops at iteration 133 (before step 134): a schedule that fails
-    # from step 134 on is never needed, on both drivers (the compiled one
+    # gtol=20 stops at iteration 17 (before step 18): a schedule that fails
+    # from step 18 on is never needed, on both drivers (the compiled one
     # tabulates ahead and must not fail where the Python one succeeds)
     ref = constant_run(driver, gtol=20.0, maxiter=500)
-    assert ref.status == status.GTOL and ref.nit == 133
+    assert ref.status == status.GTOL and ref.nit == 17
     res = adaopt.minimize(rosen_fg, X0, jac=True, options=dict(
-        lr_schedule=Recording(133), gtol=20.0, maxiter=500, driver=driver))
+        lr_schedule=Recording(17), gtol=20.0, maxiter=500, driver=driver))
     assert_same(res, ref)
 
 

@@ -361,13 +361,15 @@ def test_rmsprop_njit_names_a_complex_gradient_while_typing():
 
 BIG = np.array([1e200, -3e199, 2e200])
 # the object's constant rate on every path
-BIG_OPTS = dict(lr=0.1, rho=0.9, clip_norm=1.0, maxiter=6, gtol=0.0, lr_schedule=None)
+# the object's run (no momentum, a constant rate): minimize's policy off
+BIG_OPTS = dict(lr=0.1, rho=0.9, clip_norm=1.0, maxiter=6, gtol=0.0, lr_schedule=None,
+                momentum=0.0)
 
 
 @numba.njit
 def _njit_big(x0, c):
     r = adaopt.rmsprop_njit(linear_fg, x0, (c,), lr=0.1, rho=0.9, clip_norm=1.0,
-                            maxiter=6, gtol=0.0, lr_schedule=None)
+                            maxiter=6, gtol=0.0, lr_schedule=None, momentum=0.0)
     return r.x, r.nit, r.status
 
 

@@ -112,12 +112,11 @@ def test_basinhopping():
 
     res = scipy.optimize.basinhopping(
         f, [1.0], niter=15, seed=1, stepsize=1.5,
-        minimizer_kwargs=dict(method=adaopt.rmsprop, jac=g, options=dict(
-            lr_schedule=adaopt.schedules.cosine_decay(0.05, 600), maxiter=600,
-            gtol=1e-6)))
+        minimizer_kwargs=dict(method=adaopt.rmsprop, jac=g, options=dict(gtol=1e-6)))
     best = scipy.optimize.minimize_scalar(lambda t: f([t]), bounds=(-2, 0),
                                           method="bounded",
                                           options=dict(xatol=1e-10))
     assert res.x[0] == pytest.approx(best.x, abs=1e-4)
     assert res.fun == pytest.approx(best.fun, abs=1e-8)
-    assert res.minimization_failures < 15
+    # the default policy ends every local run at gtol
+    assert res.minimization_failures == 0

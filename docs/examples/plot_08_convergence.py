@@ -3,11 +3,13 @@ Defaults that converge: the Moré-Garbow-Hillstrom problems
 ==========================================================
 
 :func:`adaopt.minimize` with default options lets the learning rate follow
-the objective (:class:`adaopt.schedules.bold_driver`: up by 1.2 while
-:math:`f` falls, halved when it rises).  This example runs every problem of
+the objective (:class:`adaopt.schedules.bold_driver`: up by 1.1 while
+:math:`f` falls, down by 0.85 when it rises) and runs RMSprop with momentum
+0.9.  This example runs every problem of
 :mod:`adaopt.mgh` (Moré, Garbow and Hillstrom 1981) from its standard start
-with default options only, beside a constant rate (``lr_schedule=None``,
-what ``minimize`` did before) and scipy's L-BFGS-B and BFGS, and prints the
+with default options only, beside no policy (a constant rate and no
+momentum: the optimizer object's defaults, what ``minimize`` did before)
+and scipy's L-BFGS-B and BFGS, and prints the
 table of ``python -m adaopt bench --convergence``: a cell is the number of
 evaluations of a run that converged (success, and
 :math:`f - f^* \le 10^{-6}\max(1, |f^*|)`), ``-`` where it did not; ``fd``
