@@ -35,8 +35,8 @@ from .finite_differences import FD_METHODS, calls_per_gradient, free_variables
 from .schedules import FeedbackRule, bold_driver
 
 __all__ = ["Problem", "Workspace", "parse_problem", "make_workspace", "check_x0",
-           "parse_bounds", "normalize_callback", "option_defaults", "no_policy_options", "METHODS",
-           "DRIVER_NAMES", "method_of"]
+           "parse_bounds", "normalize_callback", "option_defaults", "no_policy_options",
+           "METHODS", "DRIVER_NAMES", "method_of"]
 
 #: The method descriptions ``minimize`` knows, by the name of its ``method``
 #: argument.

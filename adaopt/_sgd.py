@@ -21,7 +21,9 @@ __all__ = ["SGD_METHOD"]
 
 HYPERPARAMETERS = (
     Hyperparameter("lr", 1e-3, low=0.0, **FINITE),
-    Hyperparameter("momentum", 0.0, low=0.0, **FINITE),
+    # minimize's policy, as RMSprop's: heavy-ball momentum with the bold
+    # driver (docs/guide/minimize.rst, "The default policy")
+    Hyperparameter("momentum", 0.0, low=0.0, minimize_default=0.9, **FINITE),
     Hyperparameter("dampening", 0.0, low=-math.inf, low_open=True, **FINITE),
     Hyperparameter("weight_decay", 0.0, low=0.0, **FINITE),
     Hyperparameter("nesterov", False, "bool"),

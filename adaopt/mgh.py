@@ -91,14 +91,16 @@ def _freudenstein_roth_j(x):
                      [1.0, 3.0 * y * y + 2.0 * y - 14.0]])
 
 
+# np.exp, not math.exp: far from the start exp(-x) overflows, and a solver
+# must see f = inf (minimize's status 3), not an OverflowError from the problem
 def _powell_badly_scaled(x):
     return np.array([1e4 * x[0] * x[1] - 1.0,
-                     math.exp(-x[0]) + math.exp(-x[1]) - 1.0001])
+                     np.exp(-x[0]) + np.exp(-x[1]) - 1.0001])
 
 
 def _powell_badly_scaled_j(x):
     return np.array([[1e4 * x[1], 1e4 * x[0]],
-                     [-math.exp(-x[0]), -math.exp(-x[1])]])
+                     [-np.exp(-x[0]), -np.exp(-x[1])]])
 
 
 def _brown_badly_scaled(x):

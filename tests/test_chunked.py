@@ -38,7 +38,9 @@ EPS = np.finfo(np.float64).eps
 #: times the largest eigenvalue of X^T X / N, 1.2 here), so it converges
 #: linearly, to gtol in 53 iterations.
 # gradient descent with a fixed step below 1/L (a constant rate: lr_schedule=None)
-GD = dict(method="sgd", options=dict(lr=6.0, gtol=1e-9, maxiter=200, lr_schedule=None))
+# plain gradient descent: a constant rate and no momentum (minimize's policy off)
+GD = dict(method="sgd", options=dict(lr=6.0, gtol=1e-9, maxiter=200, lr_schedule=None,
+                                     momentum=0.0))
 
 
 def make_data():

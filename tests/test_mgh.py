@@ -8,6 +8,8 @@ paper starts, reach the printed value (or, where the paper says that a local
 minimum attracts, that local value), which checks the residuals themselves.
 """
 
+import math
+
 import numpy as np
 import pytest
 import scipy.optimize
@@ -43,6 +45,21 @@ def test_gradient_matches_central_differences(name):
         fd = np.array([(p.fun(x + h[i] * e) - p.fun(x - h[i] * e)) / (2.0 * h[i])
                        for i, e in enumerate(np.eye(p.n))])
         assert np.max(abs(fd - g)) <= 1e-6 * max(1.0, np.max(abs(g))), (name, fd, g)
+
+
+@pytest.mark.parametrize("name", list(MGH_PROBLEMS))
+def test_far_from_the_start_f_overflows_to_inf_instead_of_raising(name):
+    # a solver's wild step must meet a non-finite f (inf, or NaN where two
+    # overflows cancel: minimize's status 3), never an OverflowError from the
+    # problem's own arithmetic
+    p = MGH_PROBLEMS[name]
+    with np.errstate(all="ignore"):
+        for x in (np.full(p.n, -1e3), np.full(p.n, 1e3)):
+            f = p.fun(x)
+            assert isinstance(f, float), (name, f)
+    if name == "powell_badly_scaled":
+        with np.errstate(over="ignore"):
+            assert p.fun(np.array([-1e3, 1.0])) == math.inf
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if MGH_PROBLEMS[n].x_min is not None])

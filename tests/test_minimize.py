@@ -530,16 +530,19 @@ def test_method_may_be_adaopt_rmsprop_itself():
 
 
 def test_the_policy_sets_rmsprops_momentum_in_minimize_only():
-    # minimize's policy (docs/guide/minimize.rst): momentum 0.9 for RMSprop,
-    # where the object keeps PyTorch's 0; no other method has a default of
-    # its own in minimize
+    # minimize's policy (docs/guide/minimize.rst): momentum 0.9 for RMSprop
+    # and SGD, where the objects keep PyTorch's 0; no other method has a
+    # default of its own in minimize
     import inspect
     rmsprop = METHODS["rmsprop"]
     assert rmsprop.object_defaults_in_minimize == {"momentum": 0.0}
     assert rmsprop.minimize_defaults["momentum"] == 0.9
     assert inspect.signature(adaopt.RMSprop).parameters["momentum"].default == 0.0
     assert inspect.signature(adaopt.rmsprop_njit.py_func).parameters["momentum"].default == 0.9
-    assert not any(m.object_defaults_in_minimize for m in METHODS.values() if m is not rmsprop)
+    assert METHODS["sgd"].object_defaults_in_minimize == {"momentum": 0.0}
+    assert inspect.signature(adaopt.SGD).parameters["momentum"].default == 0.0
+    assert not any(m.object_defaults_in_minimize for name, m in METHODS.items()
+                   if name not in ("rmsprop", "sgd"))
     x0 = [3.0, -1.0]
     default = adaopt.minimize(sphere, x0, jac=sphere_grad, options=dict(maxiter=50))
     given = adaopt.minimize(sphere, x0, jac=sphere_grad, options=dict(maxiter=50, momentum=0.9))

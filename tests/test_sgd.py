@@ -16,6 +16,7 @@ import pytest
 
 import adaopt
 from adaopt import schedules
+from adaopt._problem import METHODS, no_policy_options
 
 from method_cases import reference_cases, resumed_run, run_steps
 
@@ -256,7 +257,7 @@ def test_pytorch_signature_defaults_and_errors():
             adaopt.SGD(x, **bad)
     with pytest.raises(ValueError, match="Nesterov"):
         adaopt.minimize(lambda x: (float(x @ x), 2 * x), x, jac=True, method="sgd",
-                        options=dict(nesterov=True))
+                        options=dict(nesterov=True, momentum=0.0))
     with pytest.raises(ValueError, match="no dampening"):
         adaopt.minimize(lambda x: (float(x @ x), 2 * x), x, jac=True, method="sgd",
                         options=dict(momentum=0.9, dampening=0.5, lr_in_momentum=True))
@@ -308,7 +309,7 @@ def test_minimize_takes_sgd_by_name_and_matches_the_object(method):
 
     res = adaopt.minimize(fg, np.zeros(3), jac=True, method=method,
                           options=dict(lr=0.05, maxiter=40, gtol=0.0,
-                                       lr_schedule=None))   # the object's constant rate
+                                       **no_policy_options(METHODS["sgd"])))  # the object's run
     x = np.zeros(3)
     opt = adaopt.SGD(x, lr=0.05)
     for _ in range(40):

@@ -48,7 +48,8 @@ def main(client):
     # descent, with a step below 2 / L (L <= 1/4 of the largest eigenvalue
     # of X^T X / N, which is about 1 for standard normal features)
     res = adaopt.minimize(fun, np.zeros(N_FEATURES), jac=True, method="sgd",
-                          options=dict(lr=5.0, gtol=1e-9, lr_schedule=None))
+                          options=dict(lr=5.0, gtol=1e-9, lr_schedule=None,
+                                       momentum=0.0))
     # -- minibatches -------------------------------------------------------------
     # one random block (12,500 rows) per step: its mean gradient estimates
     # the full one; the penalty's gradient is exact
