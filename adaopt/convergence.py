@@ -145,7 +145,8 @@ def minibatch_gaps(seeds=MINIBATCH_SEEDS):
     """``{'adaopt': gaps, 'no policy': gaps}``: :math:`f - f^*` at the end of
     ``minimize`` on :class:`adaopt.problems.LogisticRegression` (1000 rows, 5
     features, batches of 32; seed ``s`` for each ``s`` of ``seeds``), with
-    default options and with :func:`_no_policy`'s (10000 iterations each)."""
+    default options and with :func:`_no_policy`'s (``minimize``'s default
+    ``maxiter`` each)."""
     import adaopt
     from .problems import LogisticRegression
     gaps = {}
@@ -161,7 +162,9 @@ def minibatch_gaps(seeds=MINIBATCH_SEEDS):
 def minibatch_table(seeds=MINIBATCH_SEEDS, out=sys.stdout):
     """Print :func:`minibatch_gaps` per seed and the medians; return the medians."""
     gaps = minibatch_gaps(seeds)
-    print("minibatch logistic regression, f - f* after 10000 steps (seeds "
+    from ._problem import METHODS, option_defaults
+    steps = option_defaults(METHODS["rmsprop"])["maxiter"]
+    print(f"minibatch logistic regression, f - f* after {steps} steps (seeds "
           f"{', '.join(map(str, seeds))}):", file=out)
     medians = {}
     for label, values in gaps.items():
