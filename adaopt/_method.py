@@ -461,10 +461,17 @@ class Method:
         """Whether the settings ``cfg`` clip the gradient's norm."""
         return bool(cfg[self.Cfg.CLIP_NORM] < math.inf)
 
-    def step_scalars_inline(self):
-        """``step_scalars`` to inline into the compiled loops (serial clip norm)."""
-        return self._build("step-inline", lambda: numba.njit(
-            rebind(self._step_scalars, "_inline", clip_scale=kernels.clip_scale_serial),
+    def step_scalars_inline(self, clips=True):
+        """``step_scalars`` to inline into the compiled loops (serial clip norm).
+
+        ``clips=False`` (a run that does not clip the norm, as
+        :meth:`step_scalars_build`) links no clip-norm kernel into the
+        compiled loop: about 1 s of a driver's first compile.
+        """
+        clip = kernels.clip_scale_serial if clips else kernels.no_clip_scale
+        suffix = "_inline" if clips else "_inline_noclip"
+        return self._build(("step-inline", bool(clips)), lambda: numba.njit(
+            rebind(self._step_scalars, suffix, clip_scale=clip),
             inline="always", error_model="numpy"))
 
     def kernel(self, flavour, parallel):

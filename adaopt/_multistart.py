@@ -452,9 +452,10 @@ def _run_parallel(problem, x0s, batch, maximize):
     args = problem.args
     # the types of every start's arguments are those of the first start's
     check_jitted_returns(problem.fun, jac, W[Row.X], _start_args(args, batch, 0))
+    clips = problem.method.clips_norm(cfg)
 
     def parallel(kstop, lrs):
-        run = get_driver("multi", problem.method, ws.flavour, problem.fun, jac)
+        run = get_driver("multi", problem.method, ws.flavour, problem.fun, jac, clips)
         try:
             run(Ws, gs, hps, cfg, ctls, counts, codes, args, batch, lrs, kstop)
             return
@@ -468,7 +469,7 @@ def _run_parallel(problem, x0s, batch, maximize):
         raise cause
 
     def serial(kstop, lrs):
-        run = get_driver("single", problem.method, ws.flavour, problem.fun, jac)
+        run = get_driver("single", problem.method, ws.flavour, problem.fun, jac, clips)
         for i in range(nstart):
             if codes[i] == CONTINUE:
                 codes[i] = run(Ws[i], gs[i], hps[i], cfg, ctls[i], counts[i],

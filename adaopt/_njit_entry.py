@@ -15,7 +15,8 @@ call leaves at their defaults are known while Numba compiles it (their type
 is ``Omitted``): only the flavours the others can still choose are compiled,
 and called through a run-time choice when more than one is left.  A call
 with default arguments compiles one iteration instead of every flavour's
-(each about 2 s).
+(each about 2 s).  The same holds for ``clip_norm``: None, its default,
+is off there, and the call links no clip-norm kernel (about 1 s).
 """
 
 import collections
@@ -208,7 +209,7 @@ def {name}(fun, x0, args=(), jac=None, lower=None, upper=None, {hyper}, {limits}
         ctl[Ctl.PREPARE] = 1.0
     g = np.zeros(n, dtype=x0.dtype)
     counts = np.zeros(2, dtype=np.int64)
-    code = _iterate_flavours({deciders}fun, jac, W, g, hp, cfg, ctl, counts, args)
+    code = _iterate_flavours({deciders}clip_norm, fun, jac, W, g, hp, cfg, ctl, counts, args)
     if code == status.NONFINITE:
         copy_into(g, W[Row.GPREV])
     return _Result(W[Row.X].copy(), ctl[Ctl.F], g, int(ctl[Ctl.K]), counts[0],
@@ -222,13 +223,14 @@ def advance_any(W, g, hp, ctl):
 """
 
 _ITERATE_FLAVOURS = """\
-def iterate_flavours({deciders}fun, jac, W, g, hp, cfg, ctl, counts, args):
+def iterate_flavours({deciders}clip_norm, fun, jac, W, g, hp, cfg, ctl, counts, args):
     pass    # replaced by the overload
 
-def typer({deciders}fun, jac, W, g, hp, cfg, ctl, counts, args):
+def typer({deciders}clip_norm, fun, jac, W, g, hp, cfg, ctl, counts, args):
     advance = _choose(({deciders}))
-    def impl({deciders}fun, jac, W, g, hp, cfg, ctl, counts, args):
-        return iterate(fun, jac, advance, _prepare, W, g, hp, cfg, ctl, counts, args,
+    prepare = _preparation(clip_norm)
+    def impl({deciders}clip_norm, fun, jac, W, g, hp, cfg, ctl, counts, args):
+        return iterate(fun, jac, advance, prepare, W, g, hp, cfg, ctl, counts, args,
                        _NO_LRS, inf)
     return impl
 """
@@ -276,10 +278,11 @@ def possible_flavours(method, deciders):
 
 
 def _iterate_flavours(method):
-    """``iterate_flavours(<deciders>, fun, jac, W, g, ...)``: the compiled loop
-    with the iteration of the flavours the deciders' types leave possible
-    (:func:`possible_flavours`): one called directly, or several chosen at
-    run time by ``ctl[FLAVOUR]``.
+    """``iterate_flavours(<deciders>, clip_norm, fun, jac, W, g, ...)``: the
+    compiled loop with the iteration of the flavours the deciders' types
+    leave possible (:func:`possible_flavours`): one called directly, or
+    several chosen at run time by ``ctl[FLAVOUR]``; and the preparation of
+    a step without the clip-norm kernel when ``clip_norm`` is None there.
     """
     built = {}
 
@@ -290,8 +293,14 @@ def _iterate_flavours(method):
                               if len(indices) == 1 else _advance_any(method, indices))
         return built[indices]
 
-    scope = {"_choose": choose, "iterate": iterate, "inf": np.inf, "_NO_LRS": _NO_LRS,
-             "_prepare": method.step_scalars_inline()}
+    def preparation(clip_norm):
+        # clip_norm left at its default (None) or passed as None is off
+        # while Numba compiles the call: no clip-norm kernel to link
+        off = isinstance(clip_norm, (types.NoneType, types.Omitted))
+        return method.step_scalars_inline(clips=not off)
+
+    scope = {"_choose": choose, "_preparation": preparation, "iterate": iterate,
+             "inf": np.inf, "_NO_LRS": _NO_LRS}
     _compile(_ITERATE_FLAVOURS.format(deciders=_deciders(method)), "iterate_flavours", scope, method)
     # prefer_literal: inlined into its caller, the entry point's defaults are
     # constants there, so a boolean left at its default arrives as a literal

@@ -179,10 +179,14 @@ def test_wrong_gradient_length_raises_value_error():
 def test_driver_is_built_once_per_objective_and_named_by_its_code():
     # a flavour no other test builds (building compiles nothing; calling does)
     centered = (True, True, False)
-    a = get_driver("single", RMSPROP, centered, rosen_fg, None)
+    a = get_driver("single", RMSPROP, centered, rosen_fg, None, True)
     digest = objective_digest(rosen_fg, None)
-    assert get_driver("single", RMSPROP, centered, rosen_fg, None) is a
+    assert get_driver("single", RMSPROP, centered, rosen_fg, None, True) is a
     assert digest is not None and digest in a.py_func.__qualname__
+    # a run without clip_norm gets its own driver, without the clip-norm
+    # kernel, under its own name in the disk cache
+    b = get_driver("single", RMSPROP, centered, rosen_fg, None, False)
+    assert b is not a and b.py_func.__qualname__ == a.py_func.__qualname__ + "_noclip"
     assert digest != objective_digest(rosen_f, rosen_g)
     # no source file: no disk cache (the name would not follow edits)
     scope = {"np": np}
