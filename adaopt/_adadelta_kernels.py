@@ -32,8 +32,7 @@ class HP(enum.IntEnum):
 HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, v, u, hp, lo, count, plain, masked):
+def _step_block(theta, grad, S, hp, lo, count):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's Adadelta documents it: ``g`` (sign, clip,
@@ -42,6 +41,10 @@ def _step_block(theta, grad, v, u, hp, lo, count, plain, masked):
     u + (1 - rho) delta^2``, ``theta -= lr delta``.  In the plain body a
     non-finite gradient needs no test of its own: it makes ``v`` non-finite.
     """
+    plain = _PLAIN      # noqa: F821 (bound per build: kernels.fused_step_loop)
+    masked = _MASKED    # noqa: F821
+    v = S[0]
+    u = S[1]
     sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
     lr = hp[kernels.Frame.LR]
     rho = hp[HP.RHO]
@@ -73,4 +76,4 @@ def _step_block(theta, grad, v, u, hp, lo, count, plain, masked):
 
 
 #: The compiled Adadelta step loop (its one flavour): ``get_step_kernel(parallel)``.
-get_step_kernel = kernels.one_flavour_kernel("Adadelta_1", _step_block, rows=2)
+get_step_kernel = kernels.one_flavour_kernel("Adadelta_1", _step_block)

@@ -30,8 +30,7 @@ class HP(enum.IntEnum):
 HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, s, hp, lo, count, plain, masked):
+def _step_block(theta, grad, S, hp, lo, count):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's Adagrad documents it: ``g`` (sign, clip, scale,
@@ -40,6 +39,9 @@ def _step_block(theta, grad, s, hp, lo, count, plain, masked):
     In the plain body a non-finite gradient needs no test of its own: it
     makes ``s`` non-finite.
     """
+    plain = _PLAIN      # noqa: F821 (bound per build: kernels.fused_step_loop)
+    masked = _MASKED    # noqa: F821
+    s = S[0]
     sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
     lr = hp[kernels.Frame.LR]
     eps_out = hp[HP.EPS_OUT]
@@ -70,4 +72,4 @@ def _is_plain(hp):
 
 
 #: The compiled Adagrad step loop (its one flavour): ``get_step_kernel(parallel)``.
-get_step_kernel = kernels.one_flavour_kernel("Adagrad_1", _step_block, rows=1, is_plain=_is_plain)
+get_step_kernel = kernels.one_flavour_kernel("Adagrad_1", _step_block, is_plain=_is_plain)

@@ -35,9 +35,12 @@ class HP(enum.IntEnum):
 HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain, masked):
+def _step_block(theta, grad, S, hp, lo, count):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
+
+    The body of :func:`adaopt.kernels.fused_step_loop` (``_AMSGRAD``,
+    ``_PLAIN``, ``_MASKED`` are constants of each build); ``S`` holds
+    ``m, v`` and, with amsgrad, ``vmax``.
 
     Per element, as PyTorch's Adam documents it, in the efficient form of
     Kingma & Ba (section 2), which is the same update with one division and
@@ -49,6 +52,12 @@ def _step_block(theta, grad, m, v, vmax, hp, lo, count, amsgrad, plain, masked):
     sqrt(bc2)`` (``HP``): ``(m / bc1) / (sqrt(v / bc2) + eps)`` multiplied
     through by ``sqrt(bc2)``.
     """
+    amsgrad = _AMSGRAD  # noqa: F821 (bound per build: kernels.fused_step_loop)
+    plain = _PLAIN      # noqa: F821
+    masked = _MASKED    # noqa: F821
+    m = S[0]
+    v = S[1]
+    vmax = S[2] if amsgrad else v
     sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
     rate = hp[kernels.Frame.LR]
     b1 = hp[HP.BETA1]
@@ -95,16 +104,6 @@ def _is_plain(hp):
     return kernels.frame_is_plain(hp) & (hp[HP.EPS_ROOT] == hp[kernels.Frame.ZERO])
 
 
-def _block(amsgrad):
-    """The Adam block of one flavour for :func:`adaopt.kernels.fused_step_loop`."""
-    def block(theta, grad, S, hp, lo, count, plain, masked):
-        v = S[1]
-        vmax = S[2] if amsgrad else v
-        return _step_block(theta, grad, S[0], v, vmax, hp, lo, count, amsgrad, plain,
-                           masked)
-    return numba.njit(block, inline="always", error_model="numpy")
-
-
 _step_loops = {}
 
 
@@ -112,4 +111,5 @@ def get_step_kernel(amsgrad, parallel):
     """Return the compiled Adam step loop for one combination of flags."""
     key = (bool(amsgrad), bool(parallel))
     return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
-        f"Adam_{int(key[0])}", _block(key[0]), _is_plain, key[1]))
+        f"Adam_{int(key[0])}", _step_block, _is_plain, key[1],
+        flags={"_AMSGRAD": key[0]}))

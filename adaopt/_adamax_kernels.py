@@ -33,8 +33,7 @@ class HP(enum.IntEnum):
 HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, m, u, hp, lo, count, plain, masked):
+def _step_block(theta, grad, S, hp, lo, count):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's Adamax documents it: ``g`` (sign, clip, scale,
@@ -44,6 +43,10 @@ def _step_block(theta, grad, m, u, hp, lo, count, plain, masked):
     body a non-finite gradient needs no test of its own: it makes ``m``
     non-finite.
     """
+    plain = _PLAIN      # noqa: F821 (bound per build: kernels.fused_step_loop)
+    masked = _MASKED    # noqa: F821
+    m = S[0]
+    u = S[1]
     sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
     clr = hp[kernels.Frame.LR]
     b1 = hp[HP.BETA1]
@@ -77,4 +80,4 @@ def _step_block(theta, grad, m, u, hp, lo, count, plain, masked):
 
 
 #: The compiled Adamax step loop (its one flavour): ``get_step_kernel(parallel)``.
-get_step_kernel = kernels.one_flavour_kernel("Adamax_1", _step_block, rows=2)
+get_step_kernel = kernels.one_flavour_kernel("Adamax_1", _step_block)

@@ -39,8 +39,7 @@ class HP(enum.IntEnum):
 HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, m, v, hp, lo, count, plain, masked):
+def _step_block(theta, grad, S, hp, lo, count):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's NAdam documents it: ``g`` (sign, clip, scale,
@@ -51,6 +50,10 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain, masked):
     sqrt(bc2)``, ``eps_hat = eps sqrt(bc2)``), one division and one square
     root instead of three and one.
     """
+    plain = _PLAIN      # noqa: F821 (bound per build: kernels.fused_step_loop)
+    masked = _MASKED    # noqa: F821
+    m = S[0]
+    v = S[1]
     sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
     a_g = hp[kernels.Frame.LR]
     a_m = hp[HP.LR_M]
@@ -85,4 +88,4 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain, masked):
 
 
 #: The compiled NAdam step loop (its one flavour): ``get_step_kernel(parallel)``.
-get_step_kernel = kernels.one_flavour_kernel("NAdam_1", _step_block, rows=2)
+get_step_kernel = kernels.one_flavour_kernel("NAdam_1", _step_block)

@@ -38,8 +38,7 @@ class HP(enum.IntEnum):
 HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, m, v, hp, lo, count, plain, masked):
+def _step_block(theta, grad, S, hp, lo, count):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
     Per element, as PyTorch's RAdam documents it: ``g`` (sign, clip, scale,
@@ -51,6 +50,10 @@ def _step_block(theta, grad, m, v, hp, lo, count, plain, masked):
     ``sqrt(v) + eps'``).  Both kinds update both moments.  ``adaptive`` is
     the same for every element, so the select costs no branch.
     """
+    plain = _PLAIN      # noqa: F821 (bound per build: kernels.fused_step_loop)
+    masked = _MASKED    # noqa: F821
+    m = S[0]
+    v = S[1]
     sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
     rate = hp[kernels.Frame.LR]
     b1 = hp[HP.BETA1]
@@ -96,5 +99,5 @@ def _is_plain(hp):
 
 
 #: The compiled RAdam step loop (its one flavour): ``get_step_kernel(parallel)``.
-get_step_kernel = kernels.one_flavour_kernel("RAdam_1", _step_block, rows=2,
+get_step_kernel = kernels.one_flavour_kernel("RAdam_1", _step_block,
                                              is_plain=_is_plain)

@@ -38,9 +38,12 @@ class HP(enum.IntEnum):
 HP_SIZE = kernels.FRAME_SIZE + len(HP)
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, b, hp, lo, count, momentum, plain, masked):
+def _step_block(theta, grad, S, hp, lo, count):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
+
+    The body of :func:`adaopt.kernels.fused_step_loop` (``_MOMENTUM``,
+    ``_PLAIN``, ``_MASKED`` are constants of each build); ``S`` holds the
+    momentum buffer ``b`` (no row without momentum).
 
     Per element, as PyTorch's SGD documents it: ``g`` (sign, clip, scale,
     weight decay), with momentum ``b = g`` at step 1, else ``b = mu b +
@@ -49,6 +52,11 @@ def _step_block(theta, grad, b, hp, lo, count, momentum, plain, masked):
     from ``b = 0``, ``g = lr g + mu b`` or ``b``, ``theta -= 1 g``.  A factor
     1.0 changes no bit, so PyTorch's form keeps its bits.
     """
+    momentum = _MOMENTUM  # noqa: F821 (bound per build: kernels.fused_step_loop)
+    plain = _PLAIN        # noqa: F821
+    masked = _MASKED      # noqa: F821
+    # no state row without momentum: b aliases theta and is never touched
+    b = S[0] if momentum else theta
     sign, clip, scale, wd, lr_wd, propagate, zero, one = kernels.frame_scalars(hp)
     lr = hp[kernels.Frame.LR]
     mu = hp[HP.MU]
@@ -79,15 +87,6 @@ def _step_block(theta, grad, b, hp, lo, count, momentum, plain, masked):
     return blockbad
 
 
-def _block(momentum):
-    """The SGD block of one flavour for :func:`adaopt.kernels.fused_step_loop`."""
-    def block(theta, grad, S, hp, lo, count, plain, masked):
-        # no state row without momentum: b aliases theta and is never touched
-        b = S[0] if momentum else theta
-        return _step_block(theta, grad, b, hp, lo, count, momentum, plain, masked)
-    return numba.njit(block, inline="always", error_model="numpy")
-
-
 _step_loops = {}
 
 
@@ -95,4 +94,5 @@ def get_step_kernel(momentum, parallel):
     """Return the compiled SGD step loop for one combination of flags."""
     key = (bool(momentum), bool(parallel))
     return _numba_cache.built_once(_step_loops, key, lambda: kernels.fused_step_loop(
-        f"SGD_{int(key[0])}", _block(key[0]), kernels.frame_is_plain, key[1]))
+        f"SGD_{int(key[0])}", _step_block, kernels.frame_is_plain, key[1],
+        flags={"_MOMENTUM": key[0]}))

@@ -196,10 +196,10 @@ def prepared_gradient(g, th, sign, clip, scale, wd, zero):
 def _fused_step_loop(theta, grad, S, hp):
     """A method's fused step, the template of :func:`fused_step_loop`.
 
-    ``_block``, ``_is_plain``, ``_PARALLEL`` and ``_MASKED`` are globals
-    bound per build (:func:`adaopt._numba_cache.rebind`): Numba folds them as
-    constants, so each build carries only its own method's and flavour's
-    arithmetic.
+    ``_plain_body``, ``_general_body``, ``_is_plain`` and ``_PARALLEL`` are
+    globals bound per build (:func:`adaopt._numba_cache.rebind`): Numba
+    folds them as constants, so each build carries only its own method's
+    and flavour's arithmetic.
     """
     n = theta.shape[0]
     # Checked here, where it costs nothing, rather than with
@@ -217,8 +217,8 @@ def _fused_step_loop(theta, grad, S, hp):
         # which costs a quarter of a 2-element step (about 20 ns) -- a
         # fifth of an iteration of the compiled driver.
         if plain:
-            return _block(theta, grad, S, hp, 0, n, True, _MASKED)    # noqa: F821
-        return _block(theta, grad, S, hp, 0, n, False, _MASKED)   # noqa: F821
+            return _plain_body(theta, grad, S, hp, 0, n)     # noqa: F821
+        return _general_body(theta, grad, S, hp, 0, n)       # noqa: F821
     anybad = False
     # Blocks, the unit of work of a thread: each is the same simple
     # vectorizable loop as the serial build's.
@@ -226,40 +226,55 @@ def _fused_step_loop(theta, grad, S, hp):
         lo = blk * STEP_BLOCK
         count = min(STEP_BLOCK, n - lo)
         if plain:
-            blockbad = _block(theta, grad, S, hp, lo, count, True, _MASKED)    # noqa: F821
+            blockbad = _plain_body(theta, grad, S, hp, lo, count)     # noqa: F821
         else:
-            blockbad = _block(theta, grad, S, hp, lo, count, False, _MASKED)   # noqa: F821
+            blockbad = _general_body(theta, grad, S, hp, lo, count)   # noqa: F821
         # parfors know ``max`` as a reduction, not ``|``
         anybad = max(anybad, blockbad)
     return anybad
 
 
-def fused_step_loop(name, block, is_plain, parallel, masked=True):
+def fused_step_loop(name, step, is_plain, parallel, masked=True, flags=None):
     """Build a method's fused step loop ``loop(theta, grad, S, hp) -> bool``.
 
     The frame every method shares: the check that ``grad`` does not overlap
     ``theta``, the choice of the *plain* body (``is_plain(hp)``: every
     scalar option neutral), and the loop, serial or over ``STEP_BLOCK``
     blocks with ``prange``; both run the same per-element code, so they
-    give the same bits.  ``block(theta, grad, S, hp, lo, count, plain,
-    masked)`` is the method's per-element update of one flavour (an
-    ``inline='always'`` njit function; ``S`` the state rows in use) and
-    returns whether an element was skipped.  ``name``, the method's title
-    and the flavour (``'RMSprop_01'``), names the build apart in the disk
-    cache and in the first-compile notice.  The result is cached on disk
-    (:func:`njit_cached`).  ``masked=False`` builds the benchmark's
-    reference instead (:func:`unmasked_loop`).
+    give the same bits.  ``step(theta, grad, S, hp, lo, count)`` is the
+    method's per-element update of ``count`` elements from ``lo`` (a plain
+    function; ``S`` its state rows) and returns whether an element was
+    skipped.  It reads the build's constants as globals: ``_PLAIN`` (the
+    plain body), ``_MASKED`` and the flavour's ``flags`` (a dict of global
+    names, ``{'_CENTERED': True, ...}``).  Each body is ``step`` with those
+    bound (:func:`step_body`), so Numba prunes the branches they decide
+    before it inlines the body: inlining copies the IR, and a body whose
+    dead branches are still there costs about twice as much to compile.
+    ``name``, the method's title and the flavour (``'RMSprop_01'``), names
+    the build apart in the disk cache and in the first-compile notice.  The
+    result is cached on disk (:func:`njit_cached`).  ``masked=False``
+    builds the benchmark's reference instead (:func:`unmasked_loop`).
     """
+    flags = dict(flags or {})
     suffix = (f"_{name}_{'parallel' if parallel else 'serial'}"
               f"{'' if masked else '_unmasked'}")
-    loop = _numba_cache.rebind(_fused_step_loop, suffix, _block=block,
-                               _is_plain=is_plain, _PARALLEL=bool(parallel),
-                               _MASKED=bool(masked))
+    loop = _numba_cache.rebind(
+        _fused_step_loop, suffix, _is_plain=is_plain, _PARALLEL=bool(parallel),
+        _plain_body=step_body(step, f"_{name}_plain", True, masked, flags),
+        _general_body=step_body(step, f"_{name}_general", False, masked, flags))
     loop = _numba_cache.njit_cached(loop, parallel=parallel, nogil=True,
                                     error_model="numpy")
     if masked:
-        _recipes[loop] = (name, block, is_plain, bool(parallel))
+        _recipes[loop] = (name, step, is_plain, bool(parallel), flags)
     return loop
+
+
+def step_body(step, suffix, plain, masked, flags):
+    """``step`` with its build constants bound, to inline into a loop."""
+    suffix += "" if masked else "_unmasked"
+    return numba.njit(_numba_cache.rebind(step, suffix, _PLAIN=bool(plain),
+                                          _MASKED=bool(masked), **flags),
+                      inline="always", error_model="numpy")
 
 
 #: How each step loop was built (:func:`fused_step_loop`), for :func:`unmasked_loop`.
@@ -277,53 +292,51 @@ def unmasked_loop(loop):
     loop that :func:`fused_step_loop` built (a method's
     ``kernel(flavour, parallel)``); each unmasked build is made once.
     """
-    name, block, is_plain, parallel = _recipes[loop]
+    name, step, is_plain, parallel, flags = _recipes[loop]
     return _numba_cache.built_once(_unmasked_loops, (name, parallel), lambda: fused_step_loop(
-        name, block, is_plain, parallel, masked=False))
+        name, step, is_plain, parallel, masked=False, flags=flags))
 
 
-def one_flavour_kernel(name, step_block, rows, is_plain=frame_is_plain):
+def one_flavour_kernel(name, step, is_plain=frame_is_plain):
     """``get_step_kernel(parallel)`` of a method whose loop has one flavour.
 
-    ``step_block(theta, grad, <rows state rows>, hp, lo, count, plain, masked)`` is
-    the method's per-element update (an ``inline='always'`` njit function)
-    over ``rows`` (1 or 2) state arrays, the rows of ``S``; ``is_plain``
+    ``step(theta, grad, S, hp, lo, count)`` is the method's per-element
+    update (see :func:`fused_step_loop`; no flavour flags); ``is_plain``
     decides the plain body (:func:`frame_is_plain` unless the method has
     neutral values of its own to test).  Each build is made once
     (:func:`fused_step_loop`, named ``name``).
     """
-    if rows == 1:
-        def block(theta, grad, S, hp, lo, count, plain, masked):
-            return step_block(theta, grad, S[0], hp, lo, count, plain, masked)
-    elif rows == 2:
-        def block(theta, grad, S, hp, lo, count, plain, masked):
-            return step_block(theta, grad, S[0], S[1], hp, lo, count, plain, masked)
-    else:
-        raise ValueError(f"rows must be 1 or 2, got {rows!r}")
-    block = numba.njit(block, inline="always", error_model="numpy")
     loops = {}
 
     def get_step_kernel(parallel):
         """The compiled step loop, serial or parallel (built once each)."""
         key = bool(parallel)
         return _numba_cache.built_once(loops, key, lambda: fused_step_loop(
-            name, block, is_plain, key))
+            name, step, is_plain, key))
     return get_step_kernel
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum, plain, masked):
+def _step_block(theta, grad, S, hp, lo, count):
     """Update ``count`` elements from ``lo``; return whether one was skipped.
 
-    Inlined into the step loop, where ``centered``, ``momentum`` and
-    ``plain`` are constants, so LLVM folds each flavour's branches away.
-    ``plain`` means every scalar option is neutral (no maximize, clipping,
+    The body of :func:`fused_step_loop`: ``_CENTERED``, ``_MOMENTUM``,
+    ``_PLAIN`` and ``_MASKED`` are constants of each build, so Numba prunes
+    the branches of other flavours before inlining it.  The state rows of
+    ``S`` are the method's state names in order, the ones in use only (the
+    others alias ``v`` and are never touched).  ``plain`` means every scalar option is neutral (no maximize, clipping,
     coupled weight decay, bias correction, eps inside the sqrt; the
     decoupled decay is in both bodies): those operations are
     left out rather than done with neutral values, and a non-finite gradient
     needs no test of its own, since it makes ``v`` non-finite (``g * g`` is
     inf or NaN, and ``(1 - rho) * inf`` too, even for ``1 - rho == 0``).
     """
+    centered = _CENTERED    # noqa: F821 (bound per build)
+    momentum = _MOMENTUM    # noqa: F821
+    plain = _PLAIN          # noqa: F821
+    masked = _MASKED        # noqa: F821
+    v = S[0]
+    m = S[1] if centered else v
+    b = S[2 if centered else 1] if momentum else v
     lr = hp[Frame.LR]
     rho = hp[HP.RHO]
     one_minus_rho = hp[HP.ONE_MINUS_RHO]
@@ -383,21 +396,6 @@ def _rmsprop_is_plain(hp):
             & (hp[HP.EPS_IN] == hp[Frame.ZERO]))
 
 
-def _rmsprop_block(centered, momentum):
-    """The RMSprop block of one flavour for :func:`fused_step_loop`."""
-    row_b = 2 if centered else 1
-
-    def block(theta, grad, S, hp, lo, count, plain, masked):
-        # The state rows in the order of the method's state names, the ones
-        # in use only (the others alias v and are never touched).
-        v = S[0]
-        m = S[1] if centered else v
-        b = S[row_b] if momentum else v
-        return _step_block(theta, grad, v, m, b, hp, lo, count, centered, momentum,
-                           plain, masked)
-    return numba.njit(block, inline="always", error_model="numpy")
-
-
 def _make_sumsq(parallel):
     """Build the deterministic blocked sum of squares behind ``clip_norm``."""
 
@@ -449,8 +447,8 @@ def get_step_kernel(centered, momentum, parallel):
         return kernel
     key = (bool(centered), bool(momentum), bool(parallel))
     return _numba_cache.built_once(_step_loops, key, lambda: fused_step_loop(
-        f"RMSprop_{int(key[0])}{int(key[1])}", _rmsprop_block(key[0], key[1]),
-        _rmsprop_is_plain, key[2]))
+        f"RMSprop_{int(key[0])}{int(key[1])}", _step_block, _rmsprop_is_plain, key[2],
+        flags={"_CENTERED": key[0], "_MOMENTUM": key[1]}))
 
 
 def _get_sumsq(parallel):
