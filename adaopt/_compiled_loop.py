@@ -108,7 +108,8 @@ __all__ = ["iterate", "get_driver", "run_chunks", "run_compiled",
 
 
 @numba.njit(inline="always")
-def iterate(fun, jac, advance, prepare, W, g, hp, cfg, ctl, counts, args, lrs, kstop):
+def iterate(fun, jac, advance, prepare, next_rate, W, g, hp, cfg, ctl, counts, args, lrs,
+            kstop):
     """Iterate until a status, or until ``ctl[K]`` reaches ``kstop``.
 
     Each pass evaluates ``f`` and ``g`` at the iterate in ``W[X]`` (which a
@@ -116,8 +117,9 @@ def iterate(fun, jac, advance, prepare, W, g, hp, cfg, ctl, counts, args, lrs, k
     ``ctl[PREPARE]`` says they change from step to step (the method's
     ``prepare(hp, cfg, g, lr, t)``), and calls ``advance(W, g, hp, ctl)``
     (steps 1 and 3-8 of :mod:`adaopt._iteration`).  The rate is the
-    feedback rule's when ``ctl[LR_RULE]`` names one (fed with every ``f``,
-    :mod:`adaopt._feedback`); else ``lrs`` holds the learning rates of steps
+    feedback rule's when ``ctl[LR_RULE]`` names one (``next_rate(ctl, f)``
+    fed with every ``f``, a build of :func:`adaopt._feedback.compiled_rule`);
+    else ``lrs`` holds the learning rates of steps
     ``k0 + 1, k0 + 2, ...`` of a schedule, ``k0 = ctl[K]`` on entry, or is
     empty for the constant rate ``cfg[0]`` (every method's first setting is
     ``lr``).  ``counts`` accumulates ``nfev`` and ``njev``.  Returns the
@@ -139,7 +141,6 @@ def iterate(fun, jac, advance, prepare, W, g, hp, cfg, ctl, counts, args, lrs, k
     scheduled = lrs.shape[0] > 0
     per_step = ctlb[Ctl.PREPARE] != 0.0
     rule = ctlb[Ctl.LR_RULE] != _feedback.CONSTANT
-    plateau_state, plateau_setting = _feedback.plateau_views(ctlb)
     lr = cfgb[0]
     while True:
         f = evaluate(fun, jac, x, xe, args, gb, countsb)
@@ -147,7 +148,7 @@ def iterate(fun, jac, advance, prepare, W, g, hp, cfg, ctl, counts, args, lrs, k
         if per_step:
             t = int(ctlb[Ctl.K]) + 1
             if rule:
-                lr = _feedback.next_rate(ctlb, plateau_state, plateau_setting, f)
+                lr = next_rate(ctlb, f)
             elif scheduled:
                 lr = lrs[t - 1 - k0]
             prepare(hpb, cfgb, gb, lr, t)
@@ -170,7 +171,7 @@ def iterate(fun, jac, advance, prepare, W, g, hp, cfg, ctl, counts, args, lrs, k
 # -- per-objective drivers, cached on disk ----------------------------------------
 
 def _single_template(W, g, hp, cfg, ctl, counts, args, lrs, kstop):
-    return iterate(_fun, _jac, _advance, _prepare,  # noqa: F821  (bound per driver)
+    return iterate(_fun, _jac, _advance, _prepare, _next_rate,  # noqa: F821  (bound per driver)
                    W, g, hp, cfg, ctl, counts, args, lrs, kstop)
 
 
@@ -203,14 +204,16 @@ _drivers = {}
 _drivers_lock = threading.RLock()
 
 
-def get_driver(kind, method, flavour, fun, jac, clips):
+def get_driver(kind, method, flavour, fun, jac, clips, plateau):
     """Return the compiled driver ``kind`` (``'single'`` or ``'multi'``) for an objective.
 
     ``jac`` None means ``fun`` returns ``(f, g)``; ``method`` and ``flavour``
     pick the iteration and the preparation of a step, ``clips`` (the run's
     :meth:`~adaopt._method.Method.clips_norm`) whether that preparation
     links the clip-norm kernel: a driver for runs without ``clip_norm``
-    compiles about 1 s less, and refuses a run that clips.  The driver is a copy
+    compiles about 1 s less, and refuses a run that clips; ``plateau``
+    (:func:`adaopt._feedback.uses_plateau`) whether its rules include the
+    plateau rule, likewise.  The driver is a copy
     of the template function whose globals ``_fun``, ``_jac``, ``_advance``
     and ``_prepare`` are the objective, the flavour's inlined iteration and
     the method's inlined preparation, so Numba compiles direct calls and,
@@ -218,8 +221,8 @@ def get_driver(kind, method, flavour, fun, jac, clips):
     module docstring).
     """
     flavour = tuple(bool(u) for u in flavour)
-    clips = bool(clips)
-    key = (kind, method.engine, flavour, fun, jac, clips)
+    clips, plateau = bool(clips), bool(plateau)
+    key = (kind, method.engine, flavour, fun, jac, clips, plateau)
     found = _drivers.get(key)
     if found is not None:
         return found
@@ -230,12 +233,14 @@ def get_driver(kind, method, flavour, fun, jac, clips):
             digest = objective_digest(fun, jac)
             bits = "".join(str(int(u)) for u in flavour)
             name = (f"{template.__name__}_{digest or 'uncached'}_{method.engine}_{bits}"
-                    f"{'' if clips else '_noclip'}")
+                    f"{'' if clips else '_noclip'}{'_plateau' if plateau else ''}")
             scope = dict(template.__globals__, _fun=fun, _jac=jac,
                          _advance=inline_advance(method, flavour),
-                         _prepare=method.step_scalars_inline(clips))
+                         _prepare=method.step_scalars_inline(clips),
+                         _next_rate=_feedback.compiled_rule(plateau)[1])
             if kind == "multi":
-                scope["_single"] = get_driver("single", method, flavour, fun, jac, clips)
+                scope["_single"] = get_driver("single", method, flavour, fun, jac, clips,
+                                              plateau)
             pyfunc = pytypes.FunctionType(template.__code__, scope, name)
             pyfunc.__qualname__ = name
             options = dict(nogil=True, parallel=kind == "multi", error_model="numpy")
@@ -363,7 +368,7 @@ def run_compiled(problem):
     jac = problem.jac if problem.jac_mode == "callable" else None
     check_jitted_returns(problem.fun, jac, x, problem.args)
     run = get_driver("single", problem.method, ws.flavour, problem.fun, jac,
-                     problem.method.clips_norm(cfg))
+                     problem.method.clips_norm(cfg), _feedback.uses_plateau(ctl))
     args = problem.args
     progress = (Progress(problem.progress, problem.out, problem.lr_rule is not None)
                 if problem.progress else None)

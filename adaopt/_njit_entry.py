@@ -16,7 +16,9 @@ is ``Omitted``): only the flavours the others can still choose are compiled,
 and called through a run-time choice when more than one is left.  A call
 with default arguments compiles one iteration instead of every flavour's
 (each about 2 s).  The same holds for ``clip_norm``: None, its default,
-is off there, and the call links no clip-norm kernel (about 1 s).
+is off there, and the call links no clip-norm kernel (about 1 s); and for
+``lr_schedule``: only a rule's block can name the plateau rule, whose code
+(about 1 s) a name or None leaves out.
 """
 
 import collections
@@ -113,6 +115,26 @@ def _rule_block_overload(lr_schedule, default):
     return impl
 
 
+def _rules(lr_schedule):
+    """The compiled rules (:func:`adaopt._feedback.compiled_rule`) for an
+    ``lr_schedule`` of this Numba type: only a rule's block (an array) can
+    ask for the plateau rule; a name can only be the bold driver."""
+    return _feedback.compiled_rule(isinstance(lr_schedule, types.Array))
+
+
+def _fill_rule(lr_schedule, ctl, block, lr, sign):  # pragma: no cover - the overload
+    """:func:`adaopt._feedback.fill_rule` of the build ``lr_schedule`` needs."""
+
+
+@overload(_fill_rule, inline="always")
+def _fill_rule_overload(lr_schedule, ctl, block, lr, sign):
+    fill = _rules(lr_schedule)[0]
+
+    def impl(lr_schedule, ctl, block, lr, sign):
+        fill(ctl, block, lr, sign)
+    return impl
+
+
 def _kfev(maxfev):  # pragma: no cover - replaced by the overload
     """The iteration limit implied by ``maxfev`` (one evaluation per iteration)."""
 
@@ -158,13 +180,10 @@ def _start_overload(x0):
 
 
 
-_check_box = numba.njit(check_box, inline="always")
-
-
 @numba.njit(inline="always")
 def _bounded(lo, hi):
     """Whether ``[lo, hi]`` bounds anything; ``ValueError`` for lower > upper."""
-    first, bounded = _check_box(lo, hi)
+    first, bounded = check_box(lo, hi)
     if first >= 0:
         raise ValueError("bounds: lower > upper (or NaN)")
     return bounded
@@ -205,11 +224,12 @@ def {name}(fun, x0, args=(), jac=None, lower=None, upper=None, {hyper}, {limits}
     ctl[Ctl.FLAVOUR] = flavour
     rule = _rule_block(lr_schedule, _DEFAULT_RULE)
     if rule.shape[0] > 0 and rule[0] != _CONSTANT:     # rule[0]: its kind
-        _fill_rule(ctl, rule, cfg[0], -1.0 if maximize else 1.0)
+        _fill_rule(lr_schedule, ctl, rule, cfg[0], -1.0 if maximize else 1.0)
         ctl[Ctl.PREPARE] = 1.0
     g = np.zeros(n, dtype=x0.dtype)
     counts = np.zeros(2, dtype=np.int64)
-    code = _iterate_flavours({deciders}clip_norm, fun, jac, W, g, hp, cfg, ctl, counts, args)
+    code = _iterate_flavours({deciders}clip_norm, lr_schedule, fun, jac, W, g, hp, cfg, ctl,
+                             counts, args)
     if code == status.NONFINITE:
         copy_into(g, W[Row.GPREV])
     return _Result(W[Row.X].copy(), ctl[Ctl.F], g, int(ctl[Ctl.K]), counts[0],
@@ -223,15 +243,17 @@ def advance_any(W, g, hp, ctl):
 """
 
 _ITERATE_FLAVOURS = """\
-def iterate_flavours({deciders}clip_norm, fun, jac, W, g, hp, cfg, ctl, counts, args):
+def iterate_flavours({deciders}clip_norm, lr_schedule, fun, jac, W, g, hp, cfg, ctl, counts,
+                     args):
     pass    # replaced by the overload
 
-def typer({deciders}clip_norm, fun, jac, W, g, hp, cfg, ctl, counts, args):
+def typer({deciders}clip_norm, lr_schedule, fun, jac, W, g, hp, cfg, ctl, counts, args):
     advance = _choose(({deciders}))
     prepare = _preparation(clip_norm)
-    def impl({deciders}clip_norm, fun, jac, W, g, hp, cfg, ctl, counts, args):
-        return iterate(fun, jac, advance, prepare, W, g, hp, cfg, ctl, counts, args,
-                       _NO_LRS, inf)
+    next_rate = _rules(lr_schedule)[1]
+    def impl({deciders}clip_norm, lr_schedule, fun, jac, W, g, hp, cfg, ctl, counts, args):
+        return iterate(fun, jac, advance, prepare, next_rate, W, g, hp, cfg, ctl, counts,
+                       args, _NO_LRS, inf)
     return impl
 """
 
@@ -282,7 +304,8 @@ def _iterate_flavours(method):
     compiled loop with the iteration of the flavours the deciders' types
     leave possible (:func:`possible_flavours`): one called directly, or
     several chosen at run time by ``ctl[FLAVOUR]``; and the preparation of
-    a step without the clip-norm kernel when ``clip_norm`` is None there.
+    a step without the clip-norm kernel when ``clip_norm`` is None there,
+    the rules without the plateau rule unless ``lr_schedule`` is a block.
     """
     built = {}
 
@@ -299,8 +322,8 @@ def _iterate_flavours(method):
         off = isinstance(clip_norm, (types.NoneType, types.Omitted))
         return method.step_scalars_inline(clips=not off)
 
-    scope = {"_choose": choose, "_preparation": preparation, "iterate": iterate,
-             "inf": np.inf, "_NO_LRS": _NO_LRS}
+    scope = {"_choose": choose, "_preparation": preparation, "_rules": _rules,
+             "iterate": iterate, "inf": np.inf, "_NO_LRS": _NO_LRS}
     _compile(_ITERATE_FLAVOURS.format(deciders=_deciders(method)), "iterate_flavours", scope, method)
     # prefer_literal: inlined into its caller, the entry point's defaults are
     # constants there, so a boolean left at its default arrives as a literal
@@ -351,7 +374,7 @@ def make_njit_entry(method, doc):
                  _iterate_flavours=_iterate_flavours(method), _fill_workspace=_fill_workspace,
                  _fill_control=_fill_control, _workspace_rows=_workspace_rows,
                  _succeeded=_succeeded, _Result=result, _rule_block=_rule_block,
-                 _fill_rule=_feedback.fill_rule, _CONSTANT=_feedback.CONSTANT,
+                 _fill_rule=_fill_rule, _CONSTANT=_feedback.CONSTANT,
                  _DEFAULT_RULE=option_defaults(method)["lr_schedule"].block(),
                  inf=np.inf)
     func = _compile(source, name, scope, method)

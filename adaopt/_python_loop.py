@@ -86,7 +86,6 @@ def _run_python(problem, parallel):
     per_step = ws.prepare
     schedule = problem.lr_schedule
     rule = problem.lr_rule is not None
-    plateau_state, plateau_setting = _feedback.plateau_views(ctl)
     next_rate = _feedback.next_rate
     lr_constant = problem.hyper["lr"]
     limit = problem.iteration_limit
@@ -125,7 +124,7 @@ def _run_python(problem, parallel):
                 lr = PLACEHOLDER_LR     # step t > limit is never taken
                 if rule:
                     # fed at every pass, as the compiled loop feeds it
-                    lr = next_rate(ctl, plateau_state, plateau_setting, f)
+                    lr = next_rate(ctl, f)
                 elif t <= limit:
                     try:
                         lr = (lr_constant if schedule is None

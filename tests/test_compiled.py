@@ -19,6 +19,7 @@ from adaopt import _minimize, _problem, schedules, status
 from adaopt._compiled_loop import get_driver
 from adaopt._objective_digest import objective_digest
 from adaopt._rmsprop import RMSPROP
+from adaopt._workspace import check_box
 from adaopt.jitted_problems import rosenbrock_f as rosen_f
 from adaopt.jitted_problems import rosenbrock_fg as rosen_fg
 from adaopt.jitted_problems import rosenbrock_grad as rosen_g
@@ -176,17 +177,40 @@ def test_wrong_gradient_length_raises_value_error():
                         options=dict(driver="compiled", maxiter=3))
 
 
+@numba.njit
+def _compiled_check_box(lo, hi):
+    return check_box(lo, hi)
+
+
+@pytest.mark.parametrize("lo, hi", [
+    ([-np.inf, -np.inf], [np.inf, np.inf]),     # unbounded
+    ([0.0, -np.inf], [np.inf, np.inf]),          # one lower bound
+    ([-np.inf, -np.inf], [np.inf, 2.0]),         # one upper bound
+    ([0.0, 3.0, 1.0], [1.0, 2.0, 0.5]),         # lower > upper twice: the first
+    ([0.0, np.nan], [1.0, 1.0]),                 # NaN
+    ([1.0, 1.0], [1.0, 1.0]),                    # lower == upper is a box
+])
+def test_the_compiled_box_check_is_the_numpy_one(lo, hi):
+    lo, hi = np.array(lo), np.array(hi)
+    first, bounded = check_box(lo, hi)
+    assert _compiled_check_box(lo, hi) == (first, bounded)
+    assert first == next((i for i in range(lo.size) if not lo[i] <= hi[i]), -1)
+
+
 def test_driver_is_built_once_per_objective_and_named_by_its_code():
     # a flavour no other test builds (building compiles nothing; calling does)
     centered = (True, True, False)
-    a = get_driver("single", RMSPROP, centered, rosen_fg, None, True)
+    a = get_driver("single", RMSPROP, centered, rosen_fg, None, True, False)
     digest = objective_digest(rosen_fg, None)
-    assert get_driver("single", RMSPROP, centered, rosen_fg, None, True) is a
+    assert get_driver("single", RMSPROP, centered, rosen_fg, None, True, False) is a
     assert digest is not None and digest in a.py_func.__qualname__
     # a run without clip_norm gets its own driver, without the clip-norm
-    # kernel, under its own name in the disk cache
-    b = get_driver("single", RMSPROP, centered, rosen_fg, None, False)
+    # kernel, and one with the plateau rule its own, with the plateau rule,
+    # each under its own name in the disk cache
+    b = get_driver("single", RMSPROP, centered, rosen_fg, None, False, False)
     assert b is not a and b.py_func.__qualname__ == a.py_func.__qualname__ + "_noclip"
+    c = get_driver("single", RMSPROP, centered, rosen_fg, None, True, True)
+    assert c is not a and c.py_func.__qualname__ == a.py_func.__qualname__ + "_plateau"
     assert digest != objective_digest(rosen_f, rosen_g)
     # no source file: no disk cache (the name would not follow edits)
     scope = {"np": np}

@@ -13,7 +13,6 @@
 
 import math
 
-import numba
 import numpy as np
 import pytest
 import scipy.optimize
@@ -44,16 +43,11 @@ def _values(seed):
     return f
 
 
-def _run_rule(rule, lr, sign, values, next_rate):
+def _run_rule(rule, lr, sign, values, functions=(_feedback.fill_rule, _feedback.next_rate)):
+    fill_rule, next_rate = functions
     ctl = np.zeros(CTL_SIZE)
-    _feedback.fill_rule(ctl, rule.block(), lr, sign)
-    state, setting = _feedback.plateau_views(ctl)
-    return [next_rate(ctl, state, setting, float(f)) for f in values]
-
-
-@numba.njit
-def _compiled_next_rate(ctl, state, setting, f):
-    return _feedback.next_rate(ctl, state, setting, f)
+    fill_rule(ctl, rule.block(), lr, sign)
+    return [next_rate(ctl, float(f)) for f in values]
 
 
 RULES = [
@@ -81,13 +75,28 @@ def test_the_rule_gives_the_reference_rates(rule, make_reference, sign):
     for f in values:
         ref.step(sign * f)            # the rules see the objective minimized
         want.append(ref.lr)
-    assert _run_rule(rule, 0.01, sign, values, _feedback.next_rate) == want
-    assert _run_rule(rule, 0.01, sign, values, _compiled_next_rate) == want
+    assert _run_rule(rule, 0.01, sign, values) == want
+    # the compiled builds: with the plateau rule, and (the bold driver's
+    # drivers) without it
+    assert _run_rule(rule, 0.01, sign, values, _feedback.compiled_rule(True)) == want
+    if rule.block()[0] == _feedback.BOLD_DRIVER:
+        assert _run_rule(rule, 0.01, sign, values, _feedback.compiled_rule(False)) == want
+
+
+def test_a_build_without_the_plateau_rule_refuses_it():
+    fill_rule, next_rate = _feedback.compiled_rule(False)
+    ctl = np.zeros(CTL_SIZE)
+    with pytest.raises(ValueError, match="without the plateau rule"):
+        fill_rule(ctl, schedules.plateau().block(), 0.01, 1.0)
+    _feedback.fill_rule(ctl, schedules.plateau().block(), 0.01, 1.0)
+    assert _feedback.uses_plateau(ctl)
+    with pytest.raises(ValueError, match="without the plateau rule"):
+        next_rate(ctl, 1.0)
 
 
 def test_the_bold_driver_reaches_its_caps_and_keeps_the_rate_on_ties():
     rates = _run_rule(schedules.bold_driver(2.0, 0.5, min_lr=0.1, max_lr=0.8), 0.2, 1.0,
-                      [5.0, 4.0, 3.0, 2.0, 2.0, 3.0, 4.0, 5.0, 6.0], _feedback.next_rate)
+                      [5.0, 4.0, 3.0, 2.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     assert rates == [0.2, 0.4, 0.8, 0.8, 0.8, 0.4, 0.2, 0.1, 0.1]
 
 
