@@ -35,7 +35,8 @@ array ``ctl`` (:class:`adaopt._workspace.Ctl`, from ``LR_RULE`` on), filled
 by :func:`fill_rule` from the rule's :func:`rule_block`, so each start of a
 ``multistart`` has a rule of its own.  Python callers (the Python loop)
 run these functions as they are, on the NumPy arrays; nopython callers
-compile the same source (an overload per function, its own implementation).
+compile the same source (:func:`compiled_rule`, with or without the plateau
+rule, and an overload of :func:`plateau_views`, its own implementation).
 """
 
 import math

@@ -10,15 +10,18 @@ arrays of :mod:`adaopt._workspace`, filled by the same functions as every
 other front end.
 
 Its flavour (which state arrays are in use) is decided by the
-hyperparameters the description's state arrays name (``when``).  Those a
-call leaves at their defaults are known while Numba compiles it (their type
-is ``Omitted``): only the flavours the others can still choose are compiled,
-and called through a run-time choice when more than one is left.  A call
-with default arguments compiles one iteration instead of every flavour's
-(each about 2 s).  The same holds for ``clip_norm``: None, its default,
-is off there, and the call links no clip-norm kernel (about 1 s); and for
-``lr_schedule``: only a rule's block can name the plateau rule, whose code
-(about 1 s) a name or None leaves out.
+hyperparameters the description's state arrays name (``when``).  Those whose
+values are known while Numba compiles the call (a boolean, left at its
+default or passed as a constant, arrives as a literal) fix their arrays:
+only the flavours the others can still choose are compiled (each about 2 s),
+and called through a run-time choice when more than one is left.  A float has
+no literal type, and Numba's inliner puts a default into the caller as a
+constant of its type (and a call from Python types it as its value's type),
+so ``momentum`` left at its default still leaves both flavours.  Types decide
+two more things: ``clip_norm`` None, its default, is off, and the call links
+no clip-norm kernel (about 1 s); and only a rule's block can name the
+plateau rule (``lr_schedule``), whose code (about 1 s) a name or None leaves
+out.
 """
 
 import collections
@@ -300,7 +303,7 @@ def possible_flavours(method, deciders):
 
 
 def _iterate_flavours(method):
-    """``iterate_flavours(<deciders>, clip_norm, fun, jac, W, g, ...)``: the
+    """``iterate_flavours(<deciders>, clip_norm, lr_schedule, fun, jac, W, g, ...)``: the
     compiled loop with the iteration of the flavours the deciders' types
     leave possible (:func:`possible_flavours`): one called directly, or
     several chosen at run time by ``ctl[FLAVOUR]``; and the preparation of
