@@ -9,7 +9,8 @@ the microseconds of a Python-driven loop.
 Nothing of the iteration is written twice.  The compiled loop runs the same
 ``advance`` as the Python loop of :mod:`adaopt._python_loop` (the stopping
 tests in their documented order, the method's kernel, the projection: one
-source in :mod:`adaopt._iteration`, here with the kernel inlined), and the
+source in :mod:`adaopt._iteration`, here inlined, calling the kernel's
+disk-cached serial build), and the
 method's own preparation of each step's scalars, on the work arrays of
 :func:`adaopt._problem.make_workspace`; it only replaces the Python calls
 of ``fun``/``jac`` between two ``advance`` calls by compiled ones.  So both

@@ -478,9 +478,5 @@ class Method:
         """The compiled step loop of ``flavour`` (dispatcher, cached on disk)."""
         return self._kernel(flavour, parallel)
 
-    def kernel_source(self, flavour):
-        """The plain function of the serial loop of ``flavour``, to inline."""
-        return self._kernel(flavour, False).py_func
-
     def __repr__(self):
         return f"<adaopt method {self.name!r}>"
