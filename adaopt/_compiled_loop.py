@@ -104,7 +104,7 @@ from ._workspace import Ctl, Row
 
 _NO_LRS = np.empty(0, dtype=np.float64)
 
-__all__ = ["iterate", "get_driver", "run_chunks", "run_compiled",
+__all__ = ["iterate", "get_driver", "driver_for", "run_chunks", "run_compiled",
            "compiled_driver_unsupported"]
 
 
@@ -253,6 +253,17 @@ def get_driver(kind, method, flavour, fun, jac, clips, plateau):
     return found
 
 
+def driver_for(kind, problem, ws, jac):
+    """:func:`get_driver` of ``kind`` for ``problem`` run on the workspace ``ws``.
+
+    The build follows from the run's settings: its flavour, whether it
+    clips the norm (``cfg``) and whether its rule is the plateau rule
+    (``ctl``).
+    """
+    return get_driver(kind, problem.method, ws.flavour, problem.fun, jac,
+                      problem.method.clips_norm(ws.cfg), _feedback.uses_plateau(ws.ctl))
+
+
 # -- the driver of adaopt.minimize -------------------------------------------------
 
 def compiled_driver_unsupported(problem):
@@ -368,8 +379,7 @@ def run_compiled(problem):
     counts = np.zeros(2, dtype=np.int64)
     jac = problem.jac if problem.jac_mode == "callable" else None
     check_jitted_returns(problem.fun, jac, x, problem.args)
-    run = get_driver("single", problem.method, ws.flavour, problem.fun, jac,
-                     problem.method.clips_norm(cfg), _feedback.uses_plateau(ctl))
+    run = driver_for("single", problem, ws, jac)
     args = problem.args
     progress = (Progress(problem.progress, problem.out, problem.lr_rule is not None)
                 if problem.progress else None)

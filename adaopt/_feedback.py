@@ -146,12 +146,15 @@ def _plateau_views_nopython(ctl):
     return plateau_views
 
 
+_NO_PLATEAU = "this build of the feedback rules was made without the plateau rule"
+
+
 def _no_plateau_start(ctl):
-    raise ValueError("this build of the feedback rules was made without the plateau rule")
+    raise ValueError(_NO_PLATEAU)
 
 
 def _no_plateau_rate(ctl, metric, lr):
-    raise ValueError("this build of the feedback rules was made without the plateau rule")
+    raise ValueError(_NO_PLATEAU)
 
 
 _compiled_rules = {}

@@ -20,8 +20,8 @@ import warnings
 import numpy as np
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
-from . import _feedback, _threading, _workers, status
-from ._compiled_loop import compiled_driver_unsupported, get_driver, run_chunks
+from . import _threading, _workers, status
+from ._compiled_loop import compiled_driver_unsupported, driver_for, run_chunks
 from ._compiled_objective import check_jitted_returns
 from ._iteration import (CONTINUE, RESULT_ATTRIBUTE, attach_result, back_to_evaluated,
                          final_gradient, make_result, print_summary)
@@ -452,12 +452,9 @@ def _run_parallel(problem, x0s, batch, maximize):
     args = problem.args
     # the types of every start's arguments are those of the first start's
     check_jitted_returns(problem.fun, jac, W[Row.X], _start_args(args, batch, 0))
-    clips = problem.method.clips_norm(cfg)
-    plateau = _feedback.uses_plateau(ws.ctl)
 
     def parallel(kstop, lrs):
-        run = get_driver("multi", problem.method, ws.flavour, problem.fun, jac, clips,
-                         plateau)
+        run = driver_for("multi", problem, ws, jac)
         try:
             run(Ws, gs, hps, cfg, ctls, counts, codes, args, batch, lrs, kstop)
             return
@@ -471,8 +468,7 @@ def _run_parallel(problem, x0s, batch, maximize):
         raise cause
 
     def serial(kstop, lrs):
-        run = get_driver("single", problem.method, ws.flavour, problem.fun, jac, clips,
-                         plateau)
+        run = driver_for("single", problem, ws, jac)
         for i in range(nstart):
             if codes[i] == CONTINUE:
                 codes[i] = run(Ws[i], gs[i], hps[i], cfg, ctls[i], counts[i],

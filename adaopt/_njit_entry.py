@@ -51,13 +51,19 @@ _succeeded = numba.njit(status.succeeded, inline="always")
 _maxfev_limit = numba.njit(iteration_limit_from_maxfev, inline="always")
 
 
+def _is_off(ty):
+    """Whether an optional argument of Numba type ``ty`` is None while the
+    call compiles (passed as None, or left at its default None)."""
+    return isinstance(ty, (types.NoneType, types.Omitted))
+
+
 def _bound(bound, n, fill):  # pragma: no cover - replaced by the overload
     """``bound`` as a float64 array of ``n`` elements, ``fill`` if None."""
 
 
 @overload(_bound, inline="always")
 def _bound_overload(bound, n, fill):
-    if isinstance(bound, (types.NoneType, types.Omitted)):
+    if _is_off(bound):
         def impl(bound, n, fill):
             return np.full(n, fill)
     elif isinstance(bound, types.Array):
@@ -144,7 +150,7 @@ def _kfev(maxfev):  # pragma: no cover - replaced by the overload
 
 @overload(_kfev, inline="always")
 def _kfev_overload(maxfev):
-    if isinstance(maxfev, (types.NoneType, types.Omitted)):
+    if _is_off(maxfev):
         return lambda maxfev: np.inf
     return lambda maxfev: np.float64(_maxfev_limit(maxfev, 1))
 
@@ -155,7 +161,7 @@ def _off_as_inf(value):  # pragma: no cover - replaced by the overload
 
 @overload(_off_as_inf, inline="always")
 def _off_as_inf_overload(value):
-    if isinstance(value, (types.NoneType, types.Omitted)):
+    if _is_off(value):
         return lambda value: np.inf
     return lambda value: np.float64(value)
 
@@ -320,10 +326,8 @@ def _iterate_flavours(method):
         return built[indices]
 
     def preparation(clip_norm):
-        # clip_norm left at its default (None) or passed as None is off
-        # while Numba compiles the call: no clip-norm kernel to link
-        off = isinstance(clip_norm, (types.NoneType, types.Omitted))
-        return method.step_scalars_inline(clips=not off)
+        # a clip_norm that is None here links no clip-norm kernel
+        return method.step_scalars_inline(clips=not _is_off(clip_norm))
 
     scope = {"_choose": choose, "_preparation": preparation, "_rules": _rules,
              "iterate": iterate, "inf": np.inf, "_NO_LRS": _NO_LRS}

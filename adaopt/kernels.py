@@ -323,10 +323,11 @@ def _step_block(theta, grad, S, hp, lo, count):
     ``_PLAIN`` and ``_MASKED`` are constants of each build, so Numba prunes
     the branches of other flavours before inlining it.  The state rows of
     ``S`` are the method's state names in order, the ones in use only (the
-    others alias ``v`` and are never touched).  ``plain`` means every scalar option is neutral (no maximize, clipping,
-    coupled weight decay, bias correction, eps inside the sqrt; the
-    decoupled decay is in both bodies): those operations are
-    left out rather than done with neutral values, and a non-finite gradient
+    others alias ``v`` and are never touched).  ``plain`` means every scalar
+    option is neutral (no maximize, clipping, coupled weight decay, bias
+    correction, eps inside the sqrt; the decoupled decay is in both
+    bodies): those operations are left out rather than done with neutral
+    values, and a non-finite gradient
     needs no test of its own, since it makes ``v`` non-finite (``g * g`` is
     inf or NaN, and ``(1 - rho) * inf`` too, even for ``1 - rho == 0``).
     """
