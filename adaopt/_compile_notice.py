@@ -26,6 +26,7 @@ _WHAT = (
     ("_single_template", "the compiled minimize driver for your objective"),
     ("_multi_template", "the compiled multistart driver for your objective"),
     ("_advance", "the minimize iteration"),
+    ("from_python", "the njit entry point's call from Python"),
     ("_fused_step_loop_", "the {} step kernel"),   # _fused_step_loop_<Title>_<flavour>_...
     ("step_scalars", "the preparation of a step's scalars"),
     ("sumsq", "the clip_norm kernel"),
@@ -62,9 +63,11 @@ class _FirstCompileNotice(event.Listener):
         if self._depth != 1 or self.said:
             return
         dispatcher = (ev.data or {}).get("dispatcher")
-        py_func = getattr(dispatcher, "py_func", None)
-        if py_func is None or not getattr(
-                py_func, "__module__", "").startswith("adaopt."):
+        # a function made by exec() without __name__ in its globals has
+        # __module__ None: not adaopt's (a listener that raises would break
+        # the compilation it listens to)
+        module = getattr(getattr(dispatcher, "py_func", None), "__module__", None)
+        if not (isinstance(module, str) and module.startswith("adaopt.")):
             return
         with self._lock:
             if self.said:

@@ -59,6 +59,9 @@ def test_only_an_outermost_compilation_of_adaopt_code_is_announced():
     listener = _compile_notice._FirstCompileNotice(lambda: out)
     event.register("numba:compile", listener)
     try:
+        made = {}                       # exec() without __name__: __module__ None
+        exec("def made_by_exec(x):\n    return x + 1.0\n", made)
+        assert numba.njit(made["made_by_exec"])(1.0) == 2.0   # not adaopt's: silent
         inner = numba.njit(rosenbrock_fg.py_func)     # fresh, uncached: compiles
 
         @numba.njit
