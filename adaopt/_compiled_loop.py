@@ -66,9 +66,10 @@ is a runtime value):
   from Numba's own cache, which does not notice changed globals either,
   as Numba documents.)
 * the njit entry point is inlined into the calling function (Numba IR
-  inlining, ``inline='always'``), so a caller decorated with
-  ``@njit(cache=True)`` is cached with the whole optimization inside it, by
-  Numba's own cache: keyed on the caller's source file, not on the key
+  inlining, ``inline='always'``), where it calls the driver of
+  :func:`get_driver` for a jitted objective (or inlines the loop for a
+  first-class function), so a caller decorated with ``@njit(cache=True)``
+  is cached with the whole optimization linked into it, by Numba's own cache: keyed on the caller's source file, not on the key
   above, so it does not notice changed globals or edits to other files.  (A
   non-inlined optimizer that takes a jitted function as an argument makes
   every caller uncacheable: Numba then embeds the address of the function

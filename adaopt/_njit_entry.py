@@ -9,22 +9,45 @@ and it runs the compiled loop of :mod:`adaopt._compiled_loop` on the work
 arrays of :mod:`adaopt._workspace`, filled by the same functions as every
 other front end.
 
-Its flavour (which state arrays are in use) is decided by the
-hyperparameters the description's state arrays name (``when``).  Those whose
-values are known while Numba compiles the call (a boolean, left at its
-default or passed as a constant, arrives as a literal) fix their arrays:
-only the flavours the others can still choose are compiled (each about 2 s),
-and called through a run-time choice when more than one is left.  A float has
-no literal type, and Numba's inliner puts a default into the caller as a
-constant of its type (and a call from Python types it as its value's type),
-so ``momentum`` left at its default still leaves both flavours.  Types decide
-two more things: ``clip_norm`` None, its default, is off, and the call links
-no clip-norm kernel (about 1 s); and only a rule's block can name the
-plateau rule (``lr_schedule``), whose code (about 1 s) a name or None leaves
-out.
+How a call compiles
+-------------------
+``<method>_njit`` is a Python function of that signature with a Numba
+``@overload`` (``inline='always'``): Numba inlines it into the calling
+function, and its typer sees the types of the arguments passed and
+``types.Omitted`` for those left out.  Types decide what the call compiles,
+so that it compiles only what it can run:
+
+* the flavour (which state arrays are in use), from the hyperparameters the
+  description's state arrays name (``when``): one left at its default, or a
+  boolean passed as a constant (a literal), fixes its array
+  (:func:`possible_flavours`); a float passed has no literal type and leaves
+  both, chosen at run time by ``ctl[FLAVOUR]``;
+* ``clip_norm`` None, its default, links no clip-norm kernel, and only a
+  rule's block (an array) as ``lr_schedule`` links the plateau rule;
+* a ``fun`` (and ``jac``) naming jitted functions runs the compiled drivers
+  of :func:`adaopt.minimize` (:func:`adaopt._compiled_loop.get_driver`, on
+  disk and shared with it): the caller compiles a call of them only.  An
+  objective that is a first-class function (picked at run time from a
+  tuple of functions, say) has no driver of its own, and gets the compiled
+  loop inlined.
+
+What is inlined into the caller is a shell of three calls, each of a
+function compiled once for its arguments' types and shared by every caller
+in the process: ``setup`` (the checks, and the filling of the work arrays
+and of the rule's state), the run (the driver, or the compiled loop in a
+function of its own), and ``finish`` (the result).  An inlined overload
+is typed twice, once on its own and again inside the caller, and the
+caller compiles what its IR holds: so the IR holds calls only.  Inlined it
+must be: a called overload taking ``fun`` makes a ``cache=True`` caller
+uncacheable (Numba embeds the dispatcher's address, a "dynamic global").
+The code the shell calls is linked into the caller, so a caller decorated
+``cache=True`` is cached with the whole run inside.  Called from Python, the entry point runs the call in a
+small jitted function made for the names of the arguments given, so that
+one left out is left out of the compiled call too.
 """
 
 import collections
+import inspect
 import linecache
 
 import numba
@@ -32,8 +55,8 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from . import _feedback, status
-from ._compiled_loop import iterate
+from . import _feedback, _numba_cache, status
+from ._compiled_loop import get_driver, iterate
 from ._iteration import called_advance
 from ._problem import METHODS, option_defaults
 from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
@@ -54,7 +77,8 @@ _maxfev_limit = numba.njit(iteration_limit_from_maxfev, inline="always")
 def _is_off(ty):
     """Whether an optional argument of Numba type ``ty`` is None while the
     call compiles (passed as None, or left at its default None)."""
-    return isinstance(ty, (types.NoneType, types.Omitted))
+    return isinstance(ty, types.NoneType) or (isinstance(ty, types.Omitted)
+                                              and ty.value is None)
 
 
 def _bound(bound, n, fill):  # pragma: no cover - replaced by the overload
@@ -124,26 +148,6 @@ def _rule_block_overload(lr_schedule, default):
     return impl
 
 
-def _rules(lr_schedule):
-    """The compiled rules (:func:`adaopt._feedback.compiled_rule`) for an
-    ``lr_schedule`` of this Numba type: only a rule's block (an array) can
-    ask for the plateau rule; a name can only be the bold driver."""
-    return _feedback.compiled_rule(isinstance(lr_schedule, types.Array))
-
-
-def _fill_rule(lr_schedule, ctl, block, lr, sign):  # pragma: no cover - the overload
-    """:func:`adaopt._feedback.fill_rule` of the build ``lr_schedule`` needs."""
-
-
-@overload(_fill_rule, inline="always")
-def _fill_rule_overload(lr_schedule, ctl, block, lr, sign):
-    fill = _rules(lr_schedule)[0]
-
-    def impl(lr_schedule, ctl, block, lr, sign):
-        fill(ctl, block, lr, sign)
-    return impl
-
-
 def _kfev(maxfev):  # pragma: no cover - replaced by the overload
     """The iteration limit implied by ``maxfev`` (one evaluation per iteration)."""
 
@@ -198,15 +202,8 @@ def _bounded(lo, hi):
     return bounded
 
 
-_TEMPLATE = """\
-def {name}(fun, x0, args=(), jac=None, lower=None, upper=None, {hyper}, {limits},
-        lr_schedule={rule_name!r}):
-    if _DISABLE_JIT:
-        # Under NUMBA_DISABLE_JIT=1 this runs as Python, where the overloads
-        # it is built from do not exist: say so instead of failing obscurely
-        # (a constant False when compiled: the test costs nothing).
-        raise RuntimeError("adaopt.{name} needs Numba's JIT, and NUMBA_DISABLE_JIT=1 "
-                           "is set; adaopt.minimize runs without it")
+_SETUP = """\
+def setup({setup_params}, rule):
     cfg = np.empty({ncfg})
 {checks}
     if not (maxiter >= 0 and gtol >= 0.0 and ftol >= 0.0 and xtol >= 0.0):
@@ -231,59 +228,52 @@ def {name}(fun, x0, args=(), jac=None, lower=None, upper=None, {hyper}, {limits}
     ctl = np.empty(CTL_SIZE)
     _fill_control(ctl, gtol, ftol, xtol, maxiter, kfev, bounded, _per_step(cfg))
     ctl[Ctl.FLAVOUR] = flavour
-    rule = _rule_block(lr_schedule, _DEFAULT_RULE)
     if rule.shape[0] > 0 and rule[0] != _CONSTANT:     # rule[0]: its kind
-        _fill_rule(lr_schedule, ctl, rule, cfg[0], -1.0 if maximize else 1.0)
+        _fill_rule(ctl, rule, cfg[0], -1.0 if maximize else 1.0)
         ctl[Ctl.PREPARE] = 1.0
     g = np.zeros(n, dtype=x0.dtype)
     counts = np.zeros(2, dtype=np.int64)
-    code = _iterate_flavours({deciders}clip_norm, lr_schedule, fun, jac, W, g, hp, cfg, ctl,
-                             counts, args)
+    return W, g, hp, cfg, ctl, counts
+"""
+
+_TEMPLATE = """\
+def impl({signature}):
+    W, g, hp, cfg, ctl, counts = _setup({setup_params},
+                                        _rule_block(lr_schedule, _DEFAULT_RULE))
+    return _finish(W, g, ctl, counts, {run})
+"""
+
+#: The call of ``_run`` in the shell: a driver names the objective itself;
+#: the inlined loop takes it as an argument (a first-class function).
+_RUN_DRIVER = "_run(W, g, hp, cfg, ctl, counts, args, _NO_LRS, inf)"
+_RUN_INLINED = "_run(fun, jac, W, g, hp, cfg, ctl, counts, args)"
+
+_FINISH = """\
+def finish(W, g, ctl, counts, code):
     if code == status.NONFINITE:
         copy_into(g, W[Row.GPREV])
     return _Result(W[Row.X].copy(), ctl[Ctl.F], g, int(ctl[Ctl.K]), counts[0],
                    counts[1], code, _succeeded(code))
 """
 
-_ADVANCE_ANY = """\
-def advance_any(W, g, hp, ctl):
+_BY_FLAVOUR = """\
+def by_flavour({params}):
     flavour = ctl[Ctl.FLAVOUR]
 {branches}
 """
 
-_ITERATE_FLAVOURS = """\
-def iterate_flavours({deciders}clip_norm, lr_schedule, fun, jac, W, g, hp, cfg, ctl, counts,
-                     args):
-    pass    # replaced by the overload
 
-def typer({deciders}clip_norm, lr_schedule, fun, jac, W, g, hp, cfg, ctl, counts, args):
-    advance = _choose(({deciders}))
-    prepare = _preparation(clip_norm)
-    next_rate = _rules(lr_schedule)[1]
-    def impl({deciders}clip_norm, lr_schedule, fun, jac, W, g, hp, cfg, ctl, counts, args):
-        return iterate(fun, jac, advance, prepare, next_rate, W, g, hp, cfg, ctl, counts,
-                       args, _NO_LRS, inf)
-    return impl
-"""
-
-
-def _advance_any(method, indices):
-    """``advance`` of the flavour ``ctl[FLAVOUR]`` names among ``indices``
-    (of ``method.flavours``), chosen at run time."""
+def _by_flavour(method, funcs, params, **options):
+    """A jitted function of ``params`` returning ``funcs[i](<params>)`` for the
+    flavour ``i`` that ``ctl[FLAVOUR]`` names (``funcs``: index -> function)."""
     scope = {"Ctl": Ctl}
     lines = []
-    for i in indices:
-        scope[f"_advance_{i}"] = called_advance(method, method.flavours[i])
-        lines.append(f"    if flavour == {float(i)!r}:\n"
-                     f"        return _advance_{i}(W, g, hp, ctl)")
-    lines.append("    return -2")     # never: the flavour is one of indices
-    return numba.njit(_compile(_ADVANCE_ANY.format(branches="\n".join(lines)),
-                               "advance_any", scope, method), inline="always")
-
-
-def _deciders(method):
-    """The hyperparameters that decide the flavour, as source: ``'centered, momentum, '``."""
-    return "".join(f"{s.when}, " for s in method.state if not s.always)
+    for i, func in funcs.items():
+        scope[f"_flavour_{i}"] = func
+        lines.append(f"    if flavour == {float(i)!r}:\n        return _flavour_{i}({params})")
+    lines.append("    return -2")     # never: the flavour is one of funcs
+    source = _BY_FLAVOUR.format(params=params, branches="\n".join(lines))
+    return numba.njit(_compile(source, "by_flavour", scope, method), **options)
 
 
 def possible_flavours(method, deciders):
@@ -308,51 +298,104 @@ def possible_flavours(method, deciders):
                  if all(flavour[i] == used for i, used in known.items()))
 
 
-def _iterate_flavours(method):
-    """``iterate_flavours(<deciders>, clip_norm, lr_schedule, fun, jac, W, g, ...)``: the
-    compiled loop with the iteration of the flavours the deciders' types
-    leave possible (:func:`possible_flavours`): one called directly, or
-    several chosen at run time by ``ctl[FLAVOUR]``; and the preparation of
-    a step without the clip-norm kernel when ``clip_norm`` is None there,
-    the rules without the plateau rule unless ``lr_schedule`` is a block.
+_built = {}
+
+
+def _dispatcher(ty):
+    """The jitted function a Numba type names (``fun`` or ``jac`` passed as
+    a ``@njit`` function), or None (a first-class function, say)."""
+    return ty.dispatcher if isinstance(ty, types.Dispatcher) else None
+
+
+def _drivers(method, indices, fun, jac, clips, plateau):
+    """The compiled drivers (:func:`adaopt._compiled_loop.get_driver`) of the
+    flavours ``indices`` for the objective of Numba types ``fun`` and ``jac``,
+    by index; None when they do not name jitted functions."""
+    fun_jitted = _dispatcher(fun)
+    jac_jitted = None if _is_off(jac) else _dispatcher(jac)
+    if fun_jitted is None or (jac_jitted is None and not _is_off(jac)):
+        return None
+    return {i: get_driver("single", method, method.flavours[i], fun_jitted, jac_jitted,
+                          clips, plateau) for i in indices}
+
+
+def _run(method, indices, fun, jac, clips, plateau):
+    """``(run, call)``: the jitted run of the flavours ``indices`` (of
+    ``method.flavours``) for an objective of Numba types ``fun`` and ``jac``,
+    and the shell's call of it (``_RUN_DRIVER`` or ``_RUN_INLINED``).
+
+    For a jitted ``fun`` (and ``jac``) the run is the compiled driver of
+    ``adaopt.minimize`` (disk-cached and shared with it), or a choice among
+    several by ``ctl[FLAVOUR]``; for a first-class function, the compiled loop
+    (in memory).  Either way its preparation of a step links no clip-norm
+    kernel unless ``clips``, and its rules no plateau rule unless
+    ``plateau``.  Called, not inlined: typed once, not again in every caller.
     """
-    built = {}
+    drivers = _drivers(method, indices, fun, jac, clips, plateau)
+    if drivers is not None:
+        if len(drivers) == 1:
+            return next(iter(drivers.values())), _RUN_DRIVER
+        return _numba_cache.built_once(
+            _built, ("drivers", method.name, *drivers.values()), lambda: _by_flavour(
+                method, drivers, "W, g, hp, cfg, ctl, counts, args, lrs, kstop",
+                nogil=True)), _RUN_DRIVER
 
-    def choose(deciders):
-        indices = possible_flavours(method, deciders)
-        if indices not in built:
-            built[indices] = (called_advance(method, method.flavours[indices[0]])
-                              if len(indices) == 1 else _advance_any(method, indices))
-        return built[indices]
+    def build():
+        advance = _by_flavour(
+            method, {i: called_advance(method, method.flavours[i]) for i in indices},
+            "W, g, hp, ctl", inline="always")
+        prepare = method.step_scalars_inline(clips=clips)
+        next_rate = _feedback.compiled_rule(plateau)[1]
 
-    def preparation(clip_norm):
-        # a clip_norm that is None here links no clip-norm kernel
-        return method.step_scalars_inline(clips=not _is_off(clip_norm))
-
-    scope = {"_choose": choose, "_preparation": preparation, "_rules": _rules,
-             "iterate": iterate, "inf": np.inf, "_NO_LRS": _NO_LRS}
-    _compile(_ITERATE_FLAVOURS.format(deciders=_deciders(method)), "iterate_flavours", scope, method)
-    # prefer_literal: inlined into its caller, the entry point's defaults are
-    # constants there, so a boolean left at its default arrives as a literal
-    overload(scope["iterate_flavours"], inline="always",
-             prefer_literal=True)(scope["typer"])
-    return scope["iterate_flavours"]
+        def run(fun, jac, W, g, hp, cfg, ctl, counts, args):
+            return iterate(fun, jac, advance, prepare, next_rate, W, g, hp, cfg, ctl,
+                           counts, args, _NO_LRS, np.inf)
+        return numba.njit(run, nogil=True, error_model="numpy")
+    return _numba_cache.built_once(
+        _built, ("inlined", method.name, indices, clips, plateau), build), _RUN_INLINED
 
 
 def _compile(source, name, scope, method):
     """Define ``name`` from ``source``, with the source kept for tracebacks."""
     filename = f"<adaopt {method.name} {name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    scope.setdefault("__name__", __name__)     # the functions' __module__
     exec(compile(source, filename, "exec"), scope)
     return scope[name]
+
+
+_TYPER = """\
+def typer({signature}):
+    return _impl_for(({deciders}), fun, jac, clip_norm, lr_schedule)
+"""
+
+
+def _as_type(value):
+    """An argument as its typer sees it, as a Numba type: an omitted one
+    arrives as its default (a Python object) or as ``types.Omitted``."""
+    return value if isinstance(value, types.Type) else types.Omitted(value)
+
+_FROM_PYTHON = """\
+def from_python({params}):
+    return _entry({arguments})
+"""
+
+
+def _parameters(method):
+    """The entry point's parameters, ``[(name, default)]`` (no default: ``...``)."""
+    limits = {k: v for k, v in option_defaults(method).items()
+              if k in ("maxiter", "maxfev", "gtol", "ftol", "xtol")}
+    hyper = [(h.name, h.default_in_minimize) for h in method.hyperparameters
+             if h.in_minimize and not h.fixed]
+    return [("fun", ...), ("x0", ...), ("args", ()), ("jac", None), ("lower", None),
+            ("upper", None), *hyper, *limits.items(), ("lr_schedule", _DEFAULT_RULE_NAME)]
 
 
 def make_njit_entry(method, doc):
     """The njit entry point of ``method`` (see the module docstring)."""
     name = f"{method.name}_njit"
-    limits = {k: v for k, v in option_defaults(method).items()
-              if k in ("maxiter", "maxfev", "gtol", "ftol", "xtol")}
-    hyper = [h for h in method.hyperparameters if h.in_minimize and not h.fixed]
+    parameters = _parameters(method)
+    signature = ", ".join(p if d is ... else f"{p}={d!r}" for p, d in parameters)
     optional = [i for i, s in enumerate(method.state) if not s.always]
     # the flavour's index in method.flavours (itertools.product order)
     flavour = [f"    flavour = flavour * 2 + (1 if uses[{i}] else 0)" for i in optional]
@@ -361,34 +404,86 @@ def make_njit_entry(method, doc):
         value = (f"cfg[{method.Cfg[s.initial.upper()].value}]"
                  if isinstance(s.initial, str) else repr(float(s.initial)))
         initial.append(f"    if uses[{i}]:\n        initial[j] = {value}\n        j += 1")
-    source = _TEMPLATE.format(
-        name=name, hyper=", ".join(f"{h.name}={h.default_in_minimize!r}" for h in hyper),
-        limits=", ".join(f"{k}={v!r}" for k, v in limits.items()),
+    setup_params = ", ".join(p for p, _ in parameters
+                             if p not in ("fun", "args", "jac", "lr_schedule"))
+    setup = _SETUP.format(
+        setup_params=setup_params,
         ncfg=len(method.Cfg), checks="\n".join(method.nopython_checks()),
         nstate=" + ".join(f"(1 if uses[{i}] else 0)" for i in range(len(method.state))),
         flavour="\n".join(flavour) or "    pass", initial="\n".join(initial),
-        hp_size=method.hp_size, uses=method.uses_source(),
-        deciders=_deciders(method), rule_name=_DEFAULT_RULE_NAME)
+        hp_size=method.hp_size, uses=method.uses_source())
     result = collections.namedtuple(
         f"{method.title}Result",
         ["x", "fun", "jac", "nit", "nfev", "njev", "status", "success"])
-    scope = dict(method.nopython_globals(), _DISABLE_JIT=_DISABLE_JIT, np=np,
+    scope = dict(method.nopython_globals(), np=np,
                  status=status, Ctl=Ctl, Row=Row, CTL_SIZE=CTL_SIZE, _kfev=_kfev,
                  copy_into=copy_into,
                  _start=_start, _bound=_bound, _bounded=_bounded, _off_as_inf=_off_as_inf,
                  _fixed_scalars=method.fixed_scalars_inline(),
                  _per_step=method.per_step_inline(),
-                 _iterate_flavours=_iterate_flavours(method), _fill_workspace=_fill_workspace,
+                 _fill_workspace=_fill_workspace,
                  _fill_control=_fill_control, _workspace_rows=_workspace_rows,
-                 _succeeded=_succeeded, _Result=result, _rule_block=_rule_block,
-                 _fill_rule=_fill_rule, _CONSTANT=_feedback.CONSTANT,
+                 _succeeded=_succeeded, _rule_block=_rule_block,
+                 _CONSTANT=_feedback.CONSTANT, _Result=result,
                  _DEFAULT_RULE=option_defaults(method)["lr_schedule"].block(),
-                 inf=np.inf)
-    func = _compile(source, name, scope, method)
-    func.__doc__ = doc
-    func.__module__ = "adaopt"
-    func.result_type = result
-    return numba.njit(func, inline="always")
+                 _NO_LRS=_NO_LRS, inf=np.inf)
+    finish = numba.njit(_compile(_FINISH, "finish", dict(scope), method))
+
+    def setup_for(plateau):
+        # a build whose rules can run the plateau rule or not (see _run)
+        return _numba_cache.built_once(_built, ("setup", method.name, plateau), lambda: numba.njit(
+            _compile(setup, "setup", dict(scope, _fill_rule=_feedback.compiled_rule(plateau)[0]),
+                     method)))
+
+    def impl_for(deciders, fun, jac, clip_norm, lr_schedule):
+        # an omitted argument reaches an overload's typer as its default
+        # value (a Python object) or as types.Omitted: the same to us
+        deciders = tuple(_as_type(d) for d in deciders)
+        fun, jac, clip_norm, lr_schedule = (_as_type(a) for a in (fun, jac, clip_norm,
+                                                                  lr_schedule))
+        indices = possible_flavours(method, deciders)
+        # only a rule's block (an array) can ask for the plateau rule; a name
+        # can only be the bold driver
+        clips, plateau = not _is_off(clip_norm), isinstance(lr_schedule, types.Array)
+        run, call = _run(method, indices, fun, jac, clips, plateau)
+        return _numba_cache.built_once(_built, ("impl", method.name, indices, run), lambda: _compile(
+            _TEMPLATE.format(signature=signature, setup_params=setup_params, run=call), "impl",
+            dict(scope, _setup=setup_for(plateau), _run=run, _finish=finish), method))
+
+    entry = _python_entry(method, name, signature)
+    typer = _compile(_TYPER.format(signature=signature, deciders="".join(
+        f"{method.state[i].when}, " for i in optional)), "typer", {"_impl_for": impl_for}, method)
+    # prefer_literal: a boolean passed as a constant arrives as a literal
+    overload(entry, inline="always", prefer_literal=True)(typer)
+    entry.__doc__ = doc
+    entry.result_type = result
+    return entry
+
+
+def _python_entry(method, name, signature):
+    """The entry point as Python sees it: ``name(<signature>)``, which from
+    Python runs the call in a small jitted function made for the arguments
+    it was given (so an omitted one is omitted in the compiled call too)."""
+    reference = _compile(f"def {name}({signature}):\n    pass\n", name, {}, method)
+    shape = inspect.signature(reference)
+    callers = {}
+
+    def entry(*args, **kwargs):
+        if _DISABLE_JIT:
+            raise RuntimeError(f"adaopt.{name} needs Numba's JIT, and NUMBA_DISABLE_JIT=1 "
+                               "is set; adaopt.minimize runs without it")
+        given = shape.bind(*args, **kwargs).arguments
+        passed = tuple(given)
+        caller = _numba_cache.built_once(callers, passed, lambda: numba.njit(_compile(
+            _FROM_PYTHON.format(params=", ".join(passed),
+                                arguments=", ".join(f"{p}={p}" for p in passed)),
+            "from_python", {"_entry": entry}, method)))
+        return caller(*given.values())
+
+    entry.__name__ = entry.__qualname__ = name
+    entry.__module__ = "adaopt"
+    entry.__signature__ = shape
+    return entry
 
 
 _RMSPROP_NJIT_DOC = r"""Minimize ``fun`` with RMSprop from inside Numba-compiled code.
@@ -402,7 +497,10 @@ order); the update is :class:`adaopt.RMSprop`'s.
 For the same inputs it returns what ``adaopt.minimize`` returns.
 
 It is inlined into its caller, so a caller decorated with
-``@njit(cache=True)`` is cached together with the optimization.
+``@njit(cache=True)`` is cached together with the optimization.  With a
+jitted ``fun`` it calls the driver :func:`adaopt.minimize` compiles for
+that objective, from the same disk cache.  It can be called from Python
+too, to try a call out: it then compiles a small caller of its own.
 
 Parameters
 ----------

@@ -282,6 +282,63 @@ def test_rmsprop_njit_rejects_bad_options():
         fit_rows(X0[None], inf, -inf, 1e-3, 0.9, 10)
 
 
+def test_rmsprop_njit_called_from_python_runs_as_from_njit_code():
+    # From Python the entry point runs the call in a small jitted function of
+    # the arguments given: the same result, to the bit, as fit_rows's; and
+    # with ``centered`` and ``momentum`` left at their defaults the call
+    # compiles one flavour (momentum: minimize's 0.9), not all four.
+    from adaopt import _njit_entry
+    start, lower, upper = np.array([-1.2, 1.0]), np.array([-1.0, -np.inf]), np.array([1.5, 0.9])
+    xs, funs, nits, codes, _, jac = fit_rows(start[None], lower, upper, 2e-3, 0.9, 700)
+    before = set(_njit_entry._built)
+    r = adaopt.rmsprop_njit(rosen_fg, start, lower=lower, upper=upper, lr=2e-3, rho=0.9,
+                            maxiter=700)
+    assert type(r) is adaopt.rmsprop_njit.result_type
+    np.testing.assert_array_equal(r.x, xs[0])
+    np.testing.assert_array_equal(r.jac, jac)
+    assert (r.fun, r.nit, r.status) == (funs[0], nits[0], codes[0])
+    momentum = RMSPROP.flavours.index((True, False, True))
+    built = [key[2] for key in _njit_entry._built if key[:2] == ("impl", "rmsprop")]
+    assert (momentum,) in built
+    assert all(len(key[2]) == 1 for key in set(_njit_entry._built) - before
+               if key[:2] == ("impl", "rmsprop"))
+
+
+_PICKED = numba.types.Tuple((numba.float64, numba.float64[::1]))(numba.float64[::1])
+
+
+@numba.njit(_PICKED, cache=True)
+def _towards_one(x):
+    r = x - 1.0
+    return 0.5 * np.sum(r * r), r.copy()
+
+
+@numba.njit(_PICKED, cache=True)
+def _towards_minus_two(x):
+    r = x + 2.0
+    return np.sum(r * r * r * r), 4.0 * r * r * r
+
+
+@numba.njit
+def _fit_picked(objectives, i, x0):
+    # objectives[i] with a run-time i is a first-class function (not one
+    # jitted function known while compiling): the entry point then inlines
+    # the compiled loop instead of calling minimize's driver
+    r = adaopt.rmsprop_njit(objectives[i], x0, lr=0.01, maxiter=400)
+    return r.x, r.fun, r.nit, r.status
+
+
+@pytest.mark.filterwarnings("ignore:First-class function type feature is experimental")
+def test_rmsprop_njit_runs_an_objective_chosen_at_run_time():
+    objectives = (_towards_one, _towards_minus_two)
+    for i, fun in enumerate(objectives):
+        x, f, nit, code = _fit_picked(objectives, i, X0)
+        ref = adaopt.minimize(fun, X0, jac=True, options=dict(lr=0.01, maxiter=400,
+                                                              driver="python"))
+        np.testing.assert_array_equal(x, ref.x)
+        assert (f, nit, code) == (ref.fun, ref.nit, ref.status)
+
+
 def test_keyboard_interrupt_between_chunks_returns_the_work_done():
     # The schedule runs in Python between chunks: an interrupt raised there is
     # what Ctrl-C during a chunk becomes (Python sees it when the chunk returns).
@@ -317,9 +374,8 @@ def test_njit_entry_compiles_only_the_flavours_its_arguments_leave_open():
         == (centered,)
     assert possible_flavours(RMSPROP, (types.Omitted(False), types.float64)) \
         == (plain, momentum)
-    # what Numba passes from a caller that leaves both at their defaults: the
-    # entry point is inlined, its defaults become constants, and a float
-    # constant has no literal type
+    # constants passed for both: a boolean arrives as a literal, a float has
+    # no literal type (an omitted one reaches the typer as Omitted, above)
     assert possible_flavours(RMSPROP, (types.BooleanLiteral(False), types.float64)) \
         == (plain, momentum)
     assert sorted(possible_flavours(RMSPROP, (types.boolean, types.float64))) \

@@ -155,7 +155,7 @@ def test_every_method_has_every_front_end():
     for name, (cls, njit, scipy_method) in FRONT.items():
         assert {cls.__name__, name, f"{name}_njit"} <= set(adaopt.__all__)
         assert cls.method is METHODS[name] is scipy_method.adaopt_method
-        assert njit.py_func.__name__ == f"{name}_njit"
+        assert njit.__name__ == f"{name}_njit"
 
 
 def test_every_front_end_shows_the_descriptions_defaults():
@@ -165,7 +165,7 @@ def test_every_front_end_shows_the_descriptions_defaults():
         assert set(signature.parameters) == {"params", "lr_schedule", *method.defaults}
         for key, default in method.defaults.items():
             assert signature.parameters[key].default == default
-        njit = inspect.signature(njit_entry.py_func)
+        njit = inspect.signature(njit_entry)
         for key, default in method.minimize_defaults.items():
             assert njit.parameters[key].default == default
         # the class docstring states the same defaults

@@ -538,7 +538,7 @@ def test_the_policy_sets_rmsprops_momentum_in_minimize_only():
     assert rmsprop.object_defaults_in_minimize == {"momentum": 0.0}
     assert rmsprop.minimize_defaults["momentum"] == 0.9
     assert inspect.signature(adaopt.RMSprop).parameters["momentum"].default == 0.0
-    assert inspect.signature(adaopt.rmsprop_njit.py_func).parameters["momentum"].default == 0.9
+    assert inspect.signature(adaopt.rmsprop_njit).parameters["momentum"].default == 0.9
     assert METHODS["sgd"].object_defaults_in_minimize == {"momentum": 0.0}
     assert inspect.signature(adaopt.SGD).parameters["momentum"].default == 0.0
     assert not any(m.object_defaults_in_minimize for name, m in METHODS.items()
