@@ -66,7 +66,6 @@ from ._workspace import (CTL_SIZE, Ctl, Row, check_box, copy_into, fill_control,
 #: Numba's JIT switched off (NUMBA_DISABLE_JIT=1): the entry point cannot run.
 _DISABLE_JIT = bool(numba.config.DISABLE_JIT)
 
-_NO_LRS = np.empty(0, dtype=np.float64)
 _fill_workspace = numba.njit(fill_workspace, inline="always")
 _fill_control = numba.njit(fill_control, inline="always")
 _workspace_rows = numba.njit(workspace_rows, inline="always")
@@ -233,20 +232,23 @@ def setup({setup_params}, rule):
         ctl[Ctl.PREPARE] = 1.0
     g = np.zeros(n, dtype=x0.dtype)
     counts = np.zeros(2, dtype=np.int64)
-    return W, g, hp, cfg, ctl, counts
+    # no tabulated rates: an array of the type minimize passes (a global
+    # would be a read-only one, and give its driver another signature)
+    lrs = np.empty(0)
+    return W, g, hp, cfg, ctl, counts, lrs
 """
 
 _TEMPLATE = """\
 def impl({signature}):
-    W, g, hp, cfg, ctl, counts = _setup({setup_params},
-                                        _rule_block(lr_schedule, _DEFAULT_RULE))
+    W, g, hp, cfg, ctl, counts, lrs = _setup({setup_params},
+                                             _rule_block(lr_schedule, _DEFAULT_RULE))
     return _finish(W, g, ctl, counts, {run})
 """
 
 #: The call of ``_run`` in the shell: a driver names the objective itself;
 #: the inlined loop takes it as an argument (a first-class function).
-_RUN_DRIVER = "_run(W, g, hp, cfg, ctl, counts, args, _NO_LRS, inf)"
-_RUN_INLINED = "_run(fun, jac, W, g, hp, cfg, ctl, counts, args)"
+_RUN_DRIVER = "_run(W, g, hp, cfg, ctl, counts, args, lrs, inf)"
+_RUN_INLINED = "_run(fun, jac, W, g, hp, cfg, ctl, counts, args, lrs)"
 
 _FINISH = """\
 def finish(W, g, ctl, counts, code):
@@ -347,9 +349,9 @@ def _run(method, indices, fun, jac, clips, plateau):
         prepare = method.step_scalars_inline(clips=clips)
         next_rate = _feedback.compiled_rule(plateau)[1]
 
-        def run(fun, jac, W, g, hp, cfg, ctl, counts, args):
+        def run(fun, jac, W, g, hp, cfg, ctl, counts, args, lrs):
             return iterate(fun, jac, advance, prepare, next_rate, W, g, hp, cfg, ctl,
-                           counts, args, _NO_LRS, np.inf)
+                           counts, args, lrs, np.inf)
         return numba.njit(run, nogil=True, error_model="numpy")
     return _numba_cache.built_once(
         _built, ("inlined", method.name, indices, clips, plateau), build), _RUN_INLINED
@@ -426,7 +428,7 @@ def make_njit_entry(method, doc):
                  _succeeded=_succeeded, _rule_block=_rule_block,
                  _CONSTANT=_feedback.CONSTANT, _Result=result,
                  _DEFAULT_RULE=option_defaults(method)["lr_schedule"].block(),
-                 _NO_LRS=_NO_LRS, inf=np.inf)
+                 inf=np.inf)
     finish = numba.njit(_compile(_FINISH, "finish", dict(scope), method))
 
     def setup_for(plateau):

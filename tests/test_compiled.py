@@ -284,15 +284,26 @@ def test_rmsprop_njit_rejects_bad_options():
 
 def test_rmsprop_njit_called_from_python_runs_as_from_njit_code():
     # From Python the entry point runs the call in a small jitted function of
-    # the arguments given: the same result, to the bit, as fit_rows's; and
+    # the arguments given: the same result, to the bit, as fit_rows's (and
+    # minimize's, whose driver it calls); and
     # with ``centered`` and ``momentum`` left at their defaults the call
     # compiles one flavour (momentum: minimize's 0.9), not all four.
     from adaopt import _njit_entry
     start, lower, upper = np.array([-1.2, 1.0]), np.array([-1.0, -np.inf]), np.array([1.5, 0.9])
     xs, funs, nits, codes, _, jac = fit_rows(start[None], lower, upper, 2e-3, 0.9, 700)
+    # the run is minimize's own compiled driver for rosen_fg: compiled (or
+    # loaded) by minimize, then called by the entry point with the same
+    # argument types, so it compiles no other signature of it
+    compiled = adaopt.minimize(rosen_fg, start, jac=True, bounds=list(zip(lower, upper)),
+                               options=dict(lr=2e-3, rho=0.9, maxiter=700,
+                                            driver="compiled"))
+    driver = get_driver("single", RMSPROP, (True, False, True), rosen_fg, None, False, False)
+    signatures = list(driver.signatures)
     before = set(_njit_entry._built)
     r = adaopt.rmsprop_njit(rosen_fg, start, lower=lower, upper=upper, lr=2e-3, rho=0.9,
                             maxiter=700)
+    assert driver.signatures == signatures
+    np.testing.assert_array_equal(r.x, compiled.x)
     assert type(r) is adaopt.rmsprop_njit.result_type
     np.testing.assert_array_equal(r.x, xs[0])
     np.testing.assert_array_equal(r.jac, jac)
