@@ -246,9 +246,9 @@ def impl({signature}):
 """
 
 #: The call of ``_run`` in the shell: a driver names the objective itself;
-#: the inlined loop takes it as an argument (a first-class function).
+#: the compiled loop of a first-class function takes it as an argument.
 _RUN_DRIVER = "_run(W, g, hp, cfg, ctl, counts, args, lrs, inf)"
-_RUN_INLINED = "_run(fun, jac, W, g, hp, cfg, ctl, counts, args, lrs)"
+_RUN_LOOP = "_run(fun, jac, W, g, hp, cfg, ctl, counts, args, lrs)"
 
 _FINISH = """\
 def finish(W, g, ctl, counts, code):
@@ -324,7 +324,7 @@ def _drivers(method, indices, fun, jac, clips, plateau):
 def _run(method, indices, fun, jac, clips, plateau):
     """``(run, call)``: the jitted run of the flavours ``indices`` (of
     ``method.flavours``) for an objective of Numba types ``fun`` and ``jac``,
-    and the shell's call of it (``_RUN_DRIVER`` or ``_RUN_INLINED``).
+    and the shell's call of it (``_RUN_DRIVER`` or ``_RUN_LOOP``).
 
     For a jitted ``fun`` (and ``jac``) the run is the compiled driver of
     ``adaopt.minimize`` (disk-cached and shared with it), or a choice among
@@ -354,7 +354,7 @@ def _run(method, indices, fun, jac, clips, plateau):
                            counts, args, lrs, np.inf)
         return numba.njit(run, nogil=True, error_model="numpy")
     return _numba_cache.built_once(
-        _built, ("inlined", method.name, indices, clips, plateau), build), _RUN_INLINED
+        _built, ("loop", method.name, indices, clips, plateau), build), _RUN_LOOP
 
 
 def _compile(source, name, scope, method):
