@@ -29,7 +29,7 @@ so that it compiles only what it can run:
   disk and shared with it): the caller compiles a call of them only.  An
   objective that is a first-class function (picked at run time from a
   tuple of functions, say) has no driver of its own, and gets the compiled
-  loop inlined.
+  loop in a function of its own (in memory).
 
 What is inlined into the caller is a shell of three calls, each of a
 function compiled once for its arguments' types and shared by every caller
@@ -41,9 +41,10 @@ caller compiles what its IR holds: so the IR holds calls only.  Inlined it
 must be: a called overload taking ``fun`` makes a ``cache=True`` caller
 uncacheable (Numba embeds the dispatcher's address, a "dynamic global").
 The code the shell calls is linked into the caller, so a caller decorated
-``cache=True`` is cached with the whole run inside.  Called from Python, the entry point runs the call in a
-small jitted function made for the names of the arguments given, so that
-one left out is left out of the compiled call too.
+``cache=True`` is cached with the whole run inside.  Called from Python,
+the entry point runs the call in a small jitted function made for the
+names of the arguments given, so that one left out is left out of the
+compiled call too.
 """
 
 import collections
@@ -78,6 +79,12 @@ def _is_off(ty):
     call compiles (passed as None, or left at its default None)."""
     return isinstance(ty, types.NoneType) or (isinstance(ty, types.Omitted)
                                               and ty.value is None)
+
+
+def _as_type(value):
+    """An argument as its typer sees it, as a Numba type: an omitted one
+    arrives as its default (a Python object) or as ``types.Omitted``."""
+    return value if isinstance(value, types.Type) else types.Omitted(value)
 
 
 def _bound(bound, n, fill):  # pragma: no cover - replaced by the overload
@@ -371,12 +378,6 @@ def typer({signature}):
     return _impl_for(({deciders}), fun, jac, clip_norm, lr_schedule)
 """
 
-
-def _as_type(value):
-    """An argument as its typer sees it, as a Numba type: an omitted one
-    arrives as its default (a Python object) or as ``types.Omitted``."""
-    return value if isinstance(value, types.Type) else types.Omitted(value)
-
 _FROM_PYTHON = """\
 def from_python({params}):
     return _entry({arguments})
@@ -433,9 +434,9 @@ def make_njit_entry(method, doc):
 
     def setup_for(plateau):
         # a build whose rules can run the plateau rule or not (see _run)
-        return _numba_cache.built_once(_built, ("setup", method.name, plateau), lambda: numba.njit(
-            _compile(setup, "setup", dict(scope, _fill_rule=_feedback.compiled_rule(plateau)[0]),
-                     method)))
+        scope_of = dict(scope, _fill_rule=_feedback.compiled_rule(plateau)[0])
+        return _numba_cache.built_once(_built, ("setup", method.name, plateau), lambda: (
+            numba.njit(_compile(setup, "setup", scope_of, method))))
 
     def impl_for(deciders, fun, jac, clip_norm, lr_schedule):
         # an omitted argument reaches an overload's typer as its default
@@ -448,9 +449,10 @@ def make_njit_entry(method, doc):
         # can only be the bold driver
         clips, plateau = not _is_off(clip_norm), isinstance(lr_schedule, types.Array)
         run, call = _run(method, indices, fun, jac, clips, plateau)
-        return _numba_cache.built_once(_built, ("impl", method.name, indices, run), lambda: _compile(
-            _TEMPLATE.format(signature=signature, setup_params=setup_params, run=call), "impl",
-            dict(scope, _setup=setup_for(plateau), _run=run, _finish=finish), method))
+        source = _TEMPLATE.format(signature=signature, setup_params=setup_params, run=call)
+        scope_of = dict(scope, _setup=setup_for(plateau), _run=run, _finish=finish)
+        return _numba_cache.built_once(_built, ("impl", method.name, indices, run),
+                                       lambda: _compile(source, "impl", scope_of, method))
 
     entry = _python_entry(method, name, signature)
     typer = _compile(_TYPER.format(signature=signature, deciders="".join(
