@@ -87,13 +87,19 @@ def step_scalars(hp, cfg, g, lr, t):
         hp[Frame.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
 
 
+def plain_varies(cfg):
+    """Whether a step's table tests differently from the fixed one:
+    ``eps_root`` (0 in the fixed table) is scaled into it at each step."""
+    return cfg[C.EPS_ROOT] != 0.0
+
+
 def _kernel(flavour, parallel):
     return _adam_kernels.get_step_kernel(flavour[2], parallel)
 
 
 _SHARED = dict(requirements=(), state=STATE, fixed_scalars=fixed_scalars,
                step_scalars=step_scalars, per_step=per_step,
-               hp_size=_adam_kernels.HP_SIZE, kernel=_kernel)
+               hp_size=_adam_kernels.HP_SIZE, kernel=_kernel, plain_varies=plain_varies)
 
 ADAM = Method(name="adam", title="Adam", hyperparameters=_hyperparameters(0.0, False),
               **_SHARED)

@@ -226,6 +226,10 @@ class StateArray:
         return self.when is None
 
 
+def _never(cfg):
+    return False
+
+
 #: The compiled pieces of every method, by ``(engine, what)``.
 _BUILT = {}
 
@@ -258,11 +262,17 @@ class Method:
         The name under which the compiled iteration and drivers are built
         and cached: that of another method with the same settings' slots,
         preparation and kernels (AdamW shares Adam's), else ``name``.
+    plain_varies : callable, optional
+        ``plain_varies(cfg) -> bool``: whether ``step_scalars`` puts into a
+        slot that the kernel's ``is_plain`` tests a value other than the
+        fixed table's (RMSprop's bias correction, Adam's ``eps_root``), so
+        that the fixed table does not tell which body the steps take;
+        never when omitted (:meth:`kernel_bodies`).
     """
 
     def __init__(self, *, name, title, hyperparameters, requirements, state,
                  fixed_scalars, step_scalars, per_step, hp_size, kernel,
-                 engine=None):
+                 engine=None, plain_varies=None):
         if hyperparameters[0].name != "lr":
             raise ValueError("a method's first hyperparameter is lr")
         self.name = name
@@ -276,6 +286,7 @@ class Method:
         self._step_scalars = step_scalars
         self._per_step = per_step
         self._kernel = kernel
+        self._plain_varies = plain_varies or _never
         slots = [name.upper() for h in hyperparameters for name in h.slots]
         self.Cfg = enum.IntEnum(f"{title}Settings", [(n, i) for i, n in enumerate(slots)])
         names = {h.name for h in self.hyperparameters}
@@ -474,9 +485,37 @@ class Method:
             rebind(self._step_scalars, suffix, clip_scale=clip),
             inline="always", error_model="numpy"))
 
-    def kernel(self, flavour, parallel):
-        """The compiled step loop of ``flavour`` (dispatcher, cached on disk)."""
-        return self._kernel(flavour, parallel)
+    def kernel(self, flavour, parallel, bodies="both"):
+        """The compiled step loop of ``flavour`` (dispatcher, cached on disk).
+
+        ``bodies`` is which of its bodies it carries (:data:`adaopt.kernels.BODIES`;
+        a run's own is :meth:`kernel_bodies`).
+        """
+        return kernels.with_bodies(self._kernel(flavour, parallel), bodies)
+
+    def kernel_bodies(self, cfg):
+        """Which bodies of the step loop a run with the settings ``cfg`` needs.
+
+        ``'plain'`` when every step's table is plain: the fixed table is,
+        and neither ``clip_norm``'s factor nor what the method's
+        ``plain_varies(cfg)`` names changes that at a step.  ``'both'`` for
+        ``clip_norm``, whose factor is 1 for a gradient inside the ball and
+        not outside (both bodies may run).  Else ``'general'``: an option
+        on for the whole run, or a step scalar that leaves the table plain
+        at few steps if any (the general body gives the plain body's bits
+        where that applies, so it may run at every step).  The run gives
+        the same bits with one body compiled instead of two; the plain
+        build refuses a table that is not plain
+        (:func:`adaopt.kernels.fused_step_loop`).  Decided on the float64
+        table: a value neutral there is neutral in float32 too.
+        """
+        hp = np.empty(self.hp_size)
+        self._fixed_scalars(hp, cfg)
+        if not kernels.is_plain_at(self._kernel(self.flavour(cfg), False), hp):
+            return "general"
+        if self._plain_varies(cfg):
+            return "general"
+        return "both" if self.clips_norm(cfg) else "plain"
 
     def __repr__(self):
         return f"<adaopt method {self.name!r}>"

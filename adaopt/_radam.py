@@ -108,6 +108,12 @@ def step_scalars(hp, cfg, g, lr, t):
         hp[Frame.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
 
 
+def plain_varies(cfg):
+    """Whether a step's table tests differently from the fixed one:
+    ``eps_root`` (0 in the fixed table) is scaled into it at each step."""
+    return cfg[C.EPS_ROOT] != 0.0
+
+
 def _kernel(flavour, parallel):
     return _radam_kernels.get_step_kernel(parallel)
 
@@ -116,7 +122,7 @@ RADAM = Method(
     name="radam", title="RAdam", hyperparameters=HYPERPARAMETERS,
     requirements=(), state=STATE, fixed_scalars=fixed_scalars,
     step_scalars=step_scalars, per_step=per_step, hp_size=_radam_kernels.HP_SIZE,
-    kernel=_kernel)
+    kernel=_kernel, plain_varies=plain_varies)
 
 #: The settings' slots (``C.BETA2`` is the slot of ``betas[1]`` in ``cfg``).
 C = RADAM.Cfg

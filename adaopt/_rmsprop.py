@@ -92,6 +92,12 @@ def step_scalars(hp, cfg, g, lr, t):
         hp[Frame.SCALE] = clip_scale(g, cfg[C.CLIP_VALUE], cfg[C.CLIP_NORM])
 
 
+def plain_varies(cfg):
+    """Whether a step's table tests differently from the fixed one: the bias
+    correction's factor (1 in the fixed table) is another at each step."""
+    return cfg[C.BIAS_CORRECTION] != 0.0
+
+
 def _kernel(flavour, parallel):
     _, centered, momentum = flavour
     return kernels.get_step_kernel(centered, momentum, parallel)
@@ -101,7 +107,7 @@ RMSPROP = Method(
     name="rmsprop", title="RMSprop", hyperparameters=HYPERPARAMETERS,
     requirements=REQUIREMENTS, state=STATE, fixed_scalars=fixed_scalars,
     step_scalars=step_scalars, per_step=per_step, hp_size=kernels.HP_SIZE,
-    kernel=_kernel)
+    kernel=_kernel, plain_varies=plain_varies)
 
 #: The settings' slots (``C.RHO`` is the slot of ``rho`` in ``cfg``).
 C = RMSPROP.Cfg

@@ -16,7 +16,9 @@ Design notes
   leaves them out (chosen once per call, at run time): in the general body
   they cost about a third of a float32 step even at neutral values.  The
   decoupled weight decay is in both bodies (:func:`decayed`), so AdamW's
-  default runs the plain one.
+  default runs the plain one.  A run whose settings decide the body of
+  every step compiles that one alone (:func:`with_bodies`; the decision is
+  the method's ``kernel_bodies``), a third less of a first step's compile.
 * Inner loops index with an unsigned integer: a signed index that does not
   provably start at 0 keeps Numba's negative-index wraparound in the loop,
   and then LLVM does not vectorize it at all (``python -m adaopt bench
@@ -40,11 +42,13 @@ Design notes
   (``cache=True``): ``import adaopt`` compiles nothing.
 """
 
+import collections
 import enum
 import math
 
 import numba
 import numpy as np
+from numba.extending import overload
 
 from . import _numba_cache, _threading
 
@@ -67,6 +71,9 @@ __all__ = [
     "fused_step_loop",
     "one_flavour_kernel",
     "unmasked_loop",
+    "with_bodies",
+    "is_plain_at",
+    "BODIES",
     "prepared_gradient",
 ]
 
@@ -129,15 +136,22 @@ def frame_scalars(hp):
             hp[Frame.ONE])
 
 
-@numba.njit(inline="always")
 def frame_is_plain(hp):
     """Whether the frame's gradient options are neutral: no maximize, clipping or coupled decay.
 
     A method whose own scalars have neutral values too (RMSprop's bias
     correction, Adam's ``eps_root``) adds those tests to its ``is_plain``.
+    A plain function that nopython code calls too (its ``overload`` below),
+    so that a method's ``is_plain`` also runs as NumPy code from Python
+    (:func:`is_plain_at`) without compiling anything.
     """
     return ((hp[Frame.SIGN] == hp[Frame.ONE]) & math.isinf(hp[Frame.CLIP])
             & (hp[Frame.SCALE] == hp[Frame.ONE]) & (hp[Frame.WD] == hp[Frame.ZERO]))
+
+
+@overload(frame_is_plain, inline="always")
+def _frame_is_plain_nopython(hp):
+    return frame_is_plain
 
 
 @numba.njit(inline="always")
@@ -234,7 +248,12 @@ def _fused_step_loop(theta, grad, S, hp):
     return anybad
 
 
-def fused_step_loop(name, step, is_plain, parallel, masked=True, flags=None):
+#: What a step loop carries (:func:`fused_step_loop`'s ``bodies``): both
+#: bodies, chosen per call by ``is_plain(hp)``, or one of them alone.
+BODIES = ("both", "plain", "general")
+
+
+def fused_step_loop(name, step, is_plain, parallel, masked=True, flags=None, bodies="both"):
     """Build a method's fused step loop ``loop(theta, grad, S, hp) -> bool``.
 
     The frame every method shares: the check that ``grad`` does not overlap
@@ -254,19 +273,55 @@ def fused_step_loop(name, step, is_plain, parallel, masked=True, flags=None):
     the build apart in the disk cache and in the first-compile notice.  The
     result is cached on disk (:func:`njit_cached`).  ``masked=False``
     builds the benchmark's reference instead (:func:`unmasked_loop`).
+
+    ``bodies`` (:data:`BODIES`) is which bodies the loop carries: a run whose
+    options decide the choice for every step (:meth:`Method.kernel_bodies
+    <adaopt._method.Method.kernel_bodies>`) compiles one body, a third less
+    compile time than two.  Both bodies give the same bits wherever the
+    plain one applies, so the build changes no result; a ``'plain'`` build
+    raises ``ValueError`` for a table that is not plain rather than step
+    without the options, and a ``'general'`` build runs the general body
+    always.
     """
+    if bodies not in BODIES:
+        raise ValueError(f"bodies must be one of {BODIES}, got {bodies!r}")
     flags = dict(flags or {})
     suffix = (f"_{name}_{'parallel' if parallel else 'serial'}"
-              f"{'' if masked else '_unmasked'}")
+              f"{'' if bodies == 'both' else '_' + bodies}{'' if masked else '_unmasked'}")
+    choose = {"both": is_plain, "general": _never_plain,
+              "plain": numba.njit(_numba_cache.rebind(_plain_or_raise, f"_{name}",
+                                                      _method_is_plain=is_plain),
+                                  inline="always")}[bodies]
     loop = _numba_cache.rebind(
-        _fused_step_loop, suffix, _is_plain=is_plain, _PARALLEL=bool(parallel),
-        _plain_body=step_body(step, f"_{name}_plain", True, masked, flags),
-        _general_body=step_body(step, f"_{name}_general", False, masked, flags))
+        _fused_step_loop, suffix, _is_plain=choose, _PARALLEL=bool(parallel),
+        _plain_body=(_no_body if bodies == "general" else
+                     step_body(step, f"_{name}_plain", True, masked, flags)),
+        _general_body=(_no_body if bodies == "plain" else
+                       step_body(step, f"_{name}_general", False, masked, flags)))
     loop = _numba_cache.njit_cached(loop, parallel=parallel, nogil=True,
                                     error_model="numpy")
-    if masked:
-        _recipes[loop] = (name, step, is_plain, bool(parallel), flags)
+    _recipes[loop] = _Recipe(name, step, is_plain, bool(parallel), flags, bodies, masked)
     return loop
+
+
+def _plain_or_raise(hp):
+    """The choice of a loop built with the plain body alone: it or an error."""
+    if not _method_is_plain(hp):     # noqa: F821 (bound per build)
+        raise ValueError("a step loop built with the plain body alone got a scalar "
+                         "option that is not neutral")
+    return True
+
+
+@numba.njit(inline="always")
+def _never_plain(hp):
+    """The choice of a loop built with the general body alone."""
+    return False
+
+
+@numba.njit(inline="always")
+def _no_body(theta, grad, S, hp, lo, count):
+    """Where a single-body loop has no body: its choice never takes this branch."""
+    return False
 
 
 def step_body(step, suffix, plain, masked, flags):
@@ -277,9 +332,37 @@ def step_body(step, suffix, plain, masked, flags):
                       inline="always", error_model="numpy")
 
 
-#: How each step loop was built (:func:`fused_step_loop`), for :func:`unmasked_loop`.
+#: How each step loop was built (:func:`fused_step_loop`), for its variants.
+_Recipe = collections.namedtuple(
+    "_Recipe", "name step is_plain parallel flags bodies masked")
 _recipes = {}
-_unmasked_loops = {}
+_variants = {}
+
+
+def _variant(loop, bodies, masked):
+    r = _recipes[loop]
+    return _numba_cache.built_once(
+        _variants, (r.name, r.parallel, bodies, masked), lambda: fused_step_loop(
+            r.name, r.step, r.is_plain, r.parallel, masked=masked, flags=r.flags,
+            bodies=bodies))
+
+
+def with_bodies(loop, bodies):
+    """The step loop ``loop`` (built by :func:`fused_step_loop`) carrying ``bodies``.
+
+    Each variant is built once; ``loop`` itself when it carries them.
+    """
+    recipe = _recipes[loop]
+    return loop if recipe.bodies == bodies else _variant(loop, bodies, recipe.masked)
+
+
+def is_plain_at(loop, hp):
+    """Whether ``loop`` takes its plain body for the table ``hp`` (from Python).
+
+    Runs the method's ``is_plain`` as NumPy code: nothing compiles.
+    """
+    is_plain = _recipes[loop].is_plain
+    return bool(getattr(is_plain, "py_func", is_plain)(hp))
 
 
 def unmasked_loop(loop):
@@ -290,11 +373,10 @@ def unmasked_loop(loop):
     what the mask costs (``python -m adaopt bench --method NAME``: the
     targets ask a step for at least 0.8 of it at 1e5-1e6).  ``loop`` is a
     loop that :func:`fused_step_loop` built (a method's
-    ``kernel(flavour, parallel)``); each unmasked build is made once.
+    ``kernel(flavour, parallel)``), with the same bodies; each unmasked
+    build is made once.
     """
-    name, step, is_plain, parallel, flags = _recipes[loop]
-    return _numba_cache.built_once(_unmasked_loops, (name, parallel), lambda: fused_step_loop(
-        name, step, is_plain, parallel, masked=False, flags=flags))
+    return _variant(loop, _recipes[loop].bodies, False)
 
 
 def one_flavour_kernel(name, step, is_plain=frame_is_plain):
