@@ -206,7 +206,7 @@ _drivers = {}
 _drivers_lock = threading.RLock()
 
 
-def get_driver(kind, method, flavour, fun, jac, clips, plateau):
+def get_driver(kind, method, flavour, fun, jac, clips, plateau, bodies="both"):
     """Return the compiled driver ``kind`` (``'single'`` or ``'multi'``) for an objective.
 
     ``jac`` None means ``fun`` returns ``(f, g)``; ``method`` and ``flavour``
@@ -215,7 +215,8 @@ def get_driver(kind, method, flavour, fun, jac, clips, plateau):
     links the clip-norm kernel: a driver for runs without ``clip_norm``
     compiles about 1 s less, and refuses a run that clips; ``plateau``
     (:func:`adaopt._feedback.uses_plateau`) whether its rules include the
-    plateau rule, likewise.  The driver is a copy
+    plateau rule, likewise; ``bodies`` which bodies its kernel carries (the
+    run's :meth:`~adaopt._method.Method.kernel_bodies`).  The driver is a copy
     of the template function whose globals ``_fun``, ``_jac``, ``_advance``
     and ``_prepare`` are the objective, the flavour's inlined iteration and
     the method's inlined preparation, so Numba compiles direct calls and,
@@ -224,7 +225,7 @@ def get_driver(kind, method, flavour, fun, jac, clips, plateau):
     """
     flavour = tuple(bool(u) for u in flavour)
     clips, plateau = bool(clips), bool(plateau)
-    key = (kind, method.engine, flavour, fun, jac, clips, plateau)
+    key = (kind, method.engine, flavour, fun, jac, clips, plateau, bodies)
     found = _drivers.get(key)
     if found is not None:
         return found
@@ -235,14 +236,15 @@ def get_driver(kind, method, flavour, fun, jac, clips, plateau):
             digest = objective_digest(fun, jac)
             bits = "".join(str(int(u)) for u in flavour)
             name = (f"{template.__name__}_{digest or 'uncached'}_{method.engine}_{bits}"
-                    f"{'' if clips else '_noclip'}{'_plateau' if plateau else ''}")
+                    f"{'' if clips else '_noclip'}{'_plateau' if plateau else ''}"
+                    f"{'' if bodies == 'both' else '_' + bodies}")
             scope = dict(template.__globals__, _fun=fun, _jac=jac,
-                         _advance=inline_advance(method, flavour),
+                         _advance=inline_advance(method, flavour, bodies),
                          _prepare=method.step_scalars_inline(clips),
                          _next_rate=_feedback.compiled_rule(plateau)[1])
             if kind == "multi":
                 scope["_single"] = get_driver("single", method, flavour, fun, jac, clips,
-                                              plateau)
+                                              plateau, bodies)
             pyfunc = pytypes.FunctionType(template.__code__, scope, name)
             pyfunc.__qualname__ = name
             options = dict(nogil=True, parallel=kind == "multi", error_model="numpy")
@@ -258,11 +260,12 @@ def driver_for(kind, problem, ws, jac):
     """:func:`get_driver` of ``kind`` for ``problem`` run on the workspace ``ws``.
 
     The build follows from the run's settings: its flavour, whether it
-    clips the norm (``cfg``) and whether its rule is the plateau rule
-    (``ctl``).
+    clips the norm and which kernel bodies it needs (``cfg``), and whether
+    its rule is the plateau rule (``ctl``).
     """
-    return get_driver(kind, problem.method, ws.flavour, problem.fun, jac,
-                      problem.method.clips_norm(ws.cfg), _feedback.uses_plateau(ws.ctl))
+    method = problem.method
+    return get_driver(kind, method, ws.flavour, problem.fun, jac, method.clips_norm(ws.cfg),
+                      _feedback.uses_plateau(ws.ctl), method.kernel_bodies(ws.cfg))
 
 
 # -- the driver of adaopt.minimize -------------------------------------------------

@@ -155,45 +155,44 @@ def _advance(W, g, hp, ctl):
     return CONTINUE
 
 
-def _suffix(method, flavour, kind):
+def _bound(method, flavour, kind, parallel, bodies):
+    """``_advance`` calling the kernel of ``flavour`` that carries ``bodies``."""
     bits = "".join(str(int(u)) for u in flavour)
-    return f"_{method.engine}_{bits}_{kind}"
-
-
-def _bound(method, flavour, kind, kernel):
-    return rebind(_advance, _suffix(method, flavour, kind), _kernel=kernel,
-                  _NSTATE=sum(flavour))
+    tail = "" if bodies == "both" else f"_{bodies}"
+    return rebind(_advance, f"_{method.engine}_{bits}_{kind}{tail}",
+                  _kernel=method.kernel(flavour, parallel, bodies), _NSTATE=sum(flavour))
 
 
 _advances = {}
 
 
-def get_advance(method, flavour, parallel, dtype):
+def get_advance(method, flavour, parallel, dtype, bodies="both"):
     """The compiled iteration for the Python driver: ``advance(W, g, hp, ctl) -> code``.
 
     Calls the method's kernel of ``flavour`` (``parallel`` picks its build;
-    both give the same bits).  Compiled (or loaded from the disk cache) on
-    the first request for exactly one signature, arrays of ``dtype``
-    (float32 or float64; C-contiguous writable arrays, ``W``/``g``/``hp``
-    of that dtype): any other gradient raises ``TypeError`` at the call
-    instead of compiling a new version, and the driver converts it.  So the
-    Python loop needs no per-iteration type checks of its own, and a
-    float64 run compiles no float32 iteration (each is about 1 s).
+    both give the same bits) carrying ``bodies`` (the run's
+    :meth:`~adaopt._method.Method.kernel_bodies`).  Compiled (or loaded
+    from the disk cache) on the first request for exactly one signature,
+    arrays of ``dtype`` (float32 or float64; C-contiguous writable arrays,
+    ``W``/``g``/``hp`` of that dtype): any other gradient raises
+    ``TypeError`` at the call instead of compiling a new version, and the
+    driver converts it.  So the Python loop needs no per-iteration type
+    checks of its own, and a float64 run compiles no float32 iteration
+    (each is about 1 s).
     """
     dtype = np.dtype(dtype)
-    key = (method.engine, flavour, bool(parallel), dtype.name)
+    key = (method.engine, flavour, bool(parallel), dtype.name, bodies)
 
     def build():
-        kernel = method.kernel(flavour, parallel)
         dt = numba.from_dtype(dtype)
         sig = numba.types.int64(dt[:, ::1], dt[::1], dt[::1], numba.float64[::1])
         return _numba_cache.njit_cached(
-            _bound(method, flavour, "parallel" if parallel else "serial", kernel),
+            _bound(method, flavour, "parallel" if parallel else "serial", parallel, bodies),
             [sig], nogil=True, error_model="numpy")
     return _numba_cache.built_once(_advances, key, build)
 
 
-def inline_advance(method, flavour):
+def inline_advance(method, flavour, bodies="both"):
     """The iteration, inlined into the caller, calling the serial kernel.
 
     For the compiled loops: Numba inlines the iteration's IR, so the caller
@@ -206,29 +205,25 @@ def inline_advance(method, flavour):
     (``bench_compiled.PerIteration``), and the driver links the kernel's
     disk-cached build instead of compiling its IR again, which inlined
     cost about 1 s of every driver's first compile.  Same source as
-    :func:`get_advance`, so the same bits.
+    :func:`get_advance`, so the same bits; ``bodies`` as there.
     """
-    key = (method.engine, flavour, "inline")
-
-    def build():
-        kernel = method.kernel(flavour, False)
-        return numba.njit(_bound(method, flavour, "inline", kernel), inline="always",
-                          error_model="numpy")
-    return _numba_cache.built_once(_advances, key, build)
+    key = (method.engine, flavour, "inline", bodies)
+    return _numba_cache.built_once(_advances, key, lambda: numba.njit(
+        _bound(method, flavour, "inline", False, bodies), inline="always",
+        error_model="numpy"))
 
 
-def called_advance(method, flavour):
+def called_advance(method, flavour, bodies="both"):
     """The iteration calling the serial kernel, not inlined and not cached.
 
     For the njit entry point, which picks the flavour at run time and so
     calls one of these per flavour (inlining all of them would compile
     each into every caller).  Not cached itself: a caller names it as a
-    module global and is cached with it.
+    module global and is cached with it.  ``bodies`` as in :func:`get_advance`.
     """
-    key = (method.engine, flavour, "called")
+    key = (method.engine, flavour, "called", bodies)
     return _numba_cache.built_once(_advances, key, lambda: numba.njit(
-        _bound(method, flavour, "called", method.kernel(flavour, False)),
-        nogil=True, error_model="numpy"))
+        _bound(method, flavour, "called", False, bodies), nogil=True, error_model="numpy"))
 
 
 def optimize_result(**fields):

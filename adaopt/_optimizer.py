@@ -136,8 +136,10 @@ class Optimizer:
         self._prepare = method.step_scalars_build(False, clips) if self._per_step else None
         self._prepare_parallel = (method.step_scalars_build(True, clips) if self._per_step
                                   else None)
-        self._serial_loop = method.kernel(flavour, False)
-        self._parallel_loop = method.kernel(flavour, True)
+        # one body compiled where these settings decide it for every step
+        bodies = method.kernel_bodies(cfg)
+        self._serial_loop = method.kernel(flavour, False, bodies)
+        self._parallel_loop = method.kernel(flavour, True, bodies)
         # whether the parallel builds are compiled (see _parallel_args)
         self._parallel_ready = False
 

@@ -62,7 +62,7 @@ def _run_python(problem, parallel):
     ws = make_workspace(problem)
     W, hp, cfg, ctl = ws.W, ws.hp, ws.cfg, ws.ctl
     method = problem.method
-    advance = get_advance(method, ws.flavour, parallel, W.dtype)
+    advance = get_advance(method, ws.flavour, parallel, W.dtype, method.kernel_bodies(cfg))
     # the method's preparation of a step: with the parallel clip norm when
     # this run holds the parallel region
     prepare = method.step_scalars_build(parallel, method.clips_norm(cfg))

@@ -361,14 +361,15 @@ def test_file_checks(tmp_path):
 
 
 #: What a child computes with a cache planted in NUMBA_CACHE_DIR: a few steps
-#: of the plain serial kernel, and where that kernel's cache is and its hits.
+#: of the plain serial kernel (its build with the plain body alone, the one
+#: these default settings run), and where its cache is and its hits.
 PLANT_WORK = """
     import json
     from adaopt import kernels
     from reliability_tools import trajectory
 
     x = trajectory(0, 5, n=50)
-    kernel = kernels.get_step_kernel(False, False, False)
+    kernel = kernels.with_bodies(kernels.get_step_kernel(False, False, False), "plain")
     print(json.dumps({"x": x.tolist(), "cache_path": kernel._cache.cache_path,
                       "hits": sum(kernel.stats.cache_hits.values())}))
 """

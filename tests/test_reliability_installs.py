@@ -31,8 +31,9 @@ WORK = f"""
     if @MINIMIZE@:
         xs["minimize_small"] = minimize_trajectory(3, 5, n=50)
     np.savez(@OUT@, **xs)
-    dispatchers = [kernels.get_step_kernel(c, m, p)
-                   for c in (False, True) for m in (False, True) for p in (False, True)]
+    dispatchers = [kernels.with_bodies(kernels.get_step_kernel(c, m, p), b)
+                   for c in (False, True) for m in (False, True) for p in (False, True)
+                   for b in kernels.BODIES]
     print(json.dumps({{
         "file": adaopt.__file__,
         "hits": sum(sum(d.stats.cache_hits.values()) for d in dispatchers),
