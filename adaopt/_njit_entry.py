@@ -24,9 +24,14 @@ so that it compiles only what it can run:
   both, chosen at run time by ``ctl[FLAVOUR]``;
 * ``clip_norm`` None, its default, links no clip-norm kernel, and only a
   rule's block (an array) as ``lr_schedule`` links the plateau rule;
+* the kernel's bodies: with every hyperparameter but ``lr`` left at its
+  default or passed as a constant, the settings are known and the kernel
+  carries the one body they run, as ``minimize``'s would
+  (:func:`kernel_bodies`); else both;
 * a ``fun`` (and ``jac``) naming jitted functions runs the compiled drivers
   of :func:`adaopt.minimize` (:func:`adaopt._compiled_loop.get_driver`, on
-  disk and shared with it): the caller compiles a call of them only.  An
+  disk and shared with it, for settings known while compiling): the
+  caller compiles a call of them only.  An
   objective that is a first-class function (picked at run time from a
   tuple of functions, say) has no driver of its own, and gets the compiled
   loop in a function of its own (in memory).
@@ -316,7 +321,32 @@ def _dispatcher(ty):
     return ty.dispatcher if isinstance(ty, types.Dispatcher) else None
 
 
-def _drivers(method, indices, fun, jac, clips, plateau):
+def kernel_bodies(method, hyper):
+    """The kernel bodies (:meth:`adaopt._method.Method.kernel_bodies`) a call
+    needs, from ``hyper``: the hyperparameter arguments' Numba types by name.
+
+    Known while compiling when every hyperparameter but ``lr`` is left at
+    its default or passed as a constant (a literal): then the call's
+    settings are known, and are those of ``minimize`` with the same
+    options.  Else ``'both'``: a value given at run time may take either.
+    """
+    given = {}
+    for name, ty in hyper.items():
+        if isinstance(ty, types.Omitted):
+            given[name] = ty.value
+        elif isinstance(ty, types.Literal) and name != "lr":
+            given[name] = ty.literal_value
+        elif name != "lr":
+            return "both"
+    given.pop("lr", None)
+    try:
+        cfg = method.settings(method.check(given))
+    except (TypeError, ValueError):
+        return "both"      # the call's checks raise when it runs
+    return method.kernel_bodies(cfg)
+
+
+def _drivers(method, indices, fun, jac, clips, plateau, bodies):
     """The compiled drivers (:func:`adaopt._compiled_loop.get_driver`) of the
     flavours ``indices`` for the objective of Numba types ``fun`` and ``jac``,
     by index; None when they do not name jitted functions."""
@@ -325,10 +355,10 @@ def _drivers(method, indices, fun, jac, clips, plateau):
     if fun_jitted is None or (jac_jitted is None and not _is_off(jac)):
         return None
     return {i: get_driver("single", method, method.flavours[i], fun_jitted, jac_jitted,
-                          clips, plateau) for i in indices}
+                          clips, plateau, bodies) for i in indices}
 
 
-def _run(method, indices, fun, jac, clips, plateau):
+def _run(method, indices, fun, jac, clips, plateau, bodies):
     """``(run, call)``: the jitted run of the flavours ``indices`` (of
     ``method.flavours``) for an objective of Numba types ``fun`` and ``jac``,
     and the shell's call of it (``_RUN_DRIVER`` or ``_RUN_LOOP``).
@@ -337,10 +367,11 @@ def _run(method, indices, fun, jac, clips, plateau):
     ``adaopt.minimize`` (disk-cached and shared with it), or a choice among
     several by ``ctl[FLAVOUR]``; for a first-class function, the compiled loop
     (in memory).  Either way its preparation of a step links no clip-norm
-    kernel unless ``clips``, and its rules no plateau rule unless
-    ``plateau``.  Called, not inlined: typed once, not again in every caller.
+    kernel unless ``clips``, its rules no plateau rule unless ``plateau``,
+    and its kernels carry ``bodies`` (:func:`kernel_bodies`).  Called, not
+    inlined: typed once, not again in every caller.
     """
-    drivers = _drivers(method, indices, fun, jac, clips, plateau)
+    drivers = _drivers(method, indices, fun, jac, clips, plateau, bodies)
     if drivers is not None:
         if len(drivers) == 1:
             return next(iter(drivers.values())), _RUN_DRIVER
@@ -351,7 +382,7 @@ def _run(method, indices, fun, jac, clips, plateau):
 
     def build():
         advance = _by_flavour(
-            method, {i: called_advance(method, method.flavours[i]) for i in indices},
+            method, {i: called_advance(method, method.flavours[i], bodies) for i in indices},
             "W, g, hp, ctl", inline="always")
         prepare = method.step_scalars_inline(clips=clips)
         next_rate = _feedback.compiled_rule(plateau)[1]
@@ -361,7 +392,7 @@ def _run(method, indices, fun, jac, clips, plateau):
                            counts, args, lrs, np.inf)
         return numba.njit(run, nogil=True, error_model="numpy")
     return _numba_cache.built_once(
-        _built, ("loop", method.name, indices, clips, plateau), build), _RUN_LOOP
+        _built, ("loop", method.name, indices, clips, plateau, bodies), build), _RUN_LOOP
 
 
 def _compile(source, name, scope, method):
@@ -375,7 +406,7 @@ def _compile(source, name, scope, method):
 
 _TYPER = """\
 def typer({signature}):
-    return _impl_for(({deciders}), fun, jac, clip_norm, lr_schedule)
+    return _impl_for(({deciders}), fun, jac, clip_norm, lr_schedule, ({hyper}))
 """
 
 _FROM_PYTHON = """\
@@ -400,6 +431,7 @@ def make_njit_entry(method, doc):
     parameters = _parameters(method)
     signature = ", ".join(p if d is ... else f"{p}={d!r}" for p, d in parameters)
     optional = [i for i, s in enumerate(method.state) if not s.always]
+    hyper_names = [h.name for h in method.hyperparameters if h.in_minimize and not h.fixed]
     # the flavour's index in method.flavours (itertools.product order)
     flavour = [f"    flavour = flavour * 2 + (1 if uses[{i}] else 0)" for i in optional]
     initial = []
@@ -438,7 +470,7 @@ def make_njit_entry(method, doc):
         return _numba_cache.built_once(_built, ("setup", method.name, plateau), lambda: (
             numba.njit(_compile(setup, "setup", scope_of, method))))
 
-    def impl_for(deciders, fun, jac, clip_norm, lr_schedule):
+    def impl_for(deciders, fun, jac, clip_norm, lr_schedule, hyper):
         # an omitted argument reaches an overload's typer as its default
         # value (a Python object) or as types.Omitted: the same to us
         deciders = tuple(_as_type(d) for d in deciders)
@@ -448,7 +480,8 @@ def make_njit_entry(method, doc):
         # only a rule's block (an array) can ask for the plateau rule; a name
         # can only be the bold driver
         clips, plateau = not _is_off(clip_norm), isinstance(lr_schedule, types.Array)
-        run, call = _run(method, indices, fun, jac, clips, plateau)
+        bodies = kernel_bodies(method, dict(zip(hyper_names, map(_as_type, hyper))))
+        run, call = _run(method, indices, fun, jac, clips, plateau, bodies)
         source = _TEMPLATE.format(signature=signature, setup_params=setup_params, run=call)
         scope_of = dict(scope, _setup=setup_for(plateau), _run=run, _finish=finish)
         return _numba_cache.built_once(_built, ("impl", method.name, indices, run),
@@ -456,7 +489,8 @@ def make_njit_entry(method, doc):
 
     entry = _python_entry(method, name, signature)
     typer = _compile(_TYPER.format(signature=signature, deciders="".join(
-        f"{method.state[i].when}, " for i in optional)), "typer", {"_impl_for": impl_for}, method)
+        f"{method.state[i].when}, " for i in optional), hyper="".join(
+        f"{h}, " for h in hyper_names)), "typer", {"_impl_for": impl_for}, method)
     # prefer_literal: a boolean passed as a constant arrives as a literal
     overload(entry, inline="always", prefer_literal=True)(typer)
     entry.__doc__ = doc
@@ -503,7 +537,9 @@ For the same inputs it returns what ``adaopt.minimize`` returns.
 It is inlined into its caller, so a caller decorated with
 ``@njit(cache=True)`` is cached together with the optimization.  With a
 jitted ``fun`` it calls the driver :func:`adaopt.minimize` compiles for
-that objective, from the same disk cache.  It can be called from Python
+that objective, from the same disk cache (when the hyperparameters other
+than ``lr`` are left at their defaults or passed as constants; else one
+whose kernel carries both bodies, with the same bits).  It can be called from Python
 too, to try a call out: it then compiles a small caller of its own.
 
 Parameters
@@ -616,6 +652,7 @@ NJIT_ENTRIES = {f"{name}_njit": make_njit_entry(m, entry_doc(m))
                 for name, m in METHODS.items()}
 globals().update(NJIT_ENTRIES)
 
-__all__ = ["make_njit_entry", "possible_flavours", "entry_doc", "NJIT_ENTRIES",
+__all__ = ["make_njit_entry", "possible_flavours", "kernel_bodies", "entry_doc",
+           "NJIT_ENTRIES",
            *NJIT_ENTRIES]
 
