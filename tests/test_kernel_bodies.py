@@ -163,3 +163,21 @@ def test_bodies_name_one_of_three():
         kernels.with_bodies(loop, "neither")
     assert kernels.with_bodies(loop, "both") is loop
     assert kernels.with_bodies(loop, "plain") is kernels.with_bodies(loop, "plain")
+
+
+def test_the_njit_entry_decides_the_bodies_from_the_types():
+    """Settings the types fix (omitted, or literal) decide as minimize's do;
+    a value known only at run time keeps both bodies."""
+    from numba import types
+
+    from adaopt._njit_entry import kernel_bodies
+
+    method = OPTIMIZERS["rmsprop"].method
+    omitted = {h.name: types.Omitted(h.default_in_minimize)
+               for h in method.hyperparameters if h.in_minimize and not h.fixed}
+    assert kernel_bodies(method, dict(omitted, lr=types.float64)) == "plain"
+    assert kernel_bodies(method, dict(omitted, maximize=types.BooleanLiteral(True))) == "general"
+    assert kernel_bodies(method, dict(omitted, maximize=types.boolean)) == "both"
+    assert kernel_bodies(method, dict(omitted, weight_decay=types.float64)) == "both"
+    # a bad constant is left to the call's own checks
+    assert kernel_bodies(method, dict(omitted, momentum=types.IntegerLiteral(-1))) == "both"
