@@ -511,9 +511,8 @@ class Method:
         """
         hp = np.empty(self.hp_size)
         self._fixed_scalars(hp, cfg)
-        if not kernels.is_plain_at(self._kernel(self.flavour(cfg), False), hp):
-            return "general"
-        if self._plain_varies(cfg):
+        loop = self._kernel(self.flavour(cfg), False)
+        if self._plain_varies(cfg) or not kernels.is_plain_at(loop, hp):
             return "general"
         return "both" if self.clips_norm(cfg) else "plain"
 

@@ -332,13 +332,14 @@ def kernel_bodies(method, hyper):
     """
     given = {}
     for name, ty in hyper.items():
+        if name == "lr":
+            continue        # no body's choice reads the rate
         if isinstance(ty, types.Omitted):
             given[name] = ty.value
-        elif isinstance(ty, types.Literal) and name != "lr":
+        elif isinstance(ty, types.Literal):
             given[name] = ty.literal_value
-        elif name != "lr":
+        else:
             return "both"
-    given.pop("lr", None)
     try:
         cfg = method.settings(method.check(given))
     except (TypeError, ValueError):
