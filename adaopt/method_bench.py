@@ -106,7 +106,7 @@ def unmasked_stepper(name, theta, grad, t=10):
     """The method's step loop without its mask, as a zero-argument callable.
 
     The loop the optimizer at its defaults runs on ``theta``'s path (serial
-    or parallel), built by :func:`adaopt.kernels.unmasked_loop`, on copies of
+    or parallel, with the bodies its settings decide), built by :func:`adaopt.kernels.unmasked_loop`, on copies of
     ``theta`` and of zeroed state, with the scalars of step ``t`` (past
     RAdam's unrectified warm-up): each call repeats that step in place.
     """
@@ -116,7 +116,8 @@ def unmasked_stepper(name, theta, grad, t=10):
     if method.per_step(cfg):
         prepare = method.step_scalars_build(False, method.clips_norm(cfg))
         prepare(hp, cfg, grad, method.defaults["lr"], t)
-    loop = kernels.unmasked_loop(method.kernel(flavour, kernels.use_parallel(theta.shape[0])))
+    loop = kernels.unmasked_loop(method.kernel(flavour, kernels.use_parallel(theta.shape[0]),
+                                               method.kernel_bodies(cfg)))
     x = theta.copy()
     S = np.zeros((sum(flavour), theta.shape[0]), theta.dtype)
     return lambda: loop(x, grad, S, hp)
