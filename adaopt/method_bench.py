@@ -106,9 +106,11 @@ def unmasked_stepper(name, theta, grad, t=10):
     """The method's step loop without its mask, as a zero-argument callable.
 
     The loop the optimizer at its defaults runs on ``theta``'s path (serial
-    or parallel, with the bodies its settings decide), built by :func:`adaopt.kernels.unmasked_loop`, on copies of
-    ``theta`` and of zeroed state, with the scalars of step ``t`` (past
-    RAdam's unrectified warm-up): each call repeats that step in place.
+    or parallel, with the bodies its settings decide:
+    :meth:`~adaopt._method.Method.kernel_bodies`), built by
+    :func:`adaopt.kernels.unmasked_loop`, on copies of ``theta`` and of zeroed
+    state, with the scalars of step ``t`` (past RAdam's unrectified warm-up):
+    each call repeats that step in place.
     """
     method, cfg, flavour = _defaults(name)
     hp = np.empty(method.hp_size, dtype=theta.dtype)
