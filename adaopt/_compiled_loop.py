@@ -105,7 +105,7 @@ from ._workspace import Ctl, Row
 
 _NO_LRS = np.empty(0, dtype=np.float64)
 
-__all__ = ["iterate", "get_driver", "driver_for", "run_chunks", "run_compiled",
+__all__ = ["iterate", "get_driver", "build_of", "driver_for", "run_chunks", "run_compiled",
            "compiled_driver_unsupported"]
 
 
@@ -256,16 +256,23 @@ def get_driver(kind, method, flavour, fun, jac, clips, plateau, bodies="both"):
     return found
 
 
-def driver_for(kind, problem, ws, jac):
-    """:func:`get_driver` of ``kind`` for ``problem`` run on the workspace ``ws``.
+def build_of(problem, ws):
+    """Which build of :func:`get_driver` runs ``problem`` on the workspace ``ws``.
 
-    The build follows from the run's settings: its flavour, whether it
-    clips the norm and which kernel bodies it needs (``cfg``), and whether
-    its rule is the plateau rule (``ctl``).
+    Its keyword arguments other than ``kind``, ``fun`` and ``jac``, from the
+    run's settings: its flavour, whether it clips the norm and which kernel
+    bodies it needs (``cfg``), and whether its rule is the plateau rule
+    (``ctl``).  Nothing compiles here.
     """
     method = problem.method
-    return get_driver(kind, method, ws.flavour, problem.fun, jac, method.clips_norm(ws.cfg),
-                      _feedback.uses_plateau(ws.ctl), method.kernel_bodies(ws.cfg))
+    return dict(method=method, flavour=ws.flavour, clips=method.clips_norm(ws.cfg),
+                plateau=_feedback.uses_plateau(ws.ctl), bodies=method.kernel_bodies(ws.cfg))
+
+
+def driver_for(kind, problem, ws, jac):
+    """:func:`get_driver` of ``kind`` for ``problem`` run on the workspace ``ws``
+    (the build :func:`build_of` names)."""
+    return get_driver(kind, fun=problem.fun, jac=jac, **build_of(problem, ws))
 
 
 # -- the driver of adaopt.minimize -------------------------------------------------

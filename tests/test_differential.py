@@ -24,7 +24,8 @@ steps, a zero gradient at ``x0``) runs through every front end:
     parallel-over-starts driver) and with a plain Python wrapper of it (the
     starts one after the other through the Python driver), from two starts:
     the configuration's ``x0`` and a second one, each compared with
-    ``adaopt.minimize`` from that start alone;
+    ``adaopt.minimize`` from that start alone (``multi_compiled`` on the rows
+    of a few compiled builds: see ``MULTI_BUILDS_OF``);
 ``njit``
     :func:`adaopt.rmsprop_njit` called from the user's own
     ``@numba.njit(cache=True)`` function, with the row's feedback rule as
@@ -43,21 +44,21 @@ both NaN), ``nit`` and ``status`` of ``adaopt.minimize(...,
 driver='python')``, the reference.  This pins today's behaviour: any change
 of the engine that changes one bit of one front end fails here.
 
-Compilation dominates the run time: every (jitted objective, dtype, kernel
-flavour) compiles one single-start and one multi-start driver (about 15 s
-together with a cold cache on the 2-core development VM), and each
-``rmsprop_njit`` caller compiles all four flavours for its dtype (about
+Compilation dominates the run time.  Each compiled build a row takes
+(:func:`_build`: the engine, flavour, kernel bodies, clip-norm preparation
+and plateau rule :func:`adaopt._compiled_loop.build_of` names, with the dtype
+and objective) costs a single-start driver's compile, about 4 s cold on the
+2-core development VM, and ``multi_compiled`` a parallel multistart driver
+more, so it runs the rows of a few builds only (:data:`MULTI_BUILDS_OF`);
+each ``<method>_njit`` caller compiles every flavour of its dtype (about
 25 s).  So there are two objectives only (``quad_fg`` with ``jac=True`` for
 nearly all rows, the pair ``quad_f``/``quad_g`` for a separate ``jac``),
-everything else is passed through ``args`` and runtime options, the two
-``rmsprop_njit`` callers take every option as an argument (all of these live
+everything else is passed through ``args`` and runtime options, the
+``<method>_njit`` callers take every option as an argument (all of these live
 in ``differential_objectives.py``, so that editing the table here does not
-invalidate their disk cache), and the rows use
-seven (objective, dtype, flavour) combinations only: float64 in all four
-flavours (plain, centered, momentum, both), float32 plain and
-centered+momentum, the separate ``jac`` plain float64
-(``test_the_table_compiles_few_drivers`` holds the table to that).  All of
-it is cached on disk.
+invalidate their disk cache), and a row takes a build another row already
+takes unless what it tests needs its own (``test_the_table_compiles_few_drivers``
+counts them).  All of it is cached on disk.
 """
 
 import math
@@ -71,7 +72,8 @@ from scipy.optimize import Bounds
 import adaopt
 from adaopt import _feedback, kernels, schedules, status
 from adaopt._objective_digest import objective_digest
-from adaopt._problem import METHODS, option_defaults
+from adaopt._compiled_loop import build_of
+from adaopt._problem import METHODS, make_workspace, option_defaults, parse_problem
 from adaopt._rmsprop import RMSPROP
 
 #: The options of minimize with their defaults, and RMSprop's among them,
@@ -183,9 +185,10 @@ CONFIGS = [
         maxiter=300),
     cfg("rule_plateau", lr=0.05, maxiter=300,
         lr_schedule=schedules.plateau(factor=0.5, patience=3, cooldown=2, min_lr=1e-4)),
-    cfg("rule_plateau_max_abs", d=[-1.0, -10.0, -100.0], maximize=True, lr=0.05,
-        maxiter=200, lr_schedule=schedules.plateau(mode="max", threshold_mode="abs",
-                                                   threshold=1e-3, patience=2)),
+    # mode='max' on a falling f: every step is worse, so the rate keeps falling
+    cfg("rule_plateau_max_abs", lr=0.05, maxiter=200,
+        lr_schedule=schedules.plateau(mode="max", threshold_mode="abs", threshold=1e-3,
+                                      patience=2)),
     cfg("f32_rule_default", dtype=F32, lr_schedule=DEFAULT, maxiter=300),
     cfg("rule_default_nan_after_steps", x0=[0.0, 1.0, 0.3], wall=0.3, lr=0.05,
         lr_schedule=DEFAULT),
@@ -210,13 +213,13 @@ CONFIGS = [
         momentum=0.3, lr_schedule=schedules.cosine_decay(0.03, 80, alpha=0.05),
         bias_correction=True, maxiter=100),
     cfg("combo_maximize", d=[-1.0, -10.0, -100.0], maximize=True, centered=True,
-        clip_value=30.0, weight_decay=1e-3, momentum=0.7, maxiter=80),
+        clip_value=30.0, clip_norm=40.0, weight_decay=1e-3, momentum=0.7, maxiter=80),
     # -- float32 --
     cfg("f32_plain", dtype=F32),
     cfg("f32_centered_momentum", dtype=F32, centered=True, momentum=0.5, rho=0.8),
     cfg("f32_centered_momentum_nesterov", dtype=F32, centered=True, momentum=0.9,
         nesterov=True),
-    cfg("f32_clip_norm_bias", dtype=F32, clip_norm=1.0, bias_correction=True),
+    cfg("f32_clip_norm", dtype=F32, clip_norm=1.0),
     cfg("f32_decoupled_eps_in_sqrt", dtype=F32, weight_decay=0.1,
         decoupled_weight_decay=True, eps_in_sqrt=True),
     cfg("f32_maximize", dtype=F32, d=[-1.0, -10.0, -100.0], maximize=True,
@@ -233,8 +236,8 @@ CONFIGS = [
     # serial one --
     cfg("big_f64_plain", d=BIG64[0], c=BIG64[1], x0=BIG64[2], maxiter=5),
     cfg("big_f32_plain", dtype=F32, d=BIG32[0], c=BIG32[1], x0=BIG32[2], maxiter=5),
-    cfg("big_f64_clip_norm_momentum", d=BIG64[0], c=BIG64[1], x0=BIG64[2], maxiter=5,
-        clip_norm=10.0, momentum=0.9, bias_correction=True),
+    cfg("big_f64_clip_norm_centered_momentum", d=BIG64[0], c=BIG64[1], x0=BIG64[2],
+        maxiter=5, clip_norm=10.0, centered=True, momentum=0.9, bias_correction=True),
     cfg("big_f32_combo", dtype=F32, d=BIG32[0], c=BIG32[1], x0=BIG32[2], maxiter=5,
         centered=True, momentum=0.9, nesterov=True, clip_norm=10.0, clip_value=40.0,
         weight_decay=0.01, decoupled_weight_decay=True,
@@ -340,7 +343,7 @@ CONFIGS = [
         maximize=True, lr_schedule=schedules.linear_warmup(0.05, 10)),
     # -- SGD: no state, then every scalar option with the momentum buffer --
     sgd("sgd_plain"),
-    sgd("sgd_rule_plateau", maxiter=200,
+    sgd("sgd_rule_plateau", maxiter=200, momentum=0.5,
         lr_schedule=schedules.plateau(factor=0.5, patience=2)),
     sgd("sgd_options", d=[-1.0, -10.0, -100.0], maximize=True, momentum=0.9,
         dampening=0.1, weight_decay=0.1, clip_value=50.0, clip_norm=30.0),
@@ -361,8 +364,7 @@ CONFIGS = [
         initial_accumulator_value=0.1),
     cfg("adagrad_options", method="adagrad", d=[-1.0, -10.0, -100.0], maximize=True,
         lr=0.2, lr_decay=0.05, weight_decay=0.02, initial_accumulator_value=0.1,
-        eps=1e-6, clip_value=5.0, clip_norm=2.0,
-        bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
+        eps=1e-6, clip_value=5.0, bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
     cfg("f32_adagrad_combo", method="adagrad", dtype=F32, lr=0.05, lr_decay=0.1,
         weight_decay=0.05, clip_norm=3.0, initial_accumulator_value=0.5),
     cfg("adagrad_lr_decay_schedule", method="adagrad", lr_decay=0.1,
@@ -403,7 +405,7 @@ CONFIGS = [
     cfg("radam_rule_default", method="radam", lr_schedule=DEFAULT),
     cfg("radam_options", method="radam", d=[-1.0, -10.0, -100.0], maximize=True,
         lr=0.1, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.02, clip_value=5.0,
-        clip_norm=2.0, bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
+        bounds=([-1.0, -0.5, -np.inf], [0.25, np.inf, 1.5])),
     cfg("radam_decoupled_schedule", method="radam", weight_decay=0.1,
         decoupled_weight_decay=True, lr_schedule=schedules.exponential_decay(0.015, 0.98)),
     # optax's radam (eps on the bias-corrected root, eps_root, its threshold),
@@ -432,14 +434,30 @@ FRONT_ENDS = ("hand", "compiled", "scipy", "multi_compiled",
               "multi_python", "njit")
 
 #: The front ends that run the other methods' float32 rows not at all, only
-#: RMSprop's: each such row costs a compile of about 15 s (an njit caller,
-#: a parallel multistart driver) for what no other row covers less.  Their
-#: code is the same template for every method and dtype (the dtype handling
-#: of the njit entry and the multistart is RMSprop's float32 rows'), each
-#: method's float32 arithmetic is held to its reference in tests/test_<method>.py
-#: and to the other front ends by the float32 rows of ``hand``, ``compiled``,
-#: ``scipy`` and ``multi_python``.
-FLOAT64_ONLY = ("njit", "multi_compiled")
+#: RMSprop's: each such method and dtype costs an njit caller's compile of
+#: about 15 s for what no other row covers less.  Its code is the same
+#: template for every method and dtype (the dtype handling of the njit entry
+#: is RMSprop's float32 rows'), each method's float32 arithmetic is held to
+#: its reference in tests/test_<method>.py and to the other front ends by the
+#: float32 rows of ``hand``, ``compiled``, ``scipy`` and ``multi_python``.
+#: (``multi_compiled`` runs no such row either: see MULTI_BUILDS_OF.)
+FLOAT64_ONLY = ("njit",)
+
+#: The rows whose compiled builds (:func:`_build`) ``multi_compiled`` runs:
+#: those rows and every other row of the same build.  The multistart
+#: driver is one template around the single-start driver
+#: (:func:`adaopt._compiled_loop.get_driver`), so what the build changes
+#: (flavour, bodies, clip-norm preparation, plateau rule) is in the
+#: single-start driver, which ``compiled`` runs for every row; each further
+#: build here would add a parallel multistart driver's compile (3-5 s cold)
+#: and test that template nothing new.  RMSprop's rows cover the
+#: template's own cases (bounds, NaN, every stopping test, both dtypes, a
+#: separate ``jac``, clip_norm, the plateau rule), each other method's
+#: ``<method>_plain`` its engine.
+MULTI_BUILDS_OF = ("plain", "f32_plain", "f32_centered_momentum", "clip_norm",
+                   "combo_all_float64", "rule_plateau", "separate_jac", "adam_plain",
+                   "sgd_plain", "adagrad_plain", "adamax_plain", "adadelta_plain",
+                   "radam_plain", "nadam_plain")
 
 #: Known discrepancies: ``(config id, front end) -> reason`` (strict xfail).
 KNOWN = {}
@@ -472,6 +490,25 @@ def _funs(c, python=False):
     if c["jac"] == "combined":
         return (py_quad_fg if python else quad_fg), True
     return (py_quad_f, py_quad_g) if python else (quad_f, quad_g)
+
+
+def _build(c):
+    """The compiled build that runs the row ``c``: what
+    :func:`adaopt._compiled_loop.build_of` names (the engine, not the method:
+    Adam and AdamW share theirs), with the dtype and the objective.  Each
+    build is one single-start driver's compile (about 4 s cold), more where
+    the Python driver's loops differ too.  Nothing compiles here.
+    """
+    x0, args, bounds = _inputs(c)
+    fun, jac = _funs(c)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # an x0 outside the bounds
+        problem = parse_problem(fun, x0, args, method=c["method"], jac=jac,
+                                bounds=None if bounds is None else Bounds(*bounds),
+                                options=dict(c["options"]))
+    build = build_of(problem, make_workspace(problem))
+    return (build["method"].engine, build["flavour"], build["clips"], build["plateau"],
+            build["bodies"], x0.dtype.name, c["jac"])
 
 
 def _minimize(c, x0, driver="python"):
@@ -672,9 +709,13 @@ def run_njit(c):
 
 
 def _cases():
+    by_id = {p.values[0]["id"]: p.values[0] for p in CONFIGS}
+    multi_builds = {_build(by_id[name]) for name in MULTI_BUILDS_OF}
     for p in CONFIGS:
         c = p.values[0]
         for front in FRONT_ENDS:
+            if front == "multi_compiled" and _build(c) not in multi_builds:
+                continue        # see MULTI_BUILDS_OF
             schedule = c["options"].get("lr_schedule")
             if front == "njit" and not (schedule is None
                                         or isinstance(schedule, schedules.FeedbackRule)):
@@ -732,37 +773,22 @@ def test_the_table_covers_every_option_schedule_and_edge():
     assert any(c["bounds"] is not None for c in configs)
 
 
-def _flavour(c):
-    o = c["options"]
-    if c["method"] in ("adam", "adamw"):     # one engine: the same drivers
-        return (c["jac"], np.dtype(c["dtype"]).name, "adam", bool(o.get("amsgrad")))
-    if c["method"] in ("adagrad", "adamax", "adadelta", "radam", "nadam"):  # one flavour each
-        return (c["jac"], np.dtype(c["dtype"]).name, c["method"], True)
-    if c["method"] == "sgd":
-        return (c["jac"], np.dtype(c["dtype"]).name, "sgd", o.get("momentum", 0.0) > 0)
-    return (c["jac"], np.dtype(c["dtype"]).name, bool(o.get("centered", False)),
-            o.get("momentum", 0.0) > 0)
-
-
 def test_the_table_compiles_few_drivers():
-    # each combination compiles two drivers (single and multi-start): a row
-    # with a new one costs about 15 s of cold compilation
-    got = {_flavour(p.values[0]) for p in CONFIGS}
-    allowed = {("combined", "float64", c, m) for c in (False, True) for m in (False, True)}
-    allowed |= {("combined", "float32", False, False), ("combined", "float32", True, True),
-                ("separate", "float64", False, False)}
-    allowed |= {("combined", "float64", "adam", False), ("combined", "float64", "adam", True),
-                ("combined", "float32", "adam", False)}
-    allowed |= {("combined", "float64", "adagrad", True),
-                ("combined", "float32", "adagrad", True)}
-    allowed |= {("combined", "float64", "sgd", False), ("combined", "float64", "sgd", True),
-                ("combined", "float32", "sgd", True)}
-    allowed |= {("combined", "float64", "adamax", True),
-                ("combined", "float32", "adamax", True)}
-    allowed |= {("combined", "float64", "adadelta", True),
-                ("combined", "float64", "radam", True),
-                ("combined", "float64", "nadam", True)}
-    assert got == allowed, got ^ allowed
+    # each build is a cold compile of a few seconds (see _build and
+    # MULTI_BUILDS_OF): a row that adds one should have a reason to
+    cases = [p.values for p in _cases()]
+    singles = {_build(c) for c, front in cases if front == "compiled"}
+    multis = {_build(c) for c, front in cases if front == "multi_compiled"}
+    assert multis <= singles
+    assert len(multis) == len(MULTI_BUILDS_OF) == 14
+    per_engine = {}
+    for build in singles:
+        per_engine[build[0]] = per_engine.get(build[0], 0) + 1
+    # RMSprop: four flavours, both dtypes, every body, the plateau rule and a
+    # separate jac; the others: plain, general and both bodies, with and
+    # without clip_norm (two flavours for Adam's amsgrad and SGD's momentum)
+    assert per_engine == dict(rmsprop=16, adam=6, sgd=5, adagrad=4, adamax=4,
+                              adadelta=3, radam=3, nadam=3), per_engine
 
 
 def test_the_edges_end_as_they_should():
