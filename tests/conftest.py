@@ -5,13 +5,12 @@ so each flavour and dtype compiles at most once); nothing here compiles
 anything by itself.
 """
 
-import contextlib
 import signal
 from pathlib import Path
 
 import pytest
 
-from adaopt import _background_compile, kernels
+from method_cases import forced_loop
 
 #: The seeds' printed tables (the test oracles), as excerpts of the seed
 #: documents kept in the repository: a clone needs nothing beside it.
@@ -27,27 +26,6 @@ def pytest_configure(config):
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-@contextlib.contextmanager
-def _kernel_path(parallel):
-    """Force every step inside the block onto the serial or the parallel loop.
-
-    ``kernels.use_parallel`` reads ``PARALLEL_THRESHOLD`` at call time, so
-    setting it to 0 sends every vector to the ``prange`` build and setting it
-    above any size keeps every vector on the serial build.  The same switch
-    picks the build of the ``clip_norm`` sum of squares.  Forced onto the
-    parallel loop, an optimizer's first steps do not take the serial one
-    while the parallel one compiles (adaopt._background_compile): the block
-    is there to test the parallel build.
-    """
-    saved = kernels.PARALLEL_THRESHOLD, _background_compile.enabled
-    kernels.PARALLEL_THRESHOLD = 0 if parallel else 2**62
-    _background_compile.enabled = not parallel
-    try:
-        yield
-    finally:
-        kernels.PARALLEL_THRESHOLD, _background_compile.enabled = saved
-
-
 @pytest.fixture(scope="session")
 def kernel_path():
     """``with kernel_path(parallel): ...`` forces the serial or parallel loop.
@@ -55,7 +33,7 @@ def kernel_path():
     Session-scoped (a plain context manager, no per-test state) so that it
     can be used inside hypothesis tests.
     """
-    return _kernel_path
+    return forced_loop
 
 
 @pytest.fixture(scope="session")

@@ -5,35 +5,73 @@ of PyTorch's documented algorithm for every option set, in float64 and
 float32, at a serial size and one above ``kernels.PARALLEL_THRESHOLD`` (the
 prange build); :func:`reference_cases` lists those cases and
 :func:`run_steps` takes the steps, from the same seeded start and gradients
-for every method.
+for every method, on the loop the size takes (:func:`forced_loop`).
 """
+
+import contextlib
 
 import numpy as np
 import pytest
 
-from adaopt import kernels
+from adaopt import _background_compile, kernels
 
 #: The parallel size: just above the threshold, so the prange build runs.
 PARALLEL_N = kernels.PARALLEL_THRESHOLD + 5
 
 
-def reference_cases(options_list, serial_n=37, skip=None):
+@contextlib.contextmanager
+def forced_loop(parallel):
+    """Force every step inside the block onto the serial or the parallel loop.
+
+    ``kernels.use_parallel`` reads ``PARALLEL_THRESHOLD`` at call time, so
+    setting it to 0 sends every vector to the ``prange`` build and setting it
+    above any size keeps every vector on the serial build.  The same switch
+    picks the build of the ``clip_norm`` sum of squares.  Forced onto the
+    parallel loop, an optimizer's first steps do not take the serial one
+    while the parallel one compiles (adaopt._background_compile): the block
+    is there to test the parallel build.  (The ``kernel_path`` fixture.)
+    """
+    saved = kernels.PARALLEL_THRESHOLD, _background_compile.enabled
+    kernels.PARALLEL_THRESHOLD = 0 if parallel else 2**62
+    _background_compile.enabled = not parallel
+    try:
+        yield
+    finally:
+        kernels.PARALLEL_THRESHOLD, _background_compile.enabled = saved
+
+
+def checks_parallel(dtype, at_defaults):
+    """Whether a reference case at a parallel size runs the prange build too.
+
+    Every float64 case; float32 at the defaults only (``at_defaults``).
+    Each such case compiles the prange build of its flavour, bodies and
+    dtype (5-10 s cold on 2 cores): the float32 builds of the other options
+    are the same source as the float64 ones, and their float32 arithmetic is
+    checked on the serial build.
+    """
+    return np.dtype(dtype) == np.float64 or at_defaults
+
+
+def reference_cases(options_list, serial_n=37):
     """``pytest.param(options, dtype, n)`` for each option set, dtype and size.
 
-    ``skip(options, dtype, n)`` leaves a case out (a parallel flavour whose
-    compilation a serial case already covers).
+    Every option set in float64 and float32 at ``serial_n``, and at
+    ``PARALLEL_N`` those :func:`checks_parallel` names (the first option set
+    is the defaults).
     """
     for n in (serial_n, PARALLEL_N):
         for dtype in (np.float64, np.float32):
-            for options in options_list:
-                if skip is not None and skip(options, dtype, n):
+            for i, options in enumerate(options_list):
+                if n == PARALLEL_N and not checks_parallel(dtype, i == 0):
                     continue
                 yield pytest.param(options, dtype, n, id=f"{n}-{np.dtype(dtype).name}-"
                                    + ("-".join(options) or "plain"))
 
 
 def run_steps(optimizer_class, options, dtype, n, steps=65):
-    """Take ``steps`` steps of ``optimizer_class(x, **options)`` from a seeded start.
+    """Take ``steps`` steps of ``optimizer_class(x, **options)`` from a seeded start,
+    every one on the loop ``n`` takes (:func:`forced_loop`: from the first
+    step, not once a background compile ends).
 
     Returns ``(theta0, grads, x, opt)``: the start, the gradients (normal,
     times 3, of ``dtype``), the parameters after the steps and the optimizer.
@@ -43,8 +81,9 @@ def run_steps(optimizer_class, options, dtype, n, steps=65):
     grads = [rng.standard_normal(n).astype(dtype) * 3 for _ in range(steps)]
     x = theta0.copy()
     opt = optimizer_class(x, **options)
-    for g in grads:
-        opt.step(g)
+    with forced_loop(kernels.use_parallel(n)):
+        for g in grads:
+            opt.step(g)
     return theta0, grads, x, opt
 
 

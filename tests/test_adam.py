@@ -89,14 +89,7 @@ OPTIONS = [
 ]
 
 
-def _skip(options, dtype, n):
-    # each parallel flavour costs seconds of compilation: the float32
-    # parallel build is checked without amsgrad only (the same source as the
-    # serial build, which is checked with it)
-    return n > 7 and dtype == np.float32 and options.get("amsgrad")
-
-
-@pytest.mark.parametrize("options, dtype, n", list(reference_cases(OPTIONS, 7, _skip)))
+@pytest.mark.parametrize("options, dtype, n", list(reference_cases(OPTIONS, 7)))
 def test_adam_matches_the_reference_for_65_steps(options, dtype, n):
     theta0, grads, x, opt = run_steps(adaopt.Adam, options, dtype, n)
     want, m, v = reference(theta0, grads, **options)
