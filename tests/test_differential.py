@@ -82,7 +82,7 @@ OPTION_DEFAULTS = option_defaults(RMSPROP)
 #: ``lr_schedule=DEFAULT`` in a row: leave the option out (minimize's default)
 DEFAULT = OPTION_DEFAULTS["lr_schedule"]
 from reference import BoldDriverReference, TorchPlateau
-from differential_objectives import (NJIT_CALLERS, NO_MAXFEV, digest_probe,
+from differential_objectives import (NJIT_CALLERS, NO_MAXFEV, SEPARATE_FIXED, digest_probe,
                                      hp_sized_nan_fg, njit_f_g, njit_fg, njit_hp_sized_nan,
                                      py_quad_f, py_quad_fg, py_quad_g, quad_f, quad_fg,
                                      quad_g)
@@ -675,13 +675,13 @@ def run_multistart(c, python):
     return [_of(r) for r in res.results], x0s
 
 
-def _njit_arguments(method, o):
+def _njit_arguments(method, o, fixed=()):
     """``method``'s hyperparameters in the order of its table (a pair as its
-    two numbers), then the limits, as a caller's arguments: None (off) is
-    inf, maxfev None the large NO_MAXFEV."""
+    two numbers), but those the caller ``fixed``, then the limits, as a
+    caller's arguments: None (off) is inf, maxfev None the large NO_MAXFEV."""
     out = []
     for h in method.hyperparameters:
-        if h.in_minimize and not h.fixed:
+        if h.in_minimize and not h.fixed and h.name not in fixed:
             value = o[h.name]
             out += ([bool(value)] if h.kind == "bool" else
                     [float(v) for v in value] if h.kind == "pair" else   # betas
@@ -698,13 +698,17 @@ def run_njit(c):
     n = x0.size
     lower, upper = bounds if bounds is not None else (np.full(n, -np.inf),
                                                       np.full(n, np.inf))
+    fixed = {}
     if c["method"] == "rmsprop":
-        caller = njit_fg if c["jac"] == "combined" else njit_f_g
+        caller = njit_fg
+        if c["jac"] == "separate":
+            caller, fixed = njit_f_g, SEPARATE_FIXED
+            assert {k: o[k] for k in fixed} == fixed, "njit_f_g fixes these"
     else:
         assert c["jac"] == "combined"
         caller = NJIT_CALLERS[c["method"]]
     x, f, nit, code = caller(x0, *args, lower, upper,
-                             *_njit_arguments(METHODS[c["method"]], o), block)
+                             *_njit_arguments(METHODS[c["method"]], o, fixed), block)
     return _summary(x, f, nit, code)
 
 
