@@ -81,7 +81,7 @@ def njit_f_g(x0, d, c, wall, lower, upper, lr, rho, eps, weight_decay,
              lr_schedule):
     """The same with the separate ``quad_f`` and ``jac=quad_g``, in the plain
     flavour: constants, not arguments, for the options that pick it
-    (``SEPARATE_FIXED``), so one driver compiles, not four (``njit_fg``
+    (``PLAIN_FIXED``), so one driver compiles, not four (``njit_fg``
     holds the choice of a flavour at run time)."""
     r = adaopt.rmsprop_njit(
         quad_f, x0, (d, c, wall), jac=quad_g, lower=lower, upper=upper, lr=lr,
@@ -94,8 +94,25 @@ def njit_f_g(x0, d, c, wall, lower, upper, lr, rho, eps, weight_decay,
     return r.x, r.fun, r.nit, r.status
 
 
-#: The options ``njit_f_g`` fixes, with the values it fixes them to.
-SEPARATE_FIXED = dict(momentum=0.0, nesterov=False, centered=False)
+@numba.njit(cache=True)
+def njit_fg_plain(x0, d, c, wall, lower, upper, lr, rho, eps, weight_decay,
+                  decoupled_weight_decay, maximize, eps_in_sqrt, bias_correction,
+                  initial_scale, clip_value, clip_norm, maxiter, maxfev, gtol, ftol,
+                  xtol, lr_schedule):
+    """``njit_fg`` in the plain flavour, as ``njit_f_g`` (for float32)."""
+    r = adaopt.rmsprop_njit(
+        quad_fg, x0, (d, c, wall), lower=lower, upper=upper, lr=lr, rho=rho, eps=eps,
+        momentum=0.0, nesterov=False, centered=False, weight_decay=weight_decay,
+        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+        eps_in_sqrt=eps_in_sqrt, bias_correction=bias_correction,
+        initial_scale=initial_scale, clip_value=clip_value, clip_norm=clip_norm,
+        maxiter=maxiter, maxfev=maxfev, gtol=gtol, ftol=ftol, xtol=xtol,
+        lr_schedule=lr_schedule)
+    return r.x, r.fun, r.nit, r.status
+
+
+#: The options ``njit_f_g`` and ``njit_fg_plain`` fix, with their values.
+PLAIN_FIXED = dict(momentum=0.0, nesterov=False, centered=False)
 
 
 @numba.njit

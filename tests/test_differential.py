@@ -82,10 +82,10 @@ OPTION_DEFAULTS = option_defaults(RMSPROP)
 #: ``lr_schedule=DEFAULT`` in a row: leave the option out (minimize's default)
 DEFAULT = OPTION_DEFAULTS["lr_schedule"]
 from reference import BoldDriverReference, TorchPlateau
-from differential_objectives import (NJIT_CALLERS, NO_MAXFEV, SEPARATE_FIXED, digest_probe,
-                                     hp_sized_nan_fg, njit_f_g, njit_fg, njit_hp_sized_nan,
-                                     py_quad_f, py_quad_fg, py_quad_g, quad_f, quad_fg,
-                                     quad_g)
+from differential_objectives import (NJIT_CALLERS, NO_MAXFEV, PLAIN_FIXED, digest_probe,
+                                     hp_sized_nan_fg, njit_f_g, njit_fg, njit_fg_plain,
+                                     njit_hp_sized_nan, py_quad_f, py_quad_fg, py_quad_g,
+                                     quad_f, quad_fg, quad_g)
 
 
 # -- the configurations --------------------------------------------------------------
@@ -190,6 +190,9 @@ CONFIGS = [
         lr_schedule=schedules.plateau(mode="max", threshold_mode="abs", threshold=1e-3,
                                       patience=2)),
     cfg("f32_rule_default", dtype=F32, lr_schedule=DEFAULT, maxiter=300),
+    # a rule in float32 in the plain flavour (njit_fg_plain runs it)
+    cfg("f32_rule_bold_driver", dtype=F32, maxiter=300,
+        lr_schedule=schedules.bold_driver(1.5, 0.3, min_lr=1e-3, max_lr=0.02)),
     cfg("rule_default_nan_after_steps", x0=[0.0, 1.0, 0.3], wall=0.3, lr=0.05,
         lr_schedule=DEFAULT),
     cfg("rule_default_gtol_converges", lr_schedule=DEFAULT, maxiter=5000, gtol=1e-8),
@@ -433,14 +436,16 @@ CONFIGS = [
 FRONT_ENDS = ("hand", "compiled", "scipy", "multi_compiled",
               "multi_python", "njit")
 
-#: The front ends that run the other methods' float32 rows not at all, only
-#: RMSprop's: each such method and dtype costs an njit caller's compile of
-#: about 15 s for what no other row covers less.  Its code is the same
-#: template for every method and dtype (the dtype handling of the njit entry
-#: is RMSprop's float32 rows'), each method's float32 arithmetic is held to
-#: its reference in tests/test_<method>.py and to the other front ends by the
-#: float32 rows of ``hand``, ``compiled``, ``scipy`` and ``multi_python``.
-#: (``multi_compiled`` runs no such row either: see MULTI_BUILDS_OF.)
+#: The front ends that run the other methods' float32 rows not at all, and
+#: RMSprop's in the plain flavour only (``njit_fg_plain``, one driver where
+#: ``njit_fg``, which chooses the flavour at run time, compiles four): each
+#: such method and dtype costs an njit caller's compile of 15-40 s for what
+#: no other row covers less.  Its code is the same template for every method
+#: and dtype (the dtype handling of the njit entry is RMSprop's float32
+#: rows'), each method's float32 arithmetic is held to its reference in
+#: tests/test_<method>.py and to the other front ends by the float32 rows of
+#: ``hand``, ``compiled``, ``scipy`` and ``multi_python``.  (``multi_compiled``
+#: runs no such row either: see MULTI_BUILDS_OF.)
 FLOAT64_ONLY = ("njit",)
 
 #: The rows whose compiled builds (:func:`_build`) ``multi_compiled`` runs:
@@ -690,6 +695,12 @@ def _njit_arguments(method, o, fixed=()):
                   float(o["gtol"]), float(o["ftol"]), float(o["xtol"])]
 
 
+def _plain_flavour(options):
+    """Whether RMSprop's ``options`` (over its defaults) pick the flavour
+    ``njit_fg_plain`` and ``njit_f_g`` fix."""
+    return all(options.get(k, OPTION_DEFAULTS[k]) == v for k, v in PLAIN_FIXED.items())
+
+
 def run_njit(c):
     x0, args, bounds = _inputs(c)
     o = dict(option_defaults(METHODS[c["method"]]), **c["options"])
@@ -701,9 +712,10 @@ def run_njit(c):
     fixed = {}
     if c["method"] == "rmsprop":
         caller = njit_fg
-        if c["jac"] == "separate":
-            caller, fixed = njit_f_g, SEPARATE_FIXED
-            assert {k: o[k] for k in fixed} == fixed, "njit_f_g fixes these"
+        if c["jac"] == "separate" or c["dtype"] != np.float64:
+            caller = njit_f_g if c["jac"] == "separate" else njit_fg_plain
+            fixed = PLAIN_FIXED
+            assert _plain_flavour(o), f"{caller.__name__} fixes {fixed}"
     else:
         assert c["jac"] == "combined"
         caller = NJIT_CALLERS[c["method"]]
@@ -724,7 +736,8 @@ def _cases():
             if front == "njit" and not (schedule is None
                                         or isinstance(schedule, schedules.FeedbackRule)):
                 continue        # a schedule t -> lr is Python: not for njit code
-            if front in FLOAT64_ONLY and c["method"] != "rmsprop" and c["dtype"] != np.float64:
+            if front in FLOAT64_ONLY and c["dtype"] != np.float64 and (
+                    c["method"] != "rmsprop" or not _plain_flavour(c["options"])):
                 continue        # see FLOAT64_ONLY
             marks = ()
             if (c["id"], front) in KNOWN:
