@@ -50,8 +50,9 @@ and plateau rule :func:`adaopt._compiled_loop.build_of` names, with the dtype
 and objective) costs a single-start driver's compile, about 4 s cold on the
 2-core development VM, and ``multi_compiled`` a parallel multistart driver
 more, so it runs the rows of a few builds only (:data:`MULTI_BUILDS_OF`);
-each ``<method>_njit`` caller compiles every flavour of its dtype (about
-25 s).  So there are two objectives only (``quad_fg`` with ``jac=True`` for
+an ``<method>_njit`` caller that takes the options picking the flavour as
+arguments compiles every flavour of its dtype (15-40 s; see
+:data:`FLOAT64_ONLY`).  So there are two objectives only (``quad_fg`` with ``jac=True`` for
 nearly all rows, the pair ``quad_f``/``quad_g`` for a separate ``jac``),
 everything else is passed through ``args`` and runtime options, the
 ``<method>_njit`` callers take every option as an argument (all of these live
