@@ -3,7 +3,8 @@
 Each ``tests/test_<method>.py`` holds its optimizer against a NumPy reference
 of PyTorch's documented algorithm for every option set, in float64 and
 float32, at a serial size and one above ``kernels.PARALLEL_THRESHOLD`` (the
-prange build); :func:`reference_cases` lists those cases and
+prange build; float32 there at the defaults only, see
+:func:`checks_parallel`); :func:`reference_cases` lists those cases and
 :func:`run_steps` takes the steps, from the same seeded start and gradients
 for every method, on the loop the size takes (:func:`forced_loop`).
 """
