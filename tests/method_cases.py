@@ -41,29 +41,29 @@ def forced_loop(parallel):
         kernels.PARALLEL_THRESHOLD, _background_compile.enabled = saved
 
 
-def checks_parallel(dtype, at_defaults):
+def checks_parallel(dtype, options):
     """Whether a reference case at a parallel size runs the prange build too.
 
-    Every float64 case; float32 at the defaults only (``at_defaults``).
+    Every float64 case; float32 at the defaults only (``options`` setting
+    nothing but ``lr``).
     Each such case compiles the prange build of its flavour, bodies and
     dtype (5-10 s cold on 2 cores): the float32 builds of the other options
     are the same source as the float64 ones, and their float32 arithmetic is
     checked on the serial build.
     """
-    return np.dtype(dtype) == np.float64 or at_defaults
+    return np.dtype(dtype) == np.float64 or not set(options) - {"lr"}
 
 
 def reference_cases(options_list, serial_n=37):
     """``pytest.param(options, dtype, n)`` for each option set, dtype and size.
 
     Every option set in float64 and float32 at ``serial_n``, and at
-    ``PARALLEL_N`` those :func:`checks_parallel` names (the first option set
-    is the defaults).
+    ``PARALLEL_N`` those :func:`checks_parallel` names.
     """
     for n in (serial_n, PARALLEL_N):
         for dtype in (np.float64, np.float32):
-            for i, options in enumerate(options_list):
-                if n == PARALLEL_N and not checks_parallel(dtype, i == 0):
+            for options in options_list:
+                if n == PARALLEL_N and not checks_parallel(dtype, options):
                     continue
                 yield pytest.param(options, dtype, n, id=f"{n}-{np.dtype(dtype).name}-"
                                    + ("-".join(options) or "plain"))

@@ -137,8 +137,7 @@ def run_against_reference(kernel_path, dtype, n, options, *, seed=0, steps=STEPS
     theta0 = rng.standard_normal(n).astype(dtype)
     ref = ReferenceRMSprop(theta0, **options)
     opts = {}
-    at_defaults = not set(options) - {"lr"} and lr_schedule is None
-    for path in (False, True) if checks_parallel(dtype, at_defaults) else (False,):
+    for path in (False, True) if checks_parallel(dtype, options) else (False,):
         x = theta0.copy()
         opts[path] = (x, adaopt.RMSprop(x, lr_schedule=lr_schedule, **options))
     grad = _grad_source(seed, n, dtype, scale, coupling,
