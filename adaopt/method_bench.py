@@ -11,6 +11,12 @@ ratio to
   n s` bytes for :math:`n` elements of :math:`s` bytes (Adam, :math:`R = 2`:
   seven streams) -- with one multiply-add per element, on the same
   serial/parallel path as the step: the roofline;
+* a **divider probe**: a compiled loop with as many square roots and
+  divisions per element as the method's plain step (:data:`DIVIDER_OPS`)
+  and nothing else but a multiply-add, reading :math:`\theta` and :math:`g`
+  and writing :math:`\theta`: where it takes about as long as the step, the
+  step is bound by the throughput of the CPU's divider, which computes both
+  (a few elements per cycle at best), not by memory;
 * the **unmasked loop**: the method's own step loop built without its
   non-finite mask (:func:`adaopt.kernels.unmasked_loop`), which writes every
   result and reports nothing -- what the mask and the call cost;
@@ -26,6 +32,8 @@ their own that alternate with adaopt's (:data:`WINDOWS` of each), so that
 all of them see the same drift of the machine's memory bandwidth.
 """
 
+import math
+
 import numba
 import numpy as np
 
@@ -34,7 +42,8 @@ from ._optimizers import OPTIMIZERS
 from ._problem import METHODS
 from .timing import UNSTABLE_NOTE, fmt_time, is_unstable, measure
 
-__all__ = ["SIZES", "TORCH_FUSED", "state_rows", "method_probe", "unmasked_stepper",
+__all__ = ["SIZES", "TORCH_FUSED", "DIVIDER_OPS", "state_rows", "method_probe",
+           "divider_probe", "unmasked_stepper",
            "torch_stepper", "optax_stepper", "method_contenders", "method_table",
            "format_method_row", "METHOD_HEADER"]
 
@@ -46,6 +55,13 @@ WINDOWS = 3
 
 #: The methods for which PyTorch has a fused CPU kernel (``fused=True``).
 TORCH_FUSED = frozenset({"adam", "adamw", "sgd", "adagrad"})
+
+#: ``(square roots, divisions)`` per element of each method's plain step: its
+#: ``_step_block`` in ``adaopt._<name>_kernels`` (RMSprop's in
+#: :mod:`adaopt.kernels`) at the defaults (RAdam's rectified steps).
+DIVIDER_OPS = {"rmsprop": (1, 1), "adam": (1, 1), "adamw": (1, 1), "adamax": (0, 1),
+               "nadam": (1, 1), "radam": (1, 1), "adagrad": (1, 1), "adadelta": (2, 1),
+               "sgd": (0, 0)}
 
 #: optax's transformation of each method, by name (all take the rate first).
 _OPTAX = {"rmsprop": "rmsprop", "adam": "adam", "adamw": "adamw", "adagrad": "adagrad",
@@ -100,6 +116,50 @@ def method_probe(rows, parallel):
     """
     key = (int(rows), bool(parallel))
     return _numba_cache.built_once(_probes, key, lambda: _make_probe(*key))
+
+
+def _make_divider_probe(sqrts, divs, parallel):
+    def divider(theta, grad, a):
+        # the counts and ``parallel`` are in the closure: each build caches
+        # apart, and the counts are constants, so the loops unroll.  Each
+        # root and quotient takes the previous one, so that none is a
+        # repeat LLVM could drop; the elements are independent, so the
+        # chain costs throughput, not latency
+        flavour = parallel  # noqa: F841
+        c = a[0]
+        for i in numba.prange(theta.shape[0]):
+            x = abs(grad[i]) + c
+            y = x
+            for _ in range(sqrts):
+                y = math.sqrt(y + x)
+            for _ in range(divs):
+                y = x / y
+            theta[i] = theta[i] - c * y
+
+    return _numba_cache.njit_cached(divider, parallel=parallel, nogil=True,
+                                    error_model="numpy")
+
+
+_dividers = {}
+
+
+def divider_probe(sqrts, divs, parallel):
+    """The divider probe of ``sqrts`` square roots and ``divs`` divisions (a dispatcher).
+
+    ``divider(theta, grad, a)``: per element, with ``x = |g| + a[0]``,
+    ``y = x``, then ``y = sqrt(y + x)`` ``sqrts`` times and ``y = x / y``
+    ``divs`` times, and ``theta -= a[0] * y``, in one compiled pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> th, g = np.ones(2), np.array([3.0, -3.0])
+    >>> divider_probe(2, 1, False)(th, g, np.array([1.0]))
+    >>> th       # x = 4, y = sqrt(4 + 4), y = sqrt(y + 4), y = 4 / y: 1 - y
+    array([-0.53073373, -0.53073373])
+    """
+    key = (int(sqrts), int(divs), bool(parallel))
+    return _numba_cache.built_once(_dividers, key, lambda: _make_divider_probe(*key))
 
 
 def unmasked_stepper(name, theta, grad, t=10):
@@ -185,8 +245,9 @@ def method_contenders(name, n, dtype, seed=0, others=True):
     """Ready-to-time callables, one step each, for method ``name``, ``n``, ``dtype``.
 
     ``'adaopt'`` (``opt.step(grad)`` at the class's defaults), ``'probe'``
-    (:func:`method_probe` with the method's state arrays), ``'unmasked'``
-    (:func:`unmasked_stepper`) and, with
+    (:func:`method_probe` with the method's state arrays), ``'divider'``
+    (:func:`divider_probe` with the method's :data:`DIVIDER_OPS`, for a
+    method with any), ``'unmasked'`` (:func:`unmasked_stepper`) and, with
     ``others`` and when importable, ``'torch'``, ``'fused'`` (methods in
     :data:`TORCH_FUSED`) and ``'optax'``.  Every callable owns its arrays and
     has been called once (compilation done).
@@ -202,6 +263,11 @@ def method_contenders(name, n, dtype, seed=0, others=True):
     xp, Sp = theta.copy(), np.zeros((rows, n), dtype)
     a = np.array([METHODS[name].defaults["lr"]], dtype)
     fns["probe"] = lambda: probe(xp, grad, Sp, a)
+    sqrts, divs = DIVIDER_OPS[name]
+    if sqrts or divs:
+        divider = divider_probe(sqrts, divs, kernels.use_parallel(n))
+        xd = theta.copy()
+        fns["divider"] = lambda: divider(xd, grad, a)
     fns["unmasked"] = unmasked_stepper(name, theta, grad)
     if others:
         makers = {"torch": lambda: torch_stepper(name, theta, grad),
@@ -218,7 +284,7 @@ def method_contenders(name, n, dtype, seed=0, others=True):
 
 
 METHOD_HEADER = (f"{'method':>8} {'dtype':>7} {'n':>9} {'path':>8} {'step':>10} "
-                 f"{'GB/s':>6} {'probe':>10} {'%probe':>6} {'%unmask':>7} {'xtorch':>7} "
+                 f"{'GB/s':>6} {'probe':>10} {'%probe':>6} {'%div':>5} {'%unmask':>7} {'xtorch':>7} "
                  f"{'xfused':>7} {'xoptax':>7} {'spread':>7}")
 
 
@@ -230,9 +296,10 @@ def format_method_row(row):
     def ratio(key):
         return f"{row[key] / t:7.2f}" if key in row else f"{'-':>7}"
 
+    share = f"{100 * row['divider'] / t:4.0f}% " if "divider" in row else f"{'-':>5} "
     return (f"{row['method']:>8} {row['dtype']:>7} {row['n']:>9} "
             f"{'parallel' if row['parallel'] else 'serial':>8} {fmt_time(t):>10} "
-            f"{gbs:6.1f} {fmt_time(row['probe']):>10} {100 * row['probe'] / t:5.0f}% "
+            f"{gbs:6.1f} {fmt_time(row['probe']):>10} {100 * row['probe'] / t:5.0f}% {share}"
             f"{100 * row['unmasked'] / t:6.0f}% {ratio('torch')} {ratio('fused')} {ratio('optax')} "
             f"{100 * row.get('spread', 0.0):5.0f}%{' !' if is_unstable(row) else ''}")
 
@@ -243,8 +310,8 @@ def method_table(name, sizes=SIZES, dtypes=(np.float32, np.float64), seconds=1.0
 
     A row is a dict: ``method``, ``n``, ``dtype``, ``parallel``, ``streams``
     (the arrays a step moves, :math:`3 + 2R`) and the seconds per step of
-    each contender (``adaopt``, ``probe``, ``unmasked``, ``torch``, ``fused``,
-    ``optax``),
+    each contender (``adaopt``, ``probe``, ``divider``, ``unmasked``, ``torch``,
+    ``fused``, ``optax``),
     and ``spread`` (:func:`adaopt.timing.measure`).  With ``out``, each row
     is printed as soon as it is measured, and the note on unstable rows at
     the end.
@@ -285,7 +352,8 @@ def method_table(name, sizes=SIZES, dtypes=(np.float32, np.float64), seconds=1.0
                 print(format_method_row(row), file=out, flush=True)
     if out is not None:
         print("step: one opt.step(grad) at the class's defaults; GB/s: the step's (3 + 2R) "
-              "streams of n elements; %probe: probe time / step time; %unmask: the same loop "
+              "streams of n elements; %probe: probe time / step time; %div: a loop of the step's "
+              "square roots and divisions alone, time / step time; %unmask: the same loop "
               "without its non-finite mask, time / step time; xNAME: NAME time / "
               "step time (torch: foreach=False; fused: fused=True)", file=out)
         if any(is_unstable(r) for r in rows):

@@ -8,6 +8,10 @@
 * ``MethodRatios.track_probe_over_step``: the probe's time over the step's,
   measured in one run (:func:`adaopt.method_bench.method_table`), so that a
   commit that loses bandwidth shows as a drop whatever the machine's load.
+* ``DividerRatios.track_divider_over_step``: the same for the divider probe
+  (:func:`adaopt.method_bench.divider_probe`: the step's square roots and
+  divisions alone) of each method that has any, in cache (1e5, 1e6), where
+  they can bound the step.
 
 ``python -m adaopt bench --method NAME`` prints the same comparison, with
 torch and optax beside it when they are installed.
@@ -87,3 +91,18 @@ class MethodRatios:
         (row,) = method_bench.method_table(method, sizes=(n,), dtypes=(np.float32,),
                                            seconds=1.0, others=False)
         return row["probe"] / row["adaopt"]
+
+
+class DividerRatios:
+    params = ([m for m in METHODS if any(method_bench.DIVIDER_OPS[m])], [10**5, 10**6])
+    param_names = ["method", "n"]
+    timeout = 600
+    unit = "divider probe time / step time"
+
+    def setup_cache(self):
+        _compile_all()
+
+    def track_divider_over_step(self, method, n):
+        (row,) = method_bench.method_table(method, sizes=(n,), dtypes=(np.float32,),
+                                           seconds=1.0, others=False)
+        return row["divider"] / row["adaopt"]

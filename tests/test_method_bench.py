@@ -3,7 +3,9 @@ bytes and its table times every contender.  Speed itself is never asserted
 here (the benchmark shows it)."""
 
 import io
+import re
 
+import numba
 import numpy as np
 import pytest
 
@@ -34,6 +36,59 @@ def test_probe_reads_and_writes_every_row(rows, parallel):
     method_bench.method_probe(rows, parallel)(x, g, S, np.array([0.25]))
     np.testing.assert_array_equal(x, want_x)
     np.testing.assert_array_equal(S, want_S)
+
+
+@pytest.mark.parametrize("sqrts, divs, parallel", [(0, 1, False), (2, 1, False),
+                                                   (1, 1, True)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_divider_probe_computes_its_chain(sqrts, divs, parallel, dtype):
+    rng = np.random.default_rng(sqrts)
+    x, g = rng.standard_normal(1000).astype(dtype), rng.standard_normal(1000).astype(dtype)
+    a = np.array([0.25], dtype)
+    xg = np.abs(g) + a[0]
+    y = xg.copy()
+    for _ in range(sqrts):
+        y = np.sqrt(y + xg)
+    for _ in range(divs):
+        y = xg / y
+    want = x - a[0] * y
+    assert want.dtype == dtype
+    method_bench.divider_probe(sqrts, divs, parallel)(x, g, a)
+    np.testing.assert_array_equal(x, want)
+
+
+def _plain_loop_ir(name):
+    """The optimized LLVM IR of method ``name``'s serial unmasked loop at its
+    defaults, compiled afresh (code loaded from the disk cache has none)."""
+    method = METHODS[name]
+    cfg = method.settings(method.check({}))
+    flavour = method.flavour(cfg)
+    loop = kernels.unmasked_loop(method.kernel(flavour, False, method.kernel_bodies(cfg)))
+    fresh = numba.njit(loop.py_func, nogil=True, error_model="numpy")
+    hp = np.empty(method.hp_size)
+    method.fixed_scalars(hp, cfg)
+    fresh(np.ones(8), np.ones(8), np.ones((sum(flavour), 8)), hp)
+    return fresh.inspect_llvm(fresh.signatures[0])
+
+
+def _vector_ops(block):
+    """``(square roots, divisions)`` on vectors in one basic block of LLVM IR."""
+    return (len(re.findall(r"call <\d+ x \w+> @llvm\.sqrt\.", block)),
+            len(re.findall(r"= fdiv <\d+ x ", block)))
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_divider_ops_are_the_plain_steps_roots_and_divisions(name):
+    # the divider probe is only a limit if it has the step's square roots and
+    # divisions: count them in the vectorized body of the step's compiled
+    # loop, the basic block with the most of them (LLVM may unroll it, which
+    # keeps the proportion, and version it on a loop-invariant test: RAdam's
+    # unrectified steps divide by one and take no root)
+    blocks = re.split(r"\n(?=[\w.\-]+:)", _plain_loop_ir(name))
+    sqrts, divs = max((_vector_ops(b) for b in blocks), key=sum)
+    want_sqrts, want_divs = method_bench.DIVIDER_OPS[name]
+    assert (sqrts > 0, divs > 0) == (want_sqrts > 0, want_divs > 0), (sqrts, divs)
+    assert sqrts * want_divs == divs * want_sqrts, (sqrts, divs)
 
 
 #: Every method's serial loop; the parallel build of two (``unmasked_loop``
@@ -78,6 +133,7 @@ def test_method_table_times_every_contender():
     assert (row["method"], row["n"], row["dtype"], row["parallel"], row["streams"]) == \
         ("nadam", 300, "float32", False, 7)
     assert row["adaopt"] > 0 and row["probe"] > 0 and row["unmasked"] > 0
+    assert row["divider"] > 0           # NAdam's step has a root and a division
     assert row["spread"] >= 0
     lines = out.getvalue().splitlines()
     assert lines[0].split()[:5] == ["method", "dtype", "n", "path", "step"]
