@@ -78,31 +78,33 @@ class MethodProbe:
         self.probe(self.x, self.g, self.S, self.a)
 
 
-class MethodRatios:
+class _InOneRun:
+    # a reference's time over the step's, both measured in one run
+    # (method_table), so that the ratio does not move with the machine's load
+    timeout = 600
+
+    def setup_cache(self):
+        _compile_all()
+
+    def _share(self, method, n, reference):
+        (row,) = method_bench.method_table(method, sizes=(n,), dtypes=(np.float32,),
+                                           seconds=1.0, others=False)
+        return row[reference] / row["adaopt"]
+
+
+class MethodRatios(_InOneRun):
     params = (METHODS, [10**5, 10**7])
     param_names = ["method", "n"]
-    timeout = 600
     unit = "probe time / step time"
 
-    def setup_cache(self):
-        _compile_all()
-
     def track_probe_over_step(self, method, n):
-        (row,) = method_bench.method_table(method, sizes=(n,), dtypes=(np.float32,),
-                                           seconds=1.0, others=False)
-        return row["probe"] / row["adaopt"]
+        return self._share(method, n, "probe")
 
 
-class DividerRatios:
+class DividerRatios(_InOneRun):
     params = ([m for m in METHODS if any(method_bench.DIVIDER_OPS[m])], [10**5, 10**6])
     param_names = ["method", "n"]
-    timeout = 600
     unit = "divider probe time / step time"
 
-    def setup_cache(self):
-        _compile_all()
-
     def track_divider_over_step(self, method, n):
-        (row,) = method_bench.method_table(method, sizes=(n,), dtypes=(np.float32,),
-                                           seconds=1.0, others=False)
-        return row["divider"] / row["adaopt"]
+        return self._share(method, n, "divider")
