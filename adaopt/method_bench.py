@@ -284,8 +284,8 @@ def method_contenders(name, n, dtype, seed=0, others=True):
 
 
 METHOD_HEADER = (f"{'method':>8} {'dtype':>7} {'n':>9} {'path':>8} {'step':>10} "
-                 f"{'GB/s':>6} {'probe':>10} {'%probe':>6} {'%div':>5} {'%unmask':>7} {'xtorch':>7} "
-                 f"{'xfused':>7} {'xoptax':>7} {'spread':>7}")
+                 f"{'GB/s':>6} {'probe':>10} {'%probe':>6} {'%div':>5} {'%unmask':>7} "
+                 f"{'xtorch':>7} {'xfused':>7} {'xoptax':>7} {'spread':>7}")
 
 
 def format_method_row(row):
