@@ -338,7 +338,7 @@ class Method:
         return np.array([v for h in self.hyperparameters for v in h.encode(hyper[h.name])],
                         dtype=np.float64)
 
-    def nopython_checks(self, indent="    "):
+    def nopython_checks(self, indent="    ", omitted=()):
         """Source lines that check and encode the hyperparameters in nopython code.
 
         For the njit entry point: each ``in_minimize`` hyperparameter is a
@@ -346,13 +346,16 @@ class Method:
         naming it, then fill ``cfg`` (a local float64 array).  An optional
         one may be ``None`` or ``inf`` there (off: a float argument cannot
         be None at run time).  Hyperparameters outside ``minimize`` get their
-        default's encoding.
+        default's encoding, and so do those named in ``omitted`` (left out
+        of the call being compiled: their value is minimize's default, which
+        needs no check, so the compiled code has none).
         """
         lines = []
         for h in self.hyperparameters:
             i = self.Cfg[h.slots[0].upper()].value
-            if h.fixed or not h.in_minimize:
-                lines += [f"cfg[{i + k}] = {v!r}" for k, v in enumerate(h.encode(h.default))]
+            if h.fixed or not h.in_minimize or h.name in omitted:
+                value = h.default_in_minimize if h.name in omitted else h.default
+                lines += [f"cfg[{i + k}] = {v!r}" for k, v in enumerate(h.encode(value))]
                 continue
             if h.kind == "bool":
                 lines.append(f"cfg[{i}] = 1.0 if {h.name} else 0.0")

@@ -370,6 +370,27 @@ def test_keyboard_interrupt_between_chunks_returns_the_work_done():
     assert res.fun == ref.fun
 
 
+def test_njit_entry_checks_only_the_hyperparameters_a_call_passes():
+    """A hyperparameter left out of the call is minimize's default, which needs
+    no check: the setup compiled for that call encodes the default as a
+    constant (less code to compile) and still checks what the call passes
+    (``test_rmsprop_njit_rejects_bad_options``; the results of omitted and
+    passed defaults agree to the bit in tests/test_differential.py)."""
+    passed = [h for h in RMSPROP.hyperparameters if h.in_minimize and not h.fixed]
+    omitted = {h.name for h in passed} - {"lr"}
+    full = "\n".join(RMSPROP.nopython_checks())
+    lines = "\n".join(RMSPROP.nopython_checks(omitted=omitted))
+    assert "raise ValueError('lr must be" in full and "raise ValueError('lr must be" in lines
+    for h in passed:
+        if h.name not in omitted or h.kind == "bool":
+            continue
+        assert f"raise ValueError('{h.name}" in full
+        assert f"raise ValueError('{h.name}" not in lines
+        slot = RMSPROP.Cfg[h.slots[0].upper()].value
+        for k, value in enumerate(h.encode(h.default_in_minimize)):
+            assert f"    cfg[{slot + k}] = {value!r}" in lines.splitlines()
+
+
 def test_njit_entry_compiles_only_the_flavours_its_arguments_leave_open():
     """A caller leaving ``centered``/``momentum`` at their defaults compiles
     one iteration, not all four (each ~2 s); a constant ``True``/``False``
