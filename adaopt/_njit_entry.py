@@ -447,6 +447,7 @@ def make_njit_entry(method, doc):
         initial.append(f"    if uses[{i}]:\n        initial[j] = {value}\n        j += 1")
     setup_params = ", ".join(p for p, _ in parameters
                              if p not in ("fun", "args", "jac", "lr_schedule"))
+
     def setup_source(omitted):
         return _SETUP.format(
             setup_params=setup_params,
