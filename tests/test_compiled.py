@@ -374,8 +374,11 @@ def test_njit_entry_checks_only_the_hyperparameters_a_call_passes():
     """A hyperparameter left out of the call is minimize's default, which needs
     no check: the setup compiled for that call encodes the default as a
     constant (less code to compile) and still checks what the call passes
-    (``test_rmsprop_njit_rejects_bad_options``; the results of omitted and
-    passed defaults agree to the bit in tests/test_differential.py)."""
+    (``test_rmsprop_njit_rejects_bad_options``; a call omitting most of them
+    runs as minimize to the bit in
+    ``test_rmsprop_njit_from_user_njit_code_equals_minimize``, and every
+    method's encoding of its omitted defaults is minimize's in the test
+    below)."""
     passed = [h for h in RMSPROP.hyperparameters if h.in_minimize and not h.fixed]
     omitted = {h.name for h in passed} - {"lr"}
     full = "\n".join(RMSPROP.nopython_checks())
@@ -389,6 +392,20 @@ def test_njit_entry_checks_only_the_hyperparameters_a_call_passes():
         slot = RMSPROP.Cfg[h.slots[0].upper()].value
         for k, value in enumerate(h.encode(h.default_in_minimize)):
             assert f"    cfg[{slot + k}] = {value!r}" in lines.splitlines()
+
+
+@pytest.mark.parametrize("name", list(_problem.METHODS))
+def test_njit_entry_encodes_omitted_hyperparameters_as_minimize_does(name):
+    # the lines setup compiles for a call that passes lr alone, run as Python
+    # (what they do is fill cfg): the settings minimize runs with its defaults
+    method = _problem.METHODS[name]
+    hyper = {h.name: h.default_in_minimize for h in method.hyperparameters
+             if h.in_minimize and not h.fixed}
+    lines = method.nopython_checks(indent="", omitted=set(hyper) - {"lr"})
+    scope = dict(method.nopython_globals(), np=np, inf=np.inf,
+                 cfg=np.full(len(method.Cfg), np.nan), **hyper)
+    exec("\n".join(lines), scope)
+    np.testing.assert_array_equal(scope["cfg"], method.settings(method.check(hyper)))
 
 
 def test_njit_entry_compiles_only_the_flavours_its_arguments_leave_open():
